@@ -1,0 +1,216 @@
+package paxi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+// Config describes a cluster: its replicas, the algorithm they run with its
+// parameters, and the knobs of the node runtime. It is loaded from
+// config.json; Validate names the offending field of a bad file.
+type Config struct {
+	// Replicas lists every replica with its addresses.
+	Replicas []ReplicaConfig `json:"replicas"`
+	// Algorithm is the registered protocol name, e.g. "epaxos".
+	Algorithm string `json:"algorithm"`
+	// Params is the protocol's own parameters, decoded by the protocol.
+	Params json.RawMessage `json:"params,omitempty"`
+	// StorageDir holds one durable log per replica; "" keeps state in memory.
+	StorageDir string `json:"storage_dir"`
+	// Tick is the interval between protocol ticks, e.g. "5ms".
+	Tick Duration `json:"tick"`
+	// MaxBatch caps the events fed to the protocol before its Ready is processed.
+	MaxBatch int `json:"max_batch"`
+	// MaxFrame is the largest wire frame accepted, in bytes.
+	MaxFrame int `json:"max_frame"`
+	// Fsync makes the durable log sync to disk once per batch (default true).
+	Fsync *bool `json:"fsync,omitempty"`
+}
+
+// ReplicaConfig is one replica's identity and addresses.
+type ReplicaConfig struct {
+	ID     ID     `json:"id"`
+	Peer   string `json:"peer"`   // replica-to-replica TCP address
+	Client string `json:"client"` // binary client protocol (msgpack over TCP)
+	HTTP   string `json:"http"`   // HTTP: /kv/{key}, /metrics, /admin
+}
+
+// Duration is a time.Duration written in JSON as a string such as "5ms".
+type Duration time.Duration
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New(`want a duration string such as "5ms"`)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Defaults for fields a config may leave out.
+const (
+	DefaultTick     = 5 * time.Millisecond
+	DefaultMaxBatch = 4096
+	DefaultMaxFrame = 16 << 20
+)
+
+// ConfigError names the field of a configuration that is wrong.
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %v", e.Field, e.Err) }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig reads and validates a configuration file.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(b)
+}
+
+// ParseConfig decodes and validates a configuration. Unknown fields are
+// rejected so that a misspelt knob is reported rather than ignored.
+func ParseConfig(b []byte) (*Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, decodeError(err)
+	}
+	if dec.More() {
+		return nil, &ConfigError{Field: "(file)", Err: errors.New("trailing data after the JSON object")}
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return &ConfigError{Field: te.Field, Err: fmt.Errorf("want %v, got JSON %s", te.Type, te.Value)}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return &ConfigError{Field: "(file)", Err: fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)}
+	}
+	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
+		return &ConfigError{Field: msg[20:], Err: errors.New("unknown field")}
+	}
+	return &ConfigError{Field: "(file)", Err: err}
+}
+
+func (c *Config) applyDefaults() {
+	if c.Tick == 0 {
+		c.Tick = Duration(DefaultTick)
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxFrame == 0 {
+		c.MaxFrame = DefaultMaxFrame
+	}
+}
+
+// Validate checks every field and returns a *ConfigError naming the first bad one.
+func (c *Config) Validate() error {
+	if len(c.Replicas) == 0 {
+		return &ConfigError{"replicas", errors.New("at least one replica is required")}
+	}
+	seen := map[ID]bool{}
+	addrs := map[string]string{}
+	for i, r := range c.Replicas {
+		field := func(f string) string { return fmt.Sprintf("replicas[%d].%s", i, f) }
+		id, err := ParseID(string(r.ID))
+		if err != nil {
+			return &ConfigError{field("id"), err}
+		}
+		if seen[id] {
+			return &ConfigError{field("id"), fmt.Errorf("duplicate replica id %s", id)}
+		}
+		seen[id] = true
+		c.Replicas[i].ID = id
+		for _, a := range []struct{ name, addr string }{{"peer", r.Peer}, {"client", r.Client}, {"http", r.HTTP}} {
+			if a.addr == "" {
+				if a.name == "peer" {
+					return &ConfigError{field(a.name), errors.New("address is required")}
+				}
+				continue
+			}
+			if _, _, err := net.SplitHostPort(a.addr); err != nil {
+				return &ConfigError{field(a.name), err}
+			}
+			if other, dup := addrs[a.addr]; dup {
+				return &ConfigError{field(a.name), fmt.Errorf("address %s already used by %s", a.addr, other)}
+			}
+			addrs[a.addr] = field(a.name)
+		}
+	}
+	if c.Algorithm == "" {
+		return &ConfigError{"algorithm", errors.New("is required")}
+	}
+	if len(c.Params) > 0 {
+		var v map[string]any
+		if err := json.Unmarshal(c.Params, &v); err != nil {
+			return &ConfigError{"params", errors.New("must be a JSON object")}
+		}
+	}
+	if c.Tick < Duration(100*time.Microsecond) || c.Tick > Duration(10*time.Second) {
+		return &ConfigError{"tick", fmt.Errorf("%v is outside 100µs..10s", time.Duration(c.Tick))}
+	}
+	if c.MaxBatch < 1 {
+		return &ConfigError{"max_batch", fmt.Errorf("must be positive, got %d", c.MaxBatch)}
+	}
+	if c.MaxFrame < 1024 || c.MaxFrame > 1<<30 {
+		return &ConfigError{"max_frame", fmt.Errorf("must be within 1KiB..1GiB, got %d", c.MaxFrame)}
+	}
+	return nil
+}
+
+// IDs lists the replica ids sorted by (zone, node).
+func (c *Config) IDs() []ID {
+	ids := make([]ID, len(c.Replicas))
+	for i, r := range c.Replicas {
+		ids[i] = r.ID
+	}
+	return SortIDs(ids)
+}
+
+// Replica returns the configuration of one replica.
+func (c *Config) Replica(id ID) (ReplicaConfig, bool) {
+	for _, r := range c.Replicas {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return ReplicaConfig{}, false
+}
+
+// PeerAddrs maps each replica to its peer address.
+func (c *Config) PeerAddrs() map[ID]string {
+	m := make(map[ID]string, len(c.Replicas))
+	for _, r := range c.Replicas {
+		m[r.ID] = r.Peer
+	}
+	return m
+}
+
+// FsyncEnabled reports whether the durable log syncs per batch (the default).
+func (c *Config) FsyncEnabled() bool { return c.Fsync == nil || *c.Fsync }

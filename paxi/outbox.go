@@ -1,0 +1,62 @@
+package paxi
+
+// Outbox collects what a protocol produces until the host takes it with
+// Ready. Protocols embed it so their code reads naturally
+// (r.Broadcast(&PreAccept{...})) while staying deterministic.
+type Outbox struct {
+	self  ID
+	peers []ID
+	ready Ready
+}
+
+// NewOutbox returns an outbox for replica self in a cluster of peers (self included).
+func NewOutbox(self ID, peers []ID) Outbox {
+	return Outbox{self: self, peers: peers}
+}
+
+// Self is the id of the replica this outbox belongs to.
+func (o *Outbox) Self() ID { return o.self }
+
+// Send queues a message to one peer. Sending to oneself is a bug in the
+// protocol (handle it directly), and panics.
+func (o *Outbox) Send(to ID, m Message) {
+	if to == o.self {
+		panic("paxi: " + string(o.self) + " sends " + MessageName(m) + " to itself")
+	}
+	o.ready.Messages = append(o.ready.Messages, Envelope{From: o.self, To: to, Msg: m})
+}
+
+// Broadcast queues a message to every peer except this replica.
+func (o *Outbox) Broadcast(m Message) {
+	for _, p := range o.peers {
+		if p != o.self {
+			o.ready.Messages = append(o.ready.Messages, Envelope{From: o.self, To: p, Msg: m})
+		}
+	}
+}
+
+// Multicast queues a message to each listed peer, skipping this replica.
+func (o *Outbox) Multicast(to []ID, m Message) {
+	for _, p := range to {
+		if p != o.self {
+			o.ready.Messages = append(o.ready.Messages, Envelope{From: o.self, To: p, Msg: m})
+		}
+	}
+}
+
+// Persist queues a record to be made durable before the messages of this
+// Ready are sent. The record must not be modified afterwards.
+func (o *Outbox) Persist(m Message) { o.ready.Persist = append(o.ready.Persist, m) }
+
+// Execute queues a command to be applied to the state machine.
+func (o *Outbox) Execute(c Command) { o.ready.Execute = append(o.ready.Execute, c) }
+
+// Reply queues an answer to a client that does not come from execution.
+func (o *Outbox) Reply(r Reply) { o.ready.Replies = append(o.ready.Replies, r) }
+
+// Ready hands over everything queued and starts afresh.
+func (o *Outbox) Ready() Ready {
+	r := o.ready
+	o.ready = Ready{}
+	return r
+}

@@ -1,0 +1,149 @@
+package paxi
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand"
+	"sort"
+	"sync"
+)
+
+// Protocol is one replication protocol's state at one replica. It is a
+// single-threaded, deterministic state machine: it never starts a goroutine,
+// reads a clock, touches a socket or a file, or uses the global random
+// source. Everything it wants done it returns from Ready, and the host (the
+// node runtime or the simulator) carries it out.
+type Protocol interface {
+	// Propose hands the protocol a client command that arrived at this replica.
+	Propose(req Request)
+	// Step delivers a message from a peer.
+	Step(from ID, msg Message)
+	// Tick advances logical time by one tick; all timeouts count ticks.
+	Tick()
+	// Ready takes everything produced since the last call.
+	Ready() Ready
+}
+
+// Ready is what a protocol asks of the world, to be done in this order.
+type Ready struct {
+	// Persist must be durable (one sync for the batch) before anything below.
+	Persist []Message
+	// Messages are sent after Persist is durable.
+	Messages []Envelope
+	// Execute is applied to the state machine in order; the host answers a
+	// client waiting at this replica with the result.
+	Execute []Command
+	// Replies are answers that do not come from execution: a write
+	// acknowledged at commit, a redirect to the leader, an error.
+	Replies []Reply
+}
+
+// Empty reports whether there is nothing to do.
+func (r *Ready) Empty() bool {
+	return len(r.Persist) == 0 && len(r.Messages) == 0 && len(r.Execute) == 0 && len(r.Replies) == 0
+}
+
+// Env is everything a protocol is given at construction.
+type Env struct {
+	// ID is this replica.
+	ID ID
+	// Peers lists every replica of the cluster, this one included, sorted by
+	// (zone, node). Protocols iterate it for a fixed order.
+	Peers []ID
+	// Params is the protocol's own section of the configuration; each
+	// protocol unmarshals it into its own typed struct (see DecodeParams).
+	Params json.RawMessage
+	// Rand is the only random source a protocol may use; the simulator seeds it.
+	Rand *rand.Rand
+	// Log receives the protocol's diagnostics.
+	Log *slog.Logger
+	// Restored holds every record this replica persisted before it
+	// restarted, in the order it persisted them (nil on a fresh start). The
+	// protocol rebuilds its state from them and re-executes what was
+	// committed: the state machine starts empty on every restart.
+	Restored []Message
+}
+
+// N is the number of replicas.
+func (e Env) N() int { return len(e.Peers) }
+
+// F is the number of failures the cluster tolerates with majority quorums.
+func (e Env) F() int { return (len(e.Peers) - 1) / 2 }
+
+// DecodeParams fills dst (a pointer to the protocol's params struct, with
+// defaults already set) from env.Params. Unknown fields are an error naming
+// them, so a typo in config.json is caught rather than silently ignored.
+func DecodeParams(raw json.RawMessage, dst any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytesReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	return nil
+}
+
+// Factory builds a protocol instance from its environment.
+type Factory func(env Env) (Protocol, error)
+
+var registry = struct {
+	sync.RWMutex
+	m map[string]Factory
+}{m: map[string]Factory{}}
+
+// Register makes a protocol available by name; call it from the protocol
+// package's init. Registering a name twice panics.
+func Register(name string, f Factory) {
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[name]; dup {
+		panic("paxi: protocol registered twice: " + name)
+	}
+	registry.m[name] = f
+}
+
+// Lookup finds a registered protocol by name.
+func Lookup(name string) (Factory, error) {
+	registry.RLock()
+	defer registry.RUnlock()
+	f, ok := registry.m[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown algorithm %q (registered: %v)", name, namesLocked())
+	}
+	return f, nil
+}
+
+// Names lists the registered protocols, sorted.
+func Names() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	out := make([]string, 0, len(registry.m))
+	for n := range registry.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stat is one protocol-reported measurement.
+type Stat struct {
+	Name  string  // e.g. "fast_path_total"
+	Help  string  // one line for /metrics
+	Value float64 // current value; counters only grow
+	// Counter is true for monotonically growing counts, false for gauges.
+	Counter bool
+}
+
+// Reporter is implemented by protocols that report their own metrics (fast
+// paths, dependency counts, ...). Hosts call Stats from the protocol's own
+// goroutine, so implementations need no locking.
+type Reporter interface {
+	Stats() []Stat
+}
