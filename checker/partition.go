@@ -1,0 +1,121 @@
+package checker
+
+import (
+	"math"
+	"sort"
+)
+
+// never is the return time given to a pending operation: it may take effect
+// at any time after its call, so nothing it does constrains what follows.
+const never = math.MaxInt64
+
+// kop is one operation of a single key's history, reduced to what the
+// register model needs.
+type kop struct {
+	call, ret int64 // ret is never for a pending write
+	val       int32 // value id; 0 is "", the value of an absent key
+	write     bool  // put or delete; a get otherwise
+	orig      int32 // index of the operation in the caller's history
+}
+
+// keyHistory is the history of one key, ready for checking.
+type keyHistory struct {
+	ops        []kop // sorted by call
+	unique     bool  // no non-empty value is written by more than one put
+	emptyWrite bool  // some write leaves the key empty (a delete, or a put of "")
+	emptyRead  bool  // some completed get returned ""
+	nvals      int32 // value ids are 0..nvals-1
+}
+
+// partition groups operation indices by key. Linearizability is
+// compositional (Herlihy and Wing), so each key can be checked on its own.
+func partition(ops []Operation) (keys []string, groups [][]int32) {
+	byKey := make(map[string]int)
+	for i := range ops {
+		g, ok := byKey[ops[i].Key]
+		if !ok {
+			g = len(keys)
+			byKey[ops[i].Key] = g
+			keys = append(keys, ops[i].Key)
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], int32(i))
+	}
+	return keys, groups
+}
+
+// prepareKey reduces the operations idx of one key to a keyHistory. It drops
+// what cannot change the verdict: a pending get (it may never have taken
+// effect, and nobody saw its result) and a pending write whose value no
+// completed get returned (it may have taken effect after everything else).
+// A completed get of a value that no put on the key wrote is a violation on
+// its own, and is returned as bad.
+func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
+	ids := map[string]int32{"": 0}
+	var writers []int32 // writers[v]: number of writes of value v
+	writers = append(writers, 0)
+	for _, i := range idx {
+		o := &all[i]
+		if o.Op == "get" {
+			continue
+		}
+		v := o.Value
+		if o.Op == "delete" {
+			v = ""
+		}
+		id, ok := ids[v]
+		if !ok {
+			id = int32(len(writers))
+			ids[v] = id
+			writers = append(writers, 0)
+		}
+		writers[id]++
+	}
+	read := make([]bool, len(writers))
+	for _, i := range idx {
+		o := &all[i]
+		if o.Op != "get" || o.Pending() {
+			continue
+		}
+		id, ok := ids[o.Value]
+		if !ok {
+			return h, i
+		}
+		read[id] = true
+	}
+	h.unique = true
+	for v := 1; v < len(writers); v++ {
+		if writers[v] > 1 {
+			h.unique = false
+		}
+	}
+	h.emptyWrite = writers[0] > 0
+	h.emptyRead = read[0]
+	h.nvals = int32(len(writers))
+	h.ops = make([]kop, 0, len(idx))
+	for _, i := range idx {
+		o := &all[i]
+		k := kop{call: o.Call, ret: o.Return, orig: i}
+		switch o.Op {
+		case "get":
+			if o.Pending() {
+				continue
+			}
+			k.val = ids[o.Value]
+		case "put":
+			k.write = true
+			k.val = ids[o.Value]
+		case "delete":
+			k.write = true
+		}
+		if o.Pending() {
+			if !read[k.val] {
+				continue
+			}
+			k.ret = never
+		}
+		h.ops = append(h.ops, k)
+	}
+	sort.SliceStable(h.ops, func(a, b int) bool { return h.ops[a].call < h.ops[b].call })
+	return h, -1
+}
