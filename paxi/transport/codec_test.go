@@ -1,0 +1,124 @@
+package transport
+
+import (
+	"encoding/binary"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+func TestCodecRoundTripsRegisteredTypes(t *testing.T) {
+	msgs := []paxi.Message{
+		&Ping{Seq: 1, Ballot: -3, Slot: 1 << 40, Sender: "1.2"},
+		&Ping{},
+		newBatch(3),
+		newBatch(0),
+		&Batch{Commands: []paxi.Command{{Op: paxi.Noop}}, Note: []byte{0, 1, 2}},
+		&Small{Ballot: 1, Slot: 2, Command: paxi.Command{Op: paxi.Delete, Key: "k", ClientID: 1<<64 - 1, CommandID: 5}},
+	}
+	for _, m := range msgs {
+		b, err := Marshal(nil, m)
+		if err != nil {
+			t.Fatalf("Marshal(%#v): %v", m, err)
+		}
+		got, err := Unmarshal(b)
+		if err != nil {
+			t.Fatalf("Unmarshal(Marshal(%#v)): %v", m, err)
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Errorf("round trip changed the message:\n got %#v\nwant %#v", got, m)
+		}
+	}
+}
+
+func TestMarshalAppendsToBuffer(t *testing.T) {
+	prefix := []byte("hdr")
+	b, err := Marshal(prefix, &Ping{Seq: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b[:3]) != "hdr" {
+		t.Fatalf("Marshal overwrote the buffer's contents: %q", b[:3])
+	}
+	mt, _ := paxi.MessageOf(&Ping{})
+	if tag := binary.BigEndian.Uint16(b[3:]); tag != mt.Tag {
+		t.Fatalf("body starts with tag %d, want %d", tag, mt.Tag)
+	}
+	got, err := Unmarshal(b[3:])
+	if err != nil || got.(*Ping).Seq != 9 {
+		t.Fatalf("Unmarshal = %#v, %v", got, err)
+	}
+}
+
+func TestMarshalRejectsUnregisteredAndNil(t *testing.T) {
+	type unregistered struct{ X int }
+	if _, err := Marshal(nil, &unregistered{}); !errors.Is(err, ErrUnregistered) {
+		t.Errorf("Marshal(unregistered) = %v, want ErrUnregistered", err)
+	}
+	if _, err := Marshal(nil, Ping{}); !errors.Is(err, ErrUnregistered) {
+		t.Errorf("Marshal(non-pointer) = %v, want ErrUnregistered", err)
+	}
+	if _, err := Marshal(nil, (*Ping)(nil)); err == nil {
+		t.Error("Marshal(nil pointer) succeeded")
+	}
+}
+
+func TestUnmarshalRejectsBadInput(t *testing.T) {
+	good, err := Marshal(nil, newBatch(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := binary.BigEndian.AppendUint16(nil, unusedTag(t))
+	cases := []struct {
+		name string
+		body []byte
+		want error
+	}{
+		{"empty", nil, ErrCorrupt},
+		{"half a tag", good[:1], ErrCorrupt},
+		{"unknown tag", append(unknown, good[2:]...), ErrUnknownTag},
+		{"tag only", good[:2], ErrCorrupt},
+		{"truncated", good[:len(good)-3], ErrCorrupt},
+		{"trailing bytes", append(append([]byte{}, good...), 0xc0), ErrCorrupt},
+		{"garbage", append(append([]byte{}, good[:2]...), 0xc1, 0xff, 0x00), ErrCorrupt},
+		{"wrong shape", append(append([]byte{}, good[:2]...), 0x92, 0x01, 0x02), ErrCorrupt},
+		{"huge array length", append(append([]byte{}, good[:2]...), 0x81, 0xa8, 'C', 'o', 'm', 'm', 'a', 'n', 'd', 's', 0xdd, 0xff, 0xff, 0xff, 0xff), ErrCorrupt},
+	}
+	for _, c := range cases {
+		m, err := Unmarshal(c.body)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: Unmarshal = %#v, %v; want %v", c.name, m, err, c.want)
+		}
+	}
+}
+
+func TestCommandCodecToleratesOtherArrayLengths(t *testing.T) {
+	mt, _ := paxi.MessageOf(&Small{})
+	body := binary.BigEndian.AppendUint16(nil, mt.Tag)
+	// {"Command": [2, "k"]} and {"Command": [2, "k", "v", 1, 2, true]}.
+	short := append(append([]byte{}, body...), 0x81, 0xa7, 'C', 'o', 'm', 'm', 'a', 'n', 'd', 0x92, 0x02, 0xa1, 'k')
+	long := append(append([]byte{}, body...), 0x81, 0xa7, 'C', 'o', 'm', 'm', 'a', 'n', 'd', 0x96, 0x02, 0xa1, 'k', 0xa1, 'v', 0x01, 0x02, 0xc3)
+	for name, b := range map[string][]byte{"short": short, "long": long} {
+		m, err := Unmarshal(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c := m.(*Small).Command
+		if c.Op != paxi.Put || c.Key != "k" {
+			t.Errorf("%s: decoded %+v", name, c)
+		}
+	}
+}
+
+// unusedTag returns a wire tag no registered type has.
+func unusedTag(t *testing.T) uint16 {
+	for tag := uint16(1); tag != 0; tag++ {
+		if _, ok := paxi.MessageByTag(tag); !ok {
+			return tag
+		}
+	}
+	t.Fatal("every tag is registered")
+	return 0
+}
