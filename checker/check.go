@@ -117,7 +117,7 @@ func CheckLinearizable(ops []Operation, opts Options) Result {
 	if start == nil || checkSubset(mctx, ops, start) != Illegal {
 		start = groups[first]
 	}
-	witness, minimal := minimize(mctx, ops, start)
+	witness, minimal := minimize(mctx, ops, start, initialUntil(ops, groups[first]))
 	res.Minimal = minimal
 	for _, i := range witness {
 		res.Indices = append(res.Indices, int(i))
@@ -170,16 +170,20 @@ func checkKey(ctx context.Context, all []Operation, idx []int32) keyResult {
 	}
 	var hint []int32
 	if h.unique {
-		from, exact := mapReads(&h)
-		v := checkZones(h.ops, from)
-		if v == nil {
-			return keyResult{verdict: Ok}
-		}
-		for _, i := range v.ops() {
-			hint = append(hint, h.ops[i].orig)
-		}
-		if exact {
-			return keyResult{verdict: Illegal, witness: hint}
+		for rule := 0; rule < 2; rule++ {
+			from, exact := mapReads(&h, rule)
+			v := checkZones(h.ops, from)
+			if v == nil {
+				return keyResult{verdict: Ok}
+			}
+			if hint == nil {
+				for _, i := range v.ops() {
+					hint = append(hint, h.ops[i].orig)
+				}
+			}
+			if exact {
+				return keyResult{verdict: Illegal, witness: hint}
+			}
 		}
 	}
 	v := newSearcher(h.ops).run(ctx)

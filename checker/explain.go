@@ -57,7 +57,7 @@ func explain(all []Operation, witness []int32) string {
 	}
 	h, _ := prepareKey(all, witness)
 	if h.unique {
-		if from, exact := mapReads(&h); exact {
+		if from, exact := mapReads(&h, 0); exact {
 			if v := checkZones(h.ops, from); v != nil {
 				return explainZones(all, h.ops, v, witness)
 			}

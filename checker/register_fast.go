@@ -140,47 +140,102 @@ func checkZones(ops []kop, from []int32) *zoneViolation {
 // mapReads maps every get of h to the write it read. It is exact when values
 // are unique and no get returned "" while some write also left the key
 // empty; exact reports whether that is so. Otherwise a get of "" could have
-// read the initial value or any delete, and mapReads guesses: the initial
-// value if no write returned before the get was called, and else the delete
-// called last before the get returned. A guess that checks out proves the
-// history linearizable; one that does not proves nothing.
-func mapReads(h *keyHistory) (from []int32, exact bool) {
+// read the initial value or any delete, and mapReads guesses by the given
+// rule (0 or 1, see emptySource). A guess that checks out proves the history
+// linearizable; one that does not proves nothing.
+func mapReads(h *keyHistory, rule int) (from []int32, exact bool) {
 	ops := h.ops
 	writeOf := make([]int32, h.nvals)
 	for v := range writeOf {
 		writeOf[v] = initialCluster
 	}
-	var deletes []int32 // in call order, since ops is
-	firstRet := int64(math.MaxInt64)
-	for i := range ops {
-		if !ops[i].write {
-			continue
-		}
-		writeOf[ops[i].val] = int32(i)
-		if ops[i].val == 0 {
-			deletes = append(deletes, int32(i))
-		}
-		firstRet = min(firstRet, ops[i].ret)
-	}
-	exact = !(h.emptyWrite && h.emptyRead)
-	from = make([]int32, len(ops))
 	for i := range ops {
 		if ops[i].write {
+			writeOf[ops[i].val] = int32(i)
+		}
+	}
+	exact = !(h.emptyWrite && h.emptyRead)
+	var src *emptySources
+	if !exact {
+		src = newEmptySources(ops)
+	}
+	from = make([]int32, len(ops))
+	for i := range ops {
+		switch {
+		case ops[i].write:
 			from[i] = int32(i)
-			continue
-		}
-		if ops[i].val != 0 {
+		case ops[i].val != 0 || exact:
 			from[i] = writeOf[ops[i].val]
-			continue
-		}
-		from[i] = initialCluster
-		if ops[i].call <= firstRet {
-			continue
-		}
-		k := sort.Search(len(deletes), func(k int) bool { return ops[deletes[k]].call > ops[i].ret }) - 1
-		if k >= 0 {
-			from[i] = deletes[k]
+		default:
+			from[i] = src.guess(ops[i], rule)
 		}
 	}
 	return from, exact
+}
+
+// emptySources indexes the writes of a key for guessing which one a get of
+// "" read.
+type emptySources struct {
+	ops           []kop
+	byCall, byRet []int32 // the deletes, by call and by return
+	firstWriteRet int64   // the earliest return of any write
+	valueRets     []int64 // returns of operations with a non-empty value, sorted
+	lastValueCall []int64 // lastValueCall[k]: latest call among the first k+1 of them by return
+}
+
+func newEmptySources(ops []kop) *emptySources {
+	e := &emptySources{ops: ops, firstWriteRet: math.MaxInt64}
+	var vals []int32
+	for i := range ops {
+		switch {
+		case ops[i].write && ops[i].val == 0:
+			e.byCall = append(e.byCall, int32(i))
+		case ops[i].val != 0:
+			vals = append(vals, int32(i))
+		}
+		if ops[i].write {
+			e.firstWriteRet = min(e.firstWriteRet, ops[i].ret)
+		}
+	}
+	e.byRet = slices.Clone(e.byCall)
+	sort.Slice(e.byRet, func(a, b int) bool { return ops[e.byRet[a]].ret < ops[e.byRet[b]].ret })
+	sort.Slice(vals, func(a, b int) bool { return ops[vals[a]].ret < ops[vals[b]].ret })
+	last := int64(math.MinInt64)
+	for _, i := range vals {
+		last = max(last, ops[i].call)
+		e.valueRets = append(e.valueRets, ops[i].ret)
+		e.lastValueCall = append(e.lastValueCall, last)
+	}
+	return e
+}
+
+// guess names the write that get r probably read. Rule 0 takes the initial
+// value if no write returned before r was called, and else the delete called
+// last before r returned. Rule 1 prefers a delete that returned before r was
+// called with no operation seeing a non-empty value strictly in between (the
+// latest such), then a delete running at the same time as r (the one called
+// last), then the initial value.
+func (e *emptySources) guess(r kop, rule int) int32 {
+	ops := e.ops
+	if r.call <= e.firstWriteRet {
+		return initialCluster
+	}
+	if rule == 1 {
+		// Every delete that returned before the latest call of an operation
+		// that saw a non-empty value and returned before r was called is
+		// certainly overwritten before r.
+		floor := int64(math.MinInt64)
+		if k := sort.Search(len(e.valueRets), func(k int) bool { return e.valueRets[k] >= r.call }) - 1; k >= 0 {
+			floor = e.lastValueCall[k]
+		}
+		k := sort.Search(len(e.byRet), func(k int) bool { return ops[e.byRet[k]].ret >= r.call }) - 1
+		if k >= 0 && ops[e.byRet[k]].ret >= floor {
+			return e.byRet[k]
+		}
+	}
+	k := sort.Search(len(e.byCall), func(k int) bool { return ops[e.byCall[k]].call > r.ret }) - 1
+	if k >= 0 && (rule == 0 || ops[e.byCall[k]].ret >= r.call) {
+		return e.byCall[k]
+	}
+	return initialCluster
 }
