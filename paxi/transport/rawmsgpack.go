@@ -156,36 +156,46 @@ func readUint(b []byte, i *int) (uint64, error) {
 
 // readString reads a str or bin value (nil reads as ""), copying it out of b.
 func readString(b []byte, i *int) (string, error) {
+	start, n, err := stringSpan(b, i)
+	if err != nil || n == 0 {
+		return "", err
+	}
+	return string(b[start : start+n]), nil
+}
+
+// stringSpan reads the header of a str or bin value (nil reads as empty)
+// and returns where its payload starts and how long it is, leaving *i after
+// the payload.
+func stringSpan(b []byte, i *int) (start, n int, err error) {
 	if *i >= len(b) {
-		return "", errShort
+		return 0, 0, errShort
 	}
 	c := b[*i]
 	*i++
-	var n uint64
-	var err error
+	var l uint64
 	switch {
 	case c >= 0xa0 && c <= 0xbf:
-		n = uint64(c & 0x1f)
+		l = uint64(c & 0x1f)
 	case c == 0xc0:
-		return "", nil
+		return *i, 0, nil
 	case c == 0xd9 || c == 0xc4:
-		n, err = readBig(b, i, 1)
+		l, err = readBig(b, i, 1)
 	case c == 0xda || c == 0xc5:
-		n, err = readBig(b, i, 2)
+		l, err = readBig(b, i, 2)
 	case c == 0xdb || c == 0xc6:
-		n, err = readBig(b, i, 4)
+		l, err = readBig(b, i, 4)
 	default:
-		return "", fmt.Errorf("msgpack: invalid code=%x decoding string/bytes length", c)
+		return 0, 0, fmt.Errorf("msgpack: invalid code=%x decoding string/bytes length", c)
 	}
 	if err != nil {
-		return "", err
+		return 0, 0, err
 	}
-	if n > uint64(len(b)-*i) {
-		return "", errShort
+	if l > uint64(len(b)-*i) {
+		return 0, 0, errShort
 	}
-	s := string(b[*i : *i+int(n)])
-	*i += int(n)
-	return s, nil
+	start = *i
+	*i += int(l)
+	return start, int(l), nil
 }
 
 // readBig reads an n-byte big-endian unsigned integer.

@@ -72,3 +72,12 @@ func (c *registryCache) remember(mt paxi.MessageType) {
 	c.byType.Store(&byType)
 	c.byTag.Store(&byTag)
 }
+
+// kindOf names m's message kind for observers and logs, like
+// paxi.MessageName but through the cache.
+func kindOf(m paxi.Message) string {
+	if mt, ok := registry.typeOf(m); ok {
+		return mt.Name
+	}
+	return paxi.MessageName(m)
+}
