@@ -1,0 +1,123 @@
+package epaxos
+
+import (
+	"math/bits"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// startAccept runs phase 2 (the slow path) with the given attributes: the
+// leader votes for them itself, persists the vote, and asks a majority.
+func (r *Replica) startAccept(in *instance, seq int64, deps []int64) {
+	l := in.lead
+	in.status, in.seq, in.deps = Accepted, seq, deps
+	in.bal, in.vbal = max(in.bal, l.ballot), l.ballot
+	r.conflicts.record(in.cmds, in.row, in.inst, seq)
+	r.persistVote(in, false)
+	r.acceptRound(in)
+}
+
+// acceptRound sends the Accepts of phase 2 for the attributes in holds.
+func (r *Replica) acceptRound(in *instance) {
+	l := in.lead
+	l.phase = Accepted
+	l.accepted = paxi.NewVotes(r.q.slow)
+	l.fellBack = false
+	if r.q.slow == 0 {
+		r.commit(in, in.seq, in.deps)
+		return
+	}
+	if r.params.Thrifty {
+		// The peers that just answered PreAccept are alive and hold the
+		// commands, so they make the cheapest majority.
+		l.sentTo = r.ringPeersIn(r.q.slow, l.holders&^r.suspect)
+		l.timer.Reset(r.params.ThriftyFallbackTicks)
+	} else {
+		l.sentTo = r.others()
+		l.timer.Reset(r.params.RetryTicks)
+	}
+	r.sendAccept(in, l.sentTo)
+}
+
+// ringPeersIn picks k peers in ring order, preferring those in prefer.
+func (r *Replica) ringPeersIn(k int, prefer uint64) uint64 {
+	set := r.ringPeers(k, r.others()&^prefer)
+	return set
+}
+
+// sendAccept sends the instance's Accept to every peer in set, with the
+// commands only for peers not known to hold them.
+func (r *Replica) sendAccept(in *instance, set uint64) {
+	l := in.lead
+	lean := &Accept{Ballot: l.ballot, Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps}
+	var full *Accept
+	for p := 0; p < r.n; p++ {
+		if set&bit(p) == 0 || p == int(r.self) {
+			continue
+		}
+		if l.holders&bit(p) != 0 {
+			r.Send(r.peers[p], lean)
+			continue
+		}
+		if full == nil {
+			c := *lean
+			c.HasCmds, c.Cmds, c.Noop = true, in.cmds, in.noop
+			full = &c
+		}
+		r.Send(r.peers[p], full)
+	}
+	r.stats.acceptsSent += int64(bits.OnesCount64(set &^ bit(int(r.self))))
+}
+
+// onAccept is the acceptor's side of phase 2.
+func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
+	in := r.rows.getOrCreate(m.Row, m.Inst)
+	switch {
+	case in.status >= Committed:
+		r.sendCommit(from, in, true)
+		return
+	case m.Ballot < in.bal:
+		r.Send(from, &AcceptReply{Ballot: in.bal, Row: m.Row, Inst: m.Inst})
+		return
+	case in.status == Accepted && in.vbal == m.Ballot:
+		r.Send(from, &AcceptReply{Ballot: m.Ballot, Row: m.Row, Inst: m.Inst, OK: true})
+		return
+	case !m.HasCmds && !in.hasCmds:
+		// A vote must name the commands (recovery will need them); the
+		// leader's retransmission carries them.
+		r.log.Debug("ignoring Accept without commands for an unknown instance", "from", from, "row", m.Row, "inst", m.Inst)
+		return
+	}
+	newCmds := m.HasCmds && (!in.hasCmds || in.noop != m.Noop)
+	if newCmds {
+		in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
+	}
+	in.status, in.seq, in.deps = Accepted, m.Seq, m.Deps
+	in.bal, in.vbal = m.Ballot, m.Ballot
+	r.conflicts.record(in.cmds, in.row, in.inst, in.seq)
+	r.persistVote(in, newCmds)
+	r.Send(from, &AcceptReply{Ballot: m.Ballot, Row: m.Row, Inst: m.Inst, OK: true})
+}
+
+// onAcceptReply collects phase-2 answers at the leader; a majority commits.
+func (r *Replica) onAcceptReply(from paxi.ID, p int, m *AcceptReply) {
+	in := r.rows.get(m.Row, m.Inst)
+	if in == nil || in.lead == nil {
+		return
+	}
+	l := in.lead
+	if !m.OK {
+		if m.Ballot > l.ballot {
+			r.abandon(in, m.Ballot)
+		}
+		return
+	}
+	r.suspect &^= bit(p)
+	if l.phase != Accepted || m.Ballot != l.ballot || !l.accepted.Add(from) {
+		return
+	}
+	l.holders |= bit(p)
+	if l.accepted.Reached() {
+		r.commit(in, in.seq, in.deps)
+	}
+}

@@ -1,0 +1,29 @@
+package epaxos
+
+import "github.com/agora-consensus/agora/paxi"
+
+// Batching has no waiting gate. Proposals queue until the host takes Ready,
+// which it does at the end of every batch of events it fed the protocol;
+// everything queued by then goes into one instance (several if there are
+// more than max_batch commands). Under light load an instance carries the
+// one command that arrived, with no added latency; under heavy load the host
+// feeds many requests per batch and instances grow with it. The original
+// implementation waited up to 5 ms to fill a batch, which put a 5 ms floor
+// under every commit.
+
+// flushProposals starts instances for every queued proposal.
+func (r *Replica) flushProposals() {
+	for len(r.queue) > 0 {
+		k := min(len(r.queue), r.params.MaxBatch)
+		var cmds []paxi.Command
+		if k == len(r.queue) {
+			// Hand the queue's array to the instance and start a new one,
+			// so the batch is not copied.
+			cmds, r.queue = r.queue, nil
+		} else {
+			cmds = append([]paxi.Command(nil), r.queue[:k]...)
+			r.queue = r.queue[k:]
+		}
+		r.startInstance(cmds)
+	}
+}

@@ -1,0 +1,110 @@
+package epaxos
+
+import "github.com/agora-consensus/agora/paxi"
+
+// commit is the leader's commit of its own instance, on either path. The
+// commit record is persisted and the Commits are queued before anything
+// executes: the host persists, then sends, then executes, so no replica
+// applies a command whose commit is not on its way to the others.
+func (r *Replica) commit(in *instance, seq int64, deps []int64) {
+	l := in.lead
+	r.commitLocal(in, seq, deps, false)
+	lean := &Commit{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps}
+	var full *Commit
+	for p := 0; p < r.n; p++ {
+		if p == int(r.self) {
+			continue
+		}
+		if l != nil && l.holders&bit(p) != 0 {
+			r.Send(r.peers[p], lean)
+			continue
+		}
+		if full == nil {
+			c := *lean
+			c.HasCmds, c.Cmds, c.Noop = true, in.cmds, in.noop
+			full = &c
+		}
+		r.Send(r.peers[p], full)
+	}
+	r.stats.commitsSent += int64(r.n - 1)
+	if r.params.ReplyAtCommit && !in.noop {
+		for _, c := range in.cmds {
+			if c.Op.IsWrite() {
+				r.Reply(paxi.Reply{ClientID: c.ClientID, CommandID: c.CommandID})
+			}
+		}
+	}
+}
+
+// commitLocal makes (seq, deps) final for in at this replica: it persists
+// the commit, enters the attributes into the conflict index, stops any
+// leadership of the instance and hands it to the executor. persistCmds
+// says the commit record must carry the commands, because no earlier record
+// of this replica holds them.
+func (r *Replica) commitLocal(in *instance, seq int64, deps []int64, persistCmds bool) {
+	if !in.hasCmds {
+		panic("epaxos: " + string(r.id) + " commits " + in.String() + " without its commands")
+	}
+	in.status, in.seq, in.deps = Committed, seq, deps
+	in.committedAt = r.now
+	in.lead = nil
+	r.conflicts.record(in.cmds, in.row, in.inst, seq)
+	r.persistCommit(in, persistCmds)
+	r.advanceCommitted(in.row)
+	r.progress.changed = true
+	r.stats.depsSum += int64(countDeps(deps))
+	r.stats.depsCount++
+	r.exec.commit(in.row, in.inst, seq, deps)
+}
+
+// advanceCommitted moves the committed prefix of a row forward.
+func (r *Replica) advanceCommitted(row int32) {
+	for {
+		in := r.rows.get(row, r.committedUpTo[row]+1)
+		if in == nil || in.status < Committed {
+			return
+		}
+		r.committedUpTo[row]++
+	}
+}
+
+// onCommit learns a commit from its leader (or from a resend).
+func (r *Replica) onCommit(from paxi.ID, m *Commit) {
+	in := r.rows.getOrCreate(m.Row, m.Inst)
+	if in.status >= Committed {
+		// The sender thinks we lack it: our Progress report was lost or is
+		// stale, so send a fresh one.
+		r.progress.dirty = true
+		return
+	}
+	persistCmds := false
+	if m.HasCmds && (!in.hasCmds || in.noop != m.Noop) {
+		in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
+		persistCmds = true
+	} else if !in.hasCmds {
+		r.log.Debug("ignoring Commit without commands for an instance without them", "from", from, "row", m.Row, "inst", m.Inst)
+		return
+	}
+	r.commitLocal(in, m.Seq, m.Deps, persistCmds)
+}
+
+// sendCommit tells one peer the committed attributes of in.
+func (r *Replica) sendCommit(to paxi.ID, in *instance, withCmds bool) {
+	c := &Commit{Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps}
+	if withCmds {
+		c.HasCmds, c.Cmds, c.Noop = true, in.cmds, in.noop
+	}
+	r.Send(to, c)
+	r.stats.commitsResent++
+}
+
+// countDeps is the number of rows an instance depends on.
+func countDeps(deps []int64) int {
+	n := 0
+	for _, d := range deps {
+		if d >= 0 {
+			n++
+		}
+	}
+	return n
+}

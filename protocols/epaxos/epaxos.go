@@ -1,0 +1,224 @@
+// Package epaxos implements Egalitarian Paxos (Moraru, Andersen, Kaminsky,
+// SOSP 2013) as a deterministic paxi.Protocol core: normal operation
+// (PreAccept, the fast path, Accept, Commit), batching, thrifty quorums,
+// retransmission, persistence and restart, and execution by strongly
+// connected components of the dependency graph.
+//
+// Each replica owns one row of instances; instance (R, i) is the i-th batch
+// R leads. Files are named for what they do: preaccept.go holds phase 1 and
+// the fast-path decision, accept.go the slow path, commit.go commits,
+// executor.go and tarjan.go execution order, retransmit.go timers and
+// resends, persist.go and restore.go durability.
+package epaxos
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+func init() {
+	paxi.Register("epaxos", func(env paxi.Env) (paxi.Protocol, error) {
+		r, err := New(env)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	})
+}
+
+// maxReplicas is fixed by the bit sets (uint64) used for peer sets and the
+// committed-dependency report.
+const maxReplicas = 64
+
+// Errors New returns for a cluster EPaxos cannot run on.
+var (
+	ErrEvenCluster = errors.New("epaxos: needs an odd number of replicas (N = 2F+1)")
+	ErrTooMany     = fmt.Errorf("epaxos: at most %d replicas", maxReplicas)
+	ErrNotAPeer    = errors.New("epaxos: own id is not among the peers")
+)
+
+// Replica is the EPaxos state of one replica. It is not safe for
+// concurrent use: the host calls it from one goroutine.
+type Replica struct {
+	paxi.Outbox
+	id     paxi.ID   // this replica
+	peers  []paxi.ID // every replica, sorted; a replica's index is its row
+	self   int32     // own row
+	n      int       // number of replicas
+	params Params
+	q      quorums
+	log    *slog.Logger
+	ballot paxi.Ballot // the ballot this replica leads its own instances with
+
+	rows          rows           // every known instance
+	next          int64          // next own instance number
+	committedUpTo []int64        // per row: highest k with (row, 0..k) all committed here
+	conflicts     conflictIndex  // latest instances per key
+	exec          *executor      // execution order
+	queue         []paxi.Command // proposals waiting for the next instance
+	inflight      []*instance    // own instances still in PreAccept or Accept
+	now           int64          // ticks since start
+
+	progress progressState // commit progress exchange and resends (retransmit.go)
+	suspect  uint64        // peers that missed a thrifty deadline; avoided until they answer
+	stats    counters
+}
+
+// New builds a replica from its environment, rebuilding state from
+// env.Restored after a restart.
+func New(env paxi.Env) (*Replica, error) {
+	p := DefaultParams()
+	if err := paxi.DecodeParams(env.Params, &p); err != nil {
+		return nil, fmt.Errorf("epaxos: %w", err)
+	}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	n := len(env.Peers)
+	switch {
+	case n > maxReplicas:
+		return nil, ErrTooMany
+	case n%2 == 0:
+		return nil, fmt.Errorf("%w, got %d", ErrEvenCluster, n)
+	}
+	self := paxi.IndexOf(env.Peers, env.ID)
+	if self < 0 {
+		return nil, fmt.Errorf("%w: %s not in %v", ErrNotAPeer, env.ID, env.Peers)
+	}
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r := &Replica{
+		Outbox:        paxi.NewOutbox(env.ID, env.Peers),
+		id:            env.ID,
+		peers:         env.Peers,
+		self:          int32(self),
+		n:             n,
+		params:        p,
+		q:             newQuorums(n, p),
+		log:           log.With("epaxos", env.ID),
+		ballot:        paxi.NewBallot(0, env.ID),
+		rows:          make(rows, n),
+		committedUpTo: make([]int64, n),
+		conflicts:     newConflictIndex(n),
+	}
+	for q := range r.committedUpTo {
+		r.committedUpTo[q] = -1
+	}
+	r.exec = newExecutor(n, r)
+	r.progress.init(n, p.RetryTicks)
+	if err := r.restore(env.Restored); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Propose queues a client command. It joins the next instance this replica
+// starts, when the host next takes Ready (batch.go).
+func (r *Replica) Propose(req paxi.Request) {
+	r.queue = append(r.queue, req.Command)
+}
+
+// Step handles a message from peer from.
+func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
+	p := paxi.IndexOf(r.peers, from)
+	if p < 0 || p == int(r.self) {
+		r.log.Warn("ignoring message from a non-peer", "from", from, "msg", paxi.MessageName(msg))
+		return
+	}
+	switch m := msg.(type) {
+	case *PreAccept:
+		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+			r.onPreAccept(from, p, m)
+		}
+	case *PreAcceptReply:
+		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || r.validDeps(from, m.Deps)) {
+			r.onPreAcceptReply(from, p, m)
+		}
+	case *Accept:
+		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+			r.onAccept(from, p, m)
+		}
+	case *AcceptReply:
+		if r.validRef(from, m.Row, m.Inst, nil) {
+			r.onAcceptReply(from, p, m)
+		}
+	case *Commit:
+		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+			r.onCommit(from, m)
+		}
+	case *Progress:
+		if len(m.UpTo) == r.n {
+			r.onProgress(p, m)
+		}
+	default:
+		r.log.Warn("ignoring unknown message", "from", from, "msg", paxi.MessageName(msg))
+	}
+}
+
+// validRef checks the instance reference and deps of a message: a peer that
+// runs a different configuration must not make us index out of range.
+func (r *Replica) validRef(from paxi.ID, row int32, inst int64, deps []int64) bool {
+	if row < 0 || int(row) >= r.n || inst < 0 {
+		r.log.Warn("ignoring message for an impossible instance", "from", from, "row", row, "inst", inst)
+		return false
+	}
+	return deps == nil || r.validDeps(from, deps)
+}
+
+func (r *Replica) validDeps(from paxi.ID, deps []int64) bool {
+	if len(deps) != r.n {
+		r.log.Warn("ignoring message with deps of the wrong length", "from", from, "len", len(deps))
+		return false
+	}
+	return true
+}
+
+// Ready starts an instance for whatever was proposed since the last call
+// and hands over everything produced.
+func (r *Replica) Ready() paxi.Ready {
+	r.flushProposals()
+	return r.Outbox.Ready()
+}
+
+// bit is the set {p}.
+func bit(p int) uint64 { return 1 << uint(p) }
+
+// ringPeers returns up to k peers in ring order after this replica,
+// skipping those in avoid unless there are not enough others. Spreading
+// each leader's quorum over its successors balances load, and the order is
+// the same on every run.
+func (r *Replica) ringPeers(k int, avoid uint64) uint64 {
+	var set uint64
+	got := 0
+	for pass := 0; pass < 2 && got < k; pass++ {
+		for d := 1; d < r.n && got < k; d++ {
+			p := (int(r.self) + d) % r.n
+			if set&bit(p) != 0 || (pass == 0 && avoid&bit(p) != 0) {
+				continue
+			}
+			set |= bit(p)
+			got++
+		}
+	}
+	return set
+}
+
+// sendTo queues m to every peer in set, in peer order.
+func (r *Replica) sendTo(set uint64, m paxi.Message) {
+	for p := 0; p < r.n; p++ {
+		if set&bit(p) != 0 && p != int(r.self) {
+			r.Send(r.peers[p], m)
+		}
+	}
+}
+
+// others is the set of every peer but this replica.
+func (r *Replica) others() uint64 {
+	return (bit(r.n) - 1) &^ bit(int(r.self))
+}

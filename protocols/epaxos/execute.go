@@ -1,0 +1,26 @@
+package epaxos
+
+import "fmt"
+
+// apply is called by the executor for each instance in execution order; it
+// hands the batch's commands to the state machine through Ready.Execute.
+// The host answers clients waiting at this replica from the results.
+func (r *Replica) apply(row int32, inst int64) {
+	in := r.rows.get(row, inst)
+	if in == nil || in.status != Committed {
+		panic(fmt.Sprintf("epaxos: %s: executor applies (%d,%d), which is %v", r.id, row, inst, in))
+	}
+	in.status = Executed
+	if !in.noop {
+		for _, c := range in.cmds {
+			r.Execute(c)
+		}
+		r.stats.executedCmds += int64(len(in.cmds))
+	}
+	if in.committedAt >= 0 {
+		d := r.now - in.committedAt
+		r.stats.execDelaySum += d
+		r.stats.execDelayCount++
+		r.stats.execDelayMax = max(r.stats.execDelayMax, d)
+	}
+}

@@ -1,0 +1,91 @@
+package epaxos
+
+import (
+	"fmt"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// Params are the EPaxos knobs, read from the "params" section of
+// config.json with paxi.DecodeParams, which rejects unknown fields. Tick
+// counts assume the default 5 ms tick.
+type Params struct {
+	// FastQuorum is "optimized" (F + floor((F+1)/2) replicas, the default)
+	// or "basic" (2F replicas).
+	FastQuorum string `json:"fast_quorum"`
+	// Thrifty sends PreAccept and Accept only to as many peers as the
+	// quorum needs, falling back to everyone after ThriftyFallbackTicks.
+	Thrifty bool `json:"thrifty"`
+	// MaxBatch caps the number of commands one instance carries.
+	MaxBatch int `json:"max_batch"`
+	// ReplyAtCommit acknowledges writes when their instance commits instead
+	// of after it executes. Reads are always answered after execution.
+	ReplyAtCommit bool `json:"reply_at_commit"`
+	// RetryTicks is how long a leader waits before resending PreAccept or
+	// Accept to peers that have not answered, and how often replicas
+	// exchange their commit progress so that lost Commits are resent.
+	RetryTicks int `json:"retry_ticks"`
+	// ThriftyFallbackTicks is how long a thrifty leader waits for its chosen
+	// quorum before sending to every replica.
+	ThriftyFallbackTicks int `json:"thrifty_fallback_ticks"`
+	// ResendLimit caps the Commits a leader resends to one peer per retry
+	// round, so a peer that was away for long catches up in bounded bursts.
+	ResendLimit int `json:"resend_limit"`
+}
+
+// DefaultParams are the parameters used for every field config.json omits.
+// With a 5 ms tick a leader falls back to all replicas after 300 ms and
+// retries every 500 ms: longer than a wide-area round trip, so retries stay
+// rare when nothing is lost.
+func DefaultParams() Params {
+	return Params{
+		FastQuorum:           "optimized",
+		Thrifty:              true,
+		MaxBatch:             1000,
+		ReplyAtCommit:        false,
+		RetryTicks:           100,
+		ThriftyFallbackTicks: 60,
+		ResendLimit:          256,
+	}
+}
+
+// validate reports the first parameter that makes no sense.
+func (p Params) validate() error {
+	switch p.FastQuorum {
+	case "optimized", "basic":
+	default:
+		return fmt.Errorf("epaxos: fast_quorum %q: want \"optimized\" or \"basic\"", p.FastQuorum)
+	}
+	if p.MaxBatch < 1 {
+		return fmt.Errorf("epaxos: max_batch %d: must be at least 1", p.MaxBatch)
+	}
+	if p.RetryTicks < 1 {
+		return fmt.Errorf("epaxos: retry_ticks %d: must be at least 1", p.RetryTicks)
+	}
+	if p.ThriftyFallbackTicks < 1 {
+		return fmt.Errorf("epaxos: thrifty_fallback_ticks %d: must be at least 1", p.ThriftyFallbackTicks)
+	}
+	if p.ResendLimit < 1 {
+		return fmt.Errorf("epaxos: resend_limit %d: must be at least 1", p.ResendLimit)
+	}
+	return nil
+}
+
+// quorums holds the reply counts the leader waits for, not counting itself.
+type quorums struct {
+	fast int // PreAcceptReplies for a fast-path decision: fast quorum - 1
+	slow int // AcceptReplies (or PreAcceptReplies for the slow path): majority - 1
+	// needCommittedDeps is true when the fast quorum is smaller than 2F, the
+	// case in which the technical report's seq corner case arises (see
+	// decideFastPath).
+	needCommittedDeps bool
+}
+
+func newQuorums(n int, p Params) quorums {
+	optimized := p.FastQuorum == "optimized"
+	fq := paxi.FastQuorumSize(n, optimized)
+	f := (n - 1) / 2
+	q := quorums{fast: max(fq-1, 0), slow: paxi.Majority(n) - 1}
+	q.needCommittedDeps = fq < 2*f
+	return q
+}

@@ -1,0 +1,217 @@
+package epaxos
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// startInstance makes this replica the command leader of a new instance for
+// cmds: it computes seq and deps from its own view, votes for them itself
+// (persisting the vote before the PreAccepts leave) and sends PreAccept to
+// the fast quorum.
+func (r *Replica) startInstance(cmds []paxi.Command) {
+	i := r.next
+	r.next++
+	deps := make([]int64, r.n)
+	for q := range deps {
+		deps[q] = -1
+	}
+	var seq int64
+	r.conflicts.attributes(cmds, &seq, deps)
+	in := r.rows.getOrCreate(r.self, i)
+	if in.status != None {
+		panic(fmt.Sprintf("epaxos: %s starts instance %v which already has state", r.id, in))
+	}
+	in.status, in.hasCmds, in.cmds = PreAccepted, true, cmds
+	in.seq, in.deps = seq, deps
+	in.bal, in.vbal, in.unchanged = r.ballot, r.ballot, true
+	r.conflicts.record(cmds, r.self, i, seq)
+	r.persistVote(in, true)
+	r.stats.instances++
+	r.stats.commands += int64(len(cmds))
+	r.lead(in, r.leaderCommittedDeps(deps))
+}
+
+// lead starts (or, after a restart, restarts) phase 1 of an own instance
+// with the attributes it holds as the initial ones.
+func (r *Replica) lead(in *instance, committed uint64) {
+	l := r.newLeader(in, committed)
+	if r.q.fast == 0 {
+		r.decide(in)
+		return
+	}
+	m := &PreAccept{Ballot: l.ballot, Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps, Cmds: in.cmds, Noop: in.noop}
+	if r.params.Thrifty {
+		l.sentTo = r.ringPeers(r.q.fast, r.suspect)
+		l.timer.Reset(r.params.ThriftyFallbackTicks)
+	} else {
+		l.sentTo = r.others()
+		l.timer.Reset(r.params.RetryTicks)
+	}
+	r.sendTo(l.sentTo, m)
+	r.stats.preAcceptsSent += int64(bits.OnesCount64(l.sentTo))
+}
+
+// newLeader makes this replica the driver of in, in phase 1, with in's
+// current attributes as the initial ones.
+func (r *Replica) newLeader(in *instance, committed uint64) *leader {
+	l := &leader{
+		ballot: in.vbal, phase: PreAccepted,
+		initSeq: in.seq, initDeps: in.deps, seq: in.seq, deps: in.deps,
+		replied: paxi.NewVotes(r.q.fast), committedDeps: committed,
+	}
+	in.lead = l
+	r.inflight = append(r.inflight, in)
+	return l
+}
+
+// leaderCommittedDeps is the set of rows q whose dependency (q, deps[q]) is
+// committed here.
+func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
+	var set uint64
+	for q, d := range deps {
+		if d < 0 {
+			continue
+		}
+		if in := r.rows.get(int32(q), d); in != nil && in.status >= Committed {
+			set |= bit(q)
+		}
+	}
+	return set
+}
+
+// onPreAccept is the acceptor's side of phase 1: merge the leader's
+// attributes with this replica's view, vote, and answer.
+func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
+	in := r.rows.getOrCreate(m.Row, m.Inst)
+	switch {
+	case in.status >= Committed:
+		// The leader is retransmitting for an instance that is decided:
+		// the Commit tells it (and it converges) faster than silence.
+		r.sendCommit(from, in, true)
+		return
+	case m.Ballot < in.bal:
+		r.Send(from, &PreAcceptReply{Ballot: in.bal, Row: m.Row, Inst: m.Inst})
+		return
+	case in.vbal == m.Ballot && in.status == PreAccepted:
+		// A retransmission: answer with the vote already made, so the
+		// leader sees the same attributes whatever was lost.
+		r.sendPreAcceptReply(from, in)
+		return
+	case in.vbal >= m.Ballot:
+		// Already accepted in this ballot: the PreAccept is stale.
+		return
+	}
+	seq, deps := m.Seq, m.Deps
+	unchanged := !r.conflicts.wouldChange(m.Cmds, seq, deps)
+	if !unchanged {
+		deps = slices.Clone(deps)
+		r.conflicts.attributes(m.Cmds, &seq, deps)
+	}
+	in.status, in.hasCmds, in.cmds, in.noop = PreAccepted, true, m.Cmds, m.Noop
+	in.seq, in.deps, in.unchanged = seq, deps, unchanged
+	in.bal, in.vbal = m.Ballot, m.Ballot
+	r.conflicts.record(in.cmds, in.row, in.inst, seq)
+	r.persistVote(in, true)
+	r.sendPreAcceptReply(from, in)
+}
+
+func (r *Replica) sendPreAcceptReply(to paxi.ID, in *instance) {
+	r.Send(to, &PreAcceptReply{
+		Ballot: in.vbal, Row: in.row, Inst: in.inst, OK: true,
+		Seq: in.seq, Deps: in.deps, Unchanged: in.unchanged,
+		CommittedDeps: r.leaderCommittedDeps(in.deps),
+	})
+}
+
+// onPreAcceptReply collects phase-1 answers at the leader.
+func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
+	in := r.rows.get(m.Row, m.Inst)
+	if in == nil || in.lead == nil {
+		return
+	}
+	l := in.lead
+	if !m.OK {
+		if m.Ballot > l.ballot {
+			r.abandon(in, m.Ballot)
+		}
+		return
+	}
+	r.suspect &^= bit(p)
+	if l.phase != PreAccepted || m.Ballot != l.ballot || !l.replied.Add(from) {
+		return
+	}
+	l.holders |= bit(p)
+	if m.Unchanged {
+		l.matching++
+		l.committedDeps |= m.CommittedDeps
+	}
+	if m.Seq > l.seq {
+		l.seq = m.Seq
+	}
+	for q, d := range m.Deps {
+		if d > l.deps[q] {
+			if !l.depsOwn {
+				l.deps, l.depsOwn = slices.Clone(l.deps), true
+			}
+			l.deps[q] = d
+		}
+	}
+	if l.replied.Count() == r.q.fast {
+		r.decide(in)
+	}
+}
+
+// decide takes the fast/slow decision once exactly r.q.fast replies are in
+// (the fast quorum with the leader). Everything it looks at is a
+// commutative fold of those replies (a count of Unchanged replies, an OR of
+// committed-dependency bits, a max of seqs and deps), so the decision and
+// the Accept's attributes are a function of the set of replies and never of
+// the order they arrived in. Replies after the decision are ignored. In
+// thrifty mode exactly r.q.fast peers are asked, so the set is fixed too.
+//
+// Fast path: every reply pre-accepted the leader's initial attributes
+// unchanged and, when the fast quorum is smaller than 2F (the optimized
+// quorum for N >= 5), every dependency is known committed, by the leader
+// when it proposed or by one of the replicas that answered. That last
+// condition is how the reference implementation handles the corner case of
+// section 4.4 of the technical report: a recovering replica that finds the
+// attributes among only floor((F+1)/2) identical pre-accepts cannot tell
+// how the seq of a dependency that was still being decided relates to ours;
+// with every dependency committed, the attributes it reconstructs are final.
+// For N = 3 the optimized and basic quorums coincide and the condition is
+// not needed.
+//
+// Otherwise, the slow path: Accept with the union of the replies, which is
+// safe from any F+1 replies counting the leader's own, as in the paper.
+func (r *Replica) decide(in *instance) {
+	l := in.lead
+	fast := l.matching == l.replied.Count()
+	if fast && r.q.needCommittedDeps {
+		for q, d := range l.initDeps {
+			if d >= 0 && l.committedDeps&bit(q) == 0 {
+				fast = false
+				r.stats.fastBlockedByDeps++
+				break
+			}
+		}
+	}
+	if fast {
+		r.stats.fastPaths++
+		r.commit(in, in.seq, in.deps)
+		return
+	}
+	r.stats.slowPaths++
+	r.startAccept(in, l.seq, l.deps)
+}
+
+// abandon stops leading an instance another replica took over with a
+// higher ballot; that replica's recovery decides it now.
+func (r *Replica) abandon(in *instance, b paxi.Ballot) {
+	r.log.Info("instance taken over by a higher ballot", "inst", in.String(), "ballot", b)
+	in.lead = nil
+	r.stats.abandoned++
+}

@@ -1,0 +1,109 @@
+package epaxos
+
+import (
+	"fmt"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// restore rebuilds the replica from the records it persisted before a
+// restart, in the order they were persisted. Votes come back with their bal
+// and vbal, so this replica never votes against a promise it made; committed
+// instances come back committed and are executed again from the start,
+// because the state machine starts empty after a restart. Own instances
+// that were still being decided are driven on from the vote this replica
+// made for them: a pre-accept restarts phase 1 with the same attributes
+// (acceptors answer a repeated PreAccept with the vote they made), an accept
+// resends Accept with the same attributes and ballot.
+func (r *Replica) restore(recs []paxi.Message) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	for k, m := range recs {
+		switch rec := m.(type) {
+		case *VoteRecord:
+			if err := r.restoreRef(k, rec.Row, rec.Inst, rec.Deps); err != nil {
+				return err
+			}
+			in := r.rows.getOrCreate(rec.Row, rec.Inst)
+			if in.status >= Committed {
+				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) after its commit", k, rec.Row, rec.Inst)
+			}
+			if rec.HasCmds {
+				in.hasCmds, in.cmds, in.noop = true, rec.Cmds, rec.Noop
+			} else if !in.hasCmds {
+				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) without commands and no earlier record of them", k, rec.Row, rec.Inst)
+			}
+			in.status = PreAccepted
+			if rec.Accepted {
+				in.status = Accepted
+			}
+			in.seq, in.deps, in.unchanged = rec.Seq, rec.Deps, rec.Unchanged
+			in.bal, in.vbal = rec.Bal, rec.VBal
+		case *CommitRecord:
+			if err := r.restoreRef(k, rec.Row, rec.Inst, rec.Deps); err != nil {
+				return err
+			}
+			in := r.rows.getOrCreate(rec.Row, rec.Inst)
+			if rec.HasCmds {
+				in.hasCmds, in.cmds, in.noop = true, rec.Cmds, rec.Noop
+			} else if !in.hasCmds {
+				return fmt.Errorf("epaxos: restore: record %d: commit of (%d,%d) without commands and no earlier record of them", k, rec.Row, rec.Inst)
+			}
+			in.status, in.seq, in.deps = Committed, rec.Seq, rec.Deps
+			in.committedAt = -1 // committed before the restart: no delay to measure
+		default:
+			return fmt.Errorf("epaxos: restore: record %d: unexpected %s", k, paxi.MessageName(m))
+		}
+	}
+	// Rebuild everything derived from the instances, row by row in
+	// instance order so the result is the same on every restart.
+	for q := range r.rows {
+		row := int32(q)
+		for _, in := range r.rows[q] {
+			if in == nil || in.status == None {
+				continue
+			}
+			r.conflicts.record(in.cmds, row, in.inst, in.seq)
+			if row == r.self {
+				r.next = max(r.next, in.inst+1)
+			}
+			if in.status >= Committed {
+				r.exec.add(row, in.inst, in.seq, in.deps)
+				r.stats.restoredCommits++
+			}
+		}
+		r.advanceCommitted(row)
+	}
+	for q := range r.rows {
+		for _, in := range r.rows[q] {
+			if in != nil && in.status >= Committed {
+				r.exec.kick(r.exec.vertex(in.row, in.inst))
+			}
+		}
+	}
+	r.exec.run()
+	r.progress.changed = true
+	// Resume own instances that were not decided, in instance order.
+	for _, in := range r.rows[r.self] {
+		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot {
+			continue
+		}
+		committed := r.leaderCommittedDeps(in.deps)
+		if in.status == PreAccepted {
+			r.lead(in, committed)
+			continue
+		}
+		r.newLeader(in, committed)
+		r.acceptRound(in)
+	}
+	return nil
+}
+
+// restoreRef checks a record's instance reference against this cluster.
+func (r *Replica) restoreRef(k int, row int32, inst int64, deps []int64) error {
+	if row < 0 || int(row) >= r.n || inst < 0 || len(deps) != r.n {
+		return fmt.Errorf("epaxos: restore: record %d: instance (%d,%d) with %d deps does not fit a cluster of %d", k, row, inst, len(deps), r.n)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package epaxos
+
+import (
+	"math/bits"
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// Retransmission makes a single lost message harmless:
+//
+//   - A leader's PreAccept and Accept rounds run on a per-instance ticking
+//     timer. In thrifty mode its first expiry sends the round to every peer
+//     not yet asked (and marks the silent ones suspect, so later instances
+//     pick other peers); later expiries resend to every peer that has not
+//     answered. Acceptors answer a repeated message with the vote they
+//     already made, so repeats are idempotent.
+//   - A PreAccept phase that cannot gather the fast quorum (too many peers
+//     down) goes to the slow path on a timer expiry as soon as a majority
+//     answered.
+//   - Commits are not acknowledged one by one. Instead every replica tells
+//     its peers, every retry_ticks while something changed or is missing,
+//     how far it has committed each row (Progress), and a leader resends
+//     the Commits of its own row that a peer's report shows it lacks and
+//     that committed long enough ago. Resends to a silent peer back off.
+//
+// Timers live in the instances listed in inflight, a slice in instance
+// order, so they fire in the same order on every run.
+
+// progressState is the commit-progress exchange and resend bookkeeping.
+type progressState struct {
+	timer   paxi.Timer
+	changed bool    // something committed since the last Progress
+	dirty   bool    // a peer resent a Commit we had: our report is stale there
+	sent    []int64 // committedUpTo as last sent
+	acked   []int64 // per peer: its committed prefix of our row
+	wait    []int64 // per peer: ticks between resend rounds (backs off)
+	nextAt  []int64 // per peer: tick of the next resend round
+}
+
+func (ps *progressState) init(n, retry int) {
+	ps.timer.Reset(retry)
+	ps.sent = make([]int64, n)
+	ps.acked = make([]int64, n)
+	ps.wait = make([]int64, n)
+	ps.nextAt = make([]int64, n)
+	for p := range ps.acked {
+		ps.sent[p], ps.acked[p], ps.wait[p] = -1, -1, int64(retry)
+	}
+}
+
+// Tick advances logical time: instance timers, then the progress exchange.
+func (r *Replica) Tick() {
+	r.now++
+	live := r.inflight[:0]
+	for _, in := range r.inflight {
+		if in.lead == nil {
+			continue
+		}
+		live = append(live, in)
+		if in.lead.timer.Tick() {
+			r.onLeaderTimeout(in)
+		}
+	}
+	clear(r.inflight[len(live):])
+	r.inflight = live
+	if r.progress.timer.Tick() {
+		r.progress.timer.Reset(r.params.RetryTicks)
+		r.sendProgress()
+		r.resendCommits()
+	}
+}
+
+// onLeaderTimeout handles an expired round timer of an own instance.
+func (r *Replica) onLeaderTimeout(in *instance) {
+	l := in.lead
+	l.timer.Reset(r.params.RetryTicks)
+	r.stats.timeouts++
+	var answered uint64
+	if l.phase == PreAccepted {
+		answered = r.setOf(l.replied.Voters())
+		if l.replied.Count() >= r.q.slow && (l.fellBack || !r.params.Thrifty) {
+			// The fast quorum is out of reach; a majority is enough.
+			r.stats.slowPaths++
+			r.stats.slowByTimeout++
+			r.startAccept(in, l.seq, l.deps)
+			return
+		}
+	} else {
+		answered = r.setOf(l.accepted.Voters())
+	}
+	missing := l.sentTo &^ answered
+	r.suspect |= missing
+	target := missing
+	if r.params.Thrifty && !l.fellBack {
+		l.fellBack = true
+		target |= r.others() &^ l.sentTo
+		l.sentTo = r.others()
+	}
+	if target == 0 {
+		return
+	}
+	if l.phase == PreAccepted {
+		m := &PreAccept{Ballot: l.ballot, Row: in.row, Inst: in.inst, Seq: l.initSeq, Deps: l.initDeps, Cmds: in.cmds, Noop: in.noop}
+		r.sendTo(target, m)
+		r.stats.preAcceptsSent += int64(bits.OnesCount64(target))
+		r.stats.retransmits += int64(bits.OnesCount64(target))
+		return
+	}
+	r.sendAccept(in, target)
+	r.stats.retransmits += int64(bits.OnesCount64(target))
+}
+
+// setOf turns a list of peer ids into a set of peer indexes.
+func (r *Replica) setOf(ids []paxi.ID) uint64 {
+	var set uint64
+	for _, id := range ids {
+		if p := paxi.IndexOf(r.peers, id); p >= 0 {
+			set |= bit(p)
+		}
+	}
+	return set
+}
+
+// sendProgress reports the committed prefix of every row to every peer,
+// when it changed, when a peer seems to have a stale copy, or while some
+// known instance is not committed here (its leader may have a Commit for
+// us).
+func (r *Replica) sendProgress() {
+	ps := &r.progress
+	gap := false
+	for q := range r.rows {
+		if int64(len(r.rows[q])) > r.committedUpTo[q]+1 {
+			gap = true
+			break
+		}
+	}
+	if !ps.changed && !ps.dirty && !gap {
+		return
+	}
+	ps.changed, ps.dirty = false, false
+	copy(ps.sent, r.committedUpTo)
+	r.Broadcast(&Progress{UpTo: slices.Clone(r.committedUpTo)})
+	r.stats.progressSent += int64(r.n - 1)
+}
+
+// onProgress learns how far peer p has committed our row.
+func (r *Replica) onProgress(p int, m *Progress) {
+	ps := &r.progress
+	if up := m.UpTo[r.self]; up > ps.acked[p] {
+		ps.acked[p] = up
+		ps.wait[p] = int64(r.params.RetryTicks)
+		ps.nextAt[p] = 0
+	}
+}
+
+// resendCommits resends, to each peer whose turn it is, the Commits of own
+// instances above its reported prefix that committed at least two retry
+// periods ago (younger ones may simply not be reported yet).
+func (r *Replica) resendCommits() {
+	ps := &r.progress
+	retry := int64(r.params.RetryTicks)
+	row := r.rows[r.self]
+	for p := 0; p < r.n; p++ {
+		if p == int(r.self) || r.now < ps.nextAt[p] {
+			continue
+		}
+		sent := 0
+		for i := ps.acked[p] + 1; i < int64(len(row)) && sent < r.params.ResendLimit; i++ {
+			in := row[i]
+			if in == nil || in.status < Committed || r.now-in.committedAt < 2*retry {
+				continue
+			}
+			r.sendCommit(r.peers[p], in, true)
+			sent++
+		}
+		if sent > 0 {
+			ps.nextAt[p] = r.now + ps.wait[p]
+			ps.wait[p] = min(2*ps.wait[p], 32*retry)
+		}
+	}
+}

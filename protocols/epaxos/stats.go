@@ -1,0 +1,152 @@
+package epaxos
+
+import (
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// counters are the replica's measurements; Stats reports them.
+type counters struct {
+	instances         int64 // own instances started
+	commands          int64 // commands in them
+	fastPaths         int64 // own instances committed on the fast path
+	slowPaths         int64 // own instances that went through Accept
+	slowByTimeout     int64 // of those, because the fast quorum did not answer in time
+	fastBlockedByDeps int64 // fast path refused only because a dependency was not known committed
+	abandoned         int64 // own instances taken over by a higher ballot
+	preAcceptsSent    int64
+	acceptsSent       int64
+	commitsSent       int64
+	commitsResent     int64 // Commits sent again, on request or by a resend round
+	retransmits       int64 // PreAccepts and Accepts sent again on a timeout
+	timeouts          int64 // leader round timeouts
+	progressSent      int64
+	records           int64 // records persisted
+	restoredCommits   int64
+	depsSum           int64 // rows depended on, summed over committed instances
+	depsCount         int64 // committed instances
+	executedCmds      int64
+	execDelaySum      int64 // ticks from commit to execution, summed
+	execDelayCount    int64
+	execDelayMax      int64
+}
+
+// Counters is a snapshot of a replica's measurements, for tests and
+// benchmarks.
+type Counters struct {
+	Instances, Commands          int64
+	FastPaths, SlowPaths         int64
+	SlowByTimeout                int64
+	FastBlockedByDeps            int64
+	PreAcceptsSent, AcceptsSent  int64
+	CommitsSent, CommitsResent   int64
+	Retransmits, Timeouts        int64
+	Executed, ExecutedCmds       int64 // instances, commands
+	PendingExecution             int64 // committed, not executed
+	Components, MaxComponent     int64
+	MaxSearchDepth               int64
+	BlockedSearches, Searches    int64
+	DepsSum, DepsCount           int64
+	ExecDelaySum, ExecDelayCount int64
+	ExecDelayMax                 int64
+}
+
+// Counters returns the replica's measurements.
+func (r *Replica) Counters() Counters {
+	s, e := &r.stats, &r.exec.stats
+	return Counters{
+		Instances: s.instances, Commands: s.commands,
+		FastPaths: s.fastPaths, SlowPaths: s.slowPaths,
+		SlowByTimeout: s.slowByTimeout, FastBlockedByDeps: s.fastBlockedByDeps,
+		PreAcceptsSent: s.preAcceptsSent, AcceptsSent: s.acceptsSent,
+		CommitsSent: s.commitsSent, CommitsResent: s.commitsResent,
+		Retransmits: s.retransmits, Timeouts: s.timeouts,
+		Executed: e.executed, ExecutedCmds: s.executedCmds,
+		PendingExecution: e.pending,
+		Components:       e.components, MaxComponent: e.compMax,
+		MaxSearchDepth:  e.maxDepth,
+		BlockedSearches: e.blocked, Searches: e.searches,
+		DepsSum: s.depsSum, DepsCount: s.depsCount,
+		ExecDelaySum: s.execDelaySum, ExecDelayCount: s.execDelayCount,
+		ExecDelayMax: s.execDelayMax,
+	}
+}
+
+// Stats implements paxi.Reporter.
+func (r *Replica) Stats() []paxi.Stat {
+	c := r.Counters()
+	mean := func(sum, n int64) float64 {
+		if n == 0 {
+			return 0
+		}
+		return float64(sum) / float64(n)
+	}
+	return []paxi.Stat{
+		{Name: "epaxos_instances_total", Help: "Instances this replica led.", Value: float64(c.Instances), Counter: true},
+		{Name: "epaxos_commands_total", Help: "Commands in instances this replica led.", Value: float64(c.Commands), Counter: true},
+		{Name: "epaxos_fast_path_total", Help: "Own instances committed on the fast path.", Value: float64(c.FastPaths), Counter: true},
+		{Name: "epaxos_slow_path_total", Help: "Own instances committed through Accept.", Value: float64(c.SlowPaths), Counter: true},
+		{Name: "epaxos_slow_path_timeout_total", Help: "Slow paths taken because the fast quorum did not answer in time.", Value: float64(c.SlowByTimeout), Counter: true},
+		{Name: "epaxos_fast_path_refused_uncommitted_deps_total", Help: "Matching fast quorums sent to Accept because a dependency was not known committed.", Value: float64(c.FastBlockedByDeps), Counter: true},
+		{Name: "epaxos_preaccepts_sent_total", Help: "PreAccept messages sent.", Value: float64(c.PreAcceptsSent), Counter: true},
+		{Name: "epaxos_accepts_sent_total", Help: "Accept messages sent.", Value: float64(c.AcceptsSent), Counter: true},
+		{Name: "epaxos_commits_sent_total", Help: "Commit messages sent by leaders.", Value: float64(c.CommitsSent), Counter: true},
+		{Name: "epaxos_commits_resent_total", Help: "Commit messages sent again.", Value: float64(c.CommitsResent), Counter: true},
+		{Name: "epaxos_retransmits_total", Help: "PreAccept and Accept messages resent after a timeout.", Value: float64(c.Retransmits), Counter: true},
+		{Name: "epaxos_executed_instances_total", Help: "Instances executed.", Value: float64(c.Executed), Counter: true},
+		{Name: "epaxos_executed_commands_total", Help: "Commands executed.", Value: float64(c.ExecutedCmds), Counter: true},
+		{Name: "epaxos_pending_execution", Help: "Instances committed but not executed yet.", Value: float64(c.PendingExecution)},
+		{Name: "epaxos_deps_per_instance_mean", Help: "Mean number of rows a committed instance depends on.", Value: mean(c.DepsSum, c.DepsCount)},
+		{Name: "epaxos_scc_size_max", Help: "Largest strongly connected component executed.", Value: float64(c.MaxComponent)},
+		{Name: "epaxos_scc_size_mean", Help: "Mean size of executed strongly connected components.", Value: mean(c.Executed, c.Components)},
+		{Name: "epaxos_commit_to_execute_ticks_mean", Help: "Mean ticks from commit to execution.", Value: mean(c.ExecDelaySum, c.ExecDelayCount)},
+		{Name: "epaxos_commit_to_execute_ticks_max", Help: "Most ticks from commit to execution.", Value: float64(c.ExecDelayMax)},
+	}
+}
+
+// Status returns the status of instance inst of the row led by replica row
+// at this replica (None for an unknown row or instance).
+func (r *Replica) Status(row paxi.ID, inst int64) Status {
+	q := paxi.IndexOf(r.peers, row)
+	if q < 0 {
+		return None
+	}
+	if in := r.rows.get(int32(q), inst); in != nil {
+		return in.status
+	}
+	return None
+}
+
+// Attributes returns the seq and deps this replica holds for an instance
+// (a copy), and whether it holds any.
+func (r *Replica) Attributes(row paxi.ID, inst int64) (seq int64, deps []int64, ok bool) {
+	q := paxi.IndexOf(r.peers, row)
+	if q < 0 {
+		return 0, nil, false
+	}
+	in := r.rows.get(int32(q), inst)
+	if in == nil || in.status == None {
+		return 0, nil, false
+	}
+	return in.seq, slices.Clone(in.deps), true
+}
+
+// Ballots returns the promised ballot and the ballot of the last vote this
+// replica holds for an instance.
+func (r *Replica) Ballots(row paxi.ID, inst int64) (bal, vbal paxi.Ballot) {
+	q := paxi.IndexOf(r.peers, row)
+	if q < 0 {
+		return 0, 0
+	}
+	if in := r.rows.get(int32(q), inst); in != nil {
+		return in.bal, in.vbal
+	}
+	return 0, 0
+}
+
+// NextInstance is the number the next own instance will get.
+func (r *Replica) NextInstance() int64 { return r.next }
+
+// Params returns the parameters in force.
+func (r *Replica) Params() Params { return r.params }
