@@ -25,8 +25,8 @@ import "github.com/agora-consensus/agora/paxi"
 type keyState struct {
 	write    []int64 // per row: highest instance that writes the key, -1 if none
 	read     []int64 // per row: highest instance that reads the key, -1 if none
-	writeSeq int64   // highest seq of an instance that writes the key
-	anySeq   int64   // highest seq of an instance that touches the key
+	writeSeq int64   // highest seq of an instance that writes the key, -1 if none
+	anySeq   int64   // highest seq of an instance that touches the key, -1 if none
 }
 
 // conflictIndex maps keys to the instances that last touched them.
@@ -42,7 +42,7 @@ func newConflictIndex(n int) conflictIndex {
 func (c *conflictIndex) state(key string) *keyState {
 	ks := c.keys[key]
 	if ks == nil {
-		ks = &keyState{write: make([]int64, c.n), read: make([]int64, c.n)}
+		ks = &keyState{write: make([]int64, c.n), read: make([]int64, c.n), writeSeq: -1, anySeq: -1}
 		for q := range ks.write {
 			ks.write[q], ks.read[q] = -1, -1
 		}
