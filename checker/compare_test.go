@@ -102,7 +102,7 @@ func TestCompareWithPorcupine(t *testing.T) {
 		t.Skip("set CHECKER_COMPARE=1 to compare with Porcupine (takes minutes)")
 	}
 	only := os.Getenv("CHECKER_COMPARE_ONLY")
-	fmt.Printf("| history | checker | verdict | time | peak heap | peak RSS |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| history | checker | verdict | wall time | CPU time | peak heap | peak RSS |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range scenarios {
 		if only != "" && !strings.Contains(s.name, only) {
 			continue
@@ -124,11 +124,11 @@ func TestCompareWithPorcupine(t *testing.T) {
 				}
 			}
 			f := strings.Split(line, " ")
-			if len(f) != 3 {
+			if len(f) != 4 {
 				t.Fatalf("%s/%s: no result in\n%s", s.name, c, out)
 			}
 			rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
-			fmt.Printf("| %s | %s | %s | %s | %s | %s |\n", s.name, c, f[0], f[1], f[2], gib(uint64(rss)))
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", s.name, c, f[0], f[1], f[2], f[3], gib(uint64(rss)))
 			verdicts[c] = f[0]
 		}
 		a, p := verdicts["agora"], verdicts["porcupine"]
@@ -139,8 +139,9 @@ func TestCompareWithPorcupine(t *testing.T) {
 }
 
 // TestCompareChild runs one checker on one scenario and prints a RESULT
-// line: verdict, wall time, and the peak heap sampled during the check
-// (which includes the history itself).
+// line: verdict, wall time, CPU time (which the other work on a shared
+// machine disturbs less), and the peak heap sampled during the check (which
+// includes the history itself).
 func TestCompareChild(t *testing.T) {
 	spec := os.Getenv("CHECKER_CHILD")
 	if spec == "" {
@@ -164,9 +165,10 @@ func TestCompareChild(t *testing.T) {
 		limit = g << 30
 	}
 	start := time.Now()
+	cpuStart := cpuTime()
 	peak := make(chan uint64)
 	stop := make(chan struct{})
-	go samplePeakHeap(limit, start, stop, peak)
+	go samplePeakHeap(limit, start, cpuStart, stop, peak)
 	var verdict string
 	switch which {
 	case "agora":
@@ -186,13 +188,23 @@ func TestCompareChild(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpuStart
 	close(stop)
-	fmt.Printf("RESULT %s %.2fs %s\n", verdict, elapsed.Seconds(), gib(<-peak))
+	fmt.Printf("RESULT %s %.2fs %.2fs %s\n", verdict, elapsed.Seconds(), cpu.Seconds(), gib(<-peak))
+}
+
+// cpuTime is the CPU time the process has used so far, user and system.
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // samplePeakHeap reports the largest heap seen until stop is closed. Past
 // limit it ends the process, reporting that the checker ran out of memory.
-func samplePeakHeap(limit uint64, start time.Time, stop chan struct{}, peak chan uint64) {
+func samplePeakHeap(limit uint64, start time.Time, cpuStart time.Duration, stop chan struct{}, peak chan uint64) {
 	var m runtime.MemStats
 	var top uint64
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -201,7 +213,7 @@ func samplePeakHeap(limit uint64, start time.Time, stop chan struct{}, peak chan
 		runtime.ReadMemStats(&m)
 		top = max(top, m.HeapInuse)
 		if top > limit {
-			fmt.Printf("RESULT out-of-memory %.2fs >%s\n", time.Since(start).Seconds(), gib(limit))
+			fmt.Printf("RESULT out-of-memory %.2fs %.2fs >%s\n", time.Since(start).Seconds(), (cpuTime() - cpuStart).Seconds(), gib(limit))
 			os.Exit(0)
 		}
 		select {

@@ -2,7 +2,7 @@ package checker
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // never is the return time given to a pending operation: it may take effect
@@ -52,9 +52,9 @@ func partition(ops []Operation) (keys []string, groups [][]int32) {
 // its own, and is returned as bad.
 func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
 	ids := map[string]int32{"": 0}
-	var writers []int32 // writers[v]: number of writes of value v
-	writers = append(writers, 0)
-	for _, i := range idx {
+	writers := []int32{0}          // writers[v]: number of writes of value v
+	vid := make([]int32, len(idx)) // value id of each operation
+	for k, i := range idx {
 		o := &all[i]
 		if o.Op == "get" {
 			continue
@@ -70,9 +70,10 @@ func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
 			writers = append(writers, 0)
 		}
 		writers[id]++
+		vid[k] = id
 	}
 	read := make([]bool, len(writers))
-	for _, i := range idx {
+	for k, i := range idx {
 		o := &all[i]
 		if o.Op != "get" || o.Pending() {
 			continue
@@ -82,6 +83,7 @@ func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
 			return h, i
 		}
 		read[id] = true
+		vid[k] = id
 	}
 	h.unique = true
 	for v := 1; v < len(writers); v++ {
@@ -93,29 +95,33 @@ func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
 	h.emptyRead = read[0]
 	h.nvals = int32(len(writers))
 	h.ops = make([]kop, 0, len(idx))
-	for _, i := range idx {
+	sorted := true
+	for k, i := range idx {
 		o := &all[i]
-		k := kop{call: o.Call, ret: o.Return, orig: i}
-		switch o.Op {
-		case "get":
-			if o.Pending() {
-				continue
-			}
-			k.val = ids[o.Value]
-		case "put":
-			k.write = true
-			k.val = ids[o.Value]
-		case "delete":
-			k.write = true
+		if o.Op == "get" && o.Pending() {
+			continue
 		}
+		c := kop{call: o.Call, ret: o.Return, val: vid[k], write: o.Op != "get", orig: i}
 		if o.Pending() {
-			if !read[k.val] {
+			if !read[c.val] {
 				continue
 			}
-			k.ret = never
+			c.ret = never
 		}
-		h.ops = append(h.ops, k)
+		if n := len(h.ops); n > 0 && h.ops[n-1].call > c.call {
+			sorted = false
+		}
+		h.ops = append(h.ops, c)
 	}
-	sort.SliceStable(h.ops, func(a, b int) bool { return h.ops[a].call < h.ops[b].call })
+	if !sorted {
+		// Ties are broken by position in the history, so that every run
+		// checks, and explains, in the same order.
+		slices.SortFunc(h.ops, func(a, b kop) int {
+			if c := cmpInt64(a.call, b.call); c != 0 {
+				return c
+			}
+			return int(a.orig - b.orig)
+		})
+	}
 	return h, -1
 }
