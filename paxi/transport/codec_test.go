@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"reflect"
@@ -86,6 +87,15 @@ func TestUnmarshalRejectsBadInput(t *testing.T) {
 		{"wrong shape", append(append([]byte{}, good[:2]...), 0x92, 0x01, 0x02), ErrCorrupt},
 		{"huge array length", append(append([]byte{}, good[:2]...), 0x81, 0xa8, 'C', 'o', 'm', 'm', 'a', 'n', 'd', 's', 0xdd, 0xff, 0xff, 0xff, 0xff), ErrCorrupt},
 	}
+	// An unknown field holding arrays nested 100000 deep: msgpack would
+	// recurse once per level to skip it.
+	deep := append(append([]byte{}, good[:2]...), 0x81, 0xa1, 'X')
+	deep = append(deep, bytes.Repeat([]byte{0x91}, 100000)...)
+	cases = append(cases, struct {
+		name string
+		body []byte
+		want error
+	}{"deep nesting", append(deep, 0xc0), ErrCorrupt})
 	for _, c := range cases {
 		m, err := Unmarshal(c.body)
 		if !errors.Is(err, c.want) {
