@@ -30,7 +30,14 @@ type Small struct {
 	Command paxi.Command
 }
 
+// Ack is the benchmark receiver's flow-control reply: how many messages it
+// has received so far.
+type Ack struct {
+	Count uint64
+}
+
 func init() {
+	paxi.RegisterMessage("transporttest.Ack", &Ack{})
 	paxi.RegisterMessage("transporttest.Ping", &Ping{})
 	paxi.RegisterMessage("transporttest.Batch", &Batch{})
 	paxi.RegisterMessage("transporttest.Small", &Small{})
