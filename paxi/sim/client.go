@@ -1,0 +1,193 @@
+package sim
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/agora-consensus/agora/checker"
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// client is one closed-loop client attached to a replica.
+type client struct {
+	id    int    // unique, 1-based; also the command's ClientID
+	home  int32  // the replica it lives next to
+	at    int32  // the replica its current command was last sent to
+	alive bool   // false once its home replica crashed
+	quit  bool   // finishes its current command, then stops
+	busy  bool   // a command is outstanding
+	seq   uint64 // id of the current (last) command
+	cur   paxi.Command
+	op    int32         // index of the current command in the history, or -1
+	call  time.Duration // when the current command was issued
+	keys  []string      // keys private to this client
+}
+
+// privateKeys is how many keys each client owns; a few, so that its reads
+// see its own writes.
+const privateKeys = 4
+
+// startClients attaches the configured number of fresh clients to r.
+func (s *Sim) startClients(r *replica) {
+	n := s.cfg.Workload.Clients
+	if v, ok := s.cfg.Workload.ClientsAt[r.id]; ok {
+		n = v
+	}
+	for range n {
+		c := &client{id: len(s.clients) + 1, home: r.idx, at: r.idx, alive: true, op: -1}
+		for k := range privateKeys {
+			c.keys = append(c.keys, "c"+strconv.Itoa(c.id)+"-"+strconv.Itoa(k))
+		}
+		s.clients = append(s.clients, c)
+		r.clients = append(r.clients, int32(len(s.clients)-1))
+		s.issue(int32(len(s.clients) - 1))
+	}
+}
+
+// stopClients lets r's clients finish their current command and stop.
+func (s *Sim) stopClients(r *replica) {
+	for _, k := range r.clients {
+		s.clients[k].quit = true
+	}
+	r.clients = r.clients[:0]
+}
+
+// killClients stops r's clients at once, as when r crashes: whatever they
+// were waiting for stays pending forever in the history.
+func (s *Sim) killClients(r *replica) {
+	for _, k := range r.clients {
+		s.clients[k].alive = false
+	}
+	r.clients = r.clients[:0]
+}
+
+// issue makes client k send its next command.
+func (s *Sim) issue(k int32) {
+	c := s.clients[k]
+	if !c.alive || c.quit || !s.loadOn {
+		return
+	}
+	w := &s.cfg.Workload
+	c.seq++
+	var key string
+	if w.Conflict > 0 && (w.Conflict >= 1 || s.rng.Float64() < w.Conflict) {
+		key = s.sharedKeys[s.rng.Intn(len(s.sharedKeys))]
+	} else {
+		key = c.keys[s.rng.Intn(len(c.keys))]
+	}
+	cmd := paxi.Command{Op: paxi.Get, Key: key, ClientID: uint64(c.id), CommandID: c.seq}
+	if w.Writes >= 1 || (w.Writes > 0 && s.rng.Float64() < w.Writes) {
+		cmd.Op = paxi.Put
+		cmd.Value = "v-" + strconv.Itoa(c.id) + "-" + strconv.FormatUint(c.seq, 10)
+	}
+	c.cur = cmd
+	c.busy = true
+	c.call = s.now
+	c.at = c.home
+	c.op = -1
+	if s.record {
+		c.op = int32(len(s.hist))
+		s.hist = append(s.hist, checker.Operation{
+			Client: c.id, Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value,
+			Call: int64(s.now), Return: -1,
+		})
+		s.histKeys = append(s.histKeys, cmd.Ident())
+		s.histHome = append(s.histHome, c.home)
+	}
+	s.issued++
+	s.sendRequest(k)
+}
+
+// sendRequest sends client k's current command to the replica it targets.
+func (s *Sim) sendRequest(k int32) {
+	c := s.clients[k]
+	r := s.replicas[c.at]
+	if s.trace != nil {
+		s.tracef("client %d -> %s %v", c.id, r.id, c.cur)
+	}
+	lat := s.clientDelay(c.home, c.at)
+	s.q.push(s.now+lat, event{kind: evRequest, to: c.at, from: k, n: c.cur.CommandID, epoch: r.epoch})
+	if t := s.cfg.Workload.Timeout; t > 0 {
+		s.q.push(s.now+t, event{kind: evIssue, to: k, n: c.cur.CommandID, isErr: true})
+	}
+}
+
+// clientDelay is the one-way delay between a client next to replica home
+// and replica at.
+func (s *Sim) clientDelay(home, at int32) time.Duration {
+	return s.net.delay[int(home)*s.net.n+int(at)].Sample(s.rng)
+}
+
+// request delivers a client command to a replica, which queues it for its
+// protocol. A crashed replica loses it.
+func (s *Sim) request(e *event) {
+	r := s.replicas[e.to]
+	if !r.up || r.epoch != e.epoch {
+		return
+	}
+	r.arrive(input{kind: inPropose, client: e.from, n: e.n})
+}
+
+// replyToClient sends an answer from replica r to client k; it leaves when
+// r's CPU has produced it.
+func (s *Sim) replyToClient(r *replica, k int32, n uint64, val string, isErr bool, leader int32) {
+	c := s.clients[k]
+	at := r.cursor + s.clientDelay(c.home, r.idx)
+	s.q.push(at, event{kind: evReply, to: k, from: r.idx, n: n, str: val, isErr: isErr, leader: leader})
+}
+
+// reply is an answer reaching its client.
+func (s *Sim) reply(e *event) {
+	c := s.clients[e.to]
+	if !c.alive || !c.busy || c.cur.CommandID != e.n {
+		return
+	}
+	if e.isErr {
+		if s.trace != nil {
+			s.tracef("client %d <- %s error %q", c.id, s.ids[e.from], e.str)
+		}
+		if e.leader >= 0 {
+			c.at = e.leader
+			s.sendRequest(e.to)
+		} else {
+			s.q.push(s.now+s.cfg.Workload.RetryAfter, event{kind: evIssue, to: e.to, n: e.n, isErr: true})
+		}
+		return
+	}
+	if s.trace != nil {
+		s.tracef("client %d <- %s %v = %q", c.id, s.ids[e.from], c.cur.Ident(), e.str)
+	}
+	c.busy = false
+	s.completed++
+	if c.op >= 0 {
+		o := &s.hist[c.op]
+		o.Return = int64(s.now)
+		if o.Op == "get" {
+			o.Value = e.str
+		}
+	}
+	s.stats.record(c, s.now)
+	if c.quit || !s.loadOn {
+		return
+	}
+	if t := s.cfg.Workload.Think; t > 0 {
+		s.q.push(s.now+t, event{kind: evIssue, to: e.to})
+		return
+	}
+	s.issue(e.to)
+}
+
+// issueEvent is a client's timer: the end of its think time, or a resend
+// of a command that got no useful answer (isErr set, n naming the command).
+func (s *Sim) issueEvent(e *event) {
+	c := s.clients[e.to]
+	if !e.isErr {
+		s.issue(e.to)
+		return
+	}
+	if !c.alive || !c.busy || c.cur.CommandID != e.n {
+		return
+	}
+	c.at = c.home
+	s.sendRequest(e.to)
+}
