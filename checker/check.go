@@ -186,7 +186,7 @@ func checkKey(ctx context.Context, all []Operation, idx []int32) keyResult {
 			}
 		}
 	}
-	v := newSearcher(h.ops).run(ctx)
+	v := newSearcher(h.ops, h.nvals).run(ctx)
 	if v != Illegal {
 		return keyResult{verdict: v}
 	}

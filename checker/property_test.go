@@ -137,7 +137,7 @@ func TestSearchAgreesWithZones(t *testing.T) {
 		}
 		from, _ := mapReads(&h, 0)
 		zonesOk := checkZones(h.ops, from) == nil
-		v := newSearcher(h.ops).run(t.Context())
+		v := newSearcher(h.ops, h.nvals).run(t.Context())
 		if (v == Ok) != zonesOk {
 			t.Fatalf("seed %d: search says %v, zones say ok=%v\n%s", seed, v, zonesOk, dump(ops))
 		}

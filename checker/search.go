@@ -3,6 +3,7 @@ package checker
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -21,6 +22,14 @@ import (
 //     operation that must precede it is already linearized.
 //   - Only writes are branched on, so the memo holds one entry per write
 //     choice rather than one per operation.
+//   - A state is abandoned as soon as some unlinearized get returned a value
+//     that is not the current one and that no unlinearized write (nor the
+//     initial value, before the first write) can produce any more.
+//   - Writes are tried most promising first: a write whose value a waiting
+//     get returned, the get that must be linearized soonest first; then
+//     the write that returned first. On a linearizable history this finds
+//     a linearization with little backtracking; on any history it changes
+//     only the order in which the same choices are tried.
 
 // searcher is the state of one search over one key's operations.
 type searcher struct {
@@ -39,6 +48,17 @@ type searcher struct {
 	memo                       map[uint64]int32 // hash -> first entry of its chain
 	entries                    []memoEntry
 	arena                      []int32 // the unlinearized sets of memo entries
+	cands                      []int32 // the candidate writes of every open frame, best first
+	need                       []int64 // per value id: earliest return of a waiting get of it
+	needGen                    []int32 // per value id: the frame count when need was set
+	gen                        int32
+	// writers[v] counts the unlinearized writes of value v, plus one for
+	// the initial value while no write is linearized; readers[v] counts the
+	// unlinearized completed gets of v; orphans counts the values v with
+	// writers[v] == 0 < readers[v].
+	writers, readers []int32
+	orphans          int32
+	writesDone       int32
 }
 
 // undoEntry records one linearized operation and what it overwrote.
@@ -56,9 +76,10 @@ type memoEntry struct {
 	next           int32
 }
 
-func newSearcher(ops []kop) *searcher {
+func newSearcher(ops []kop, nvals int32) *searcher {
 	n := int32(len(ops))
-	s := &searcher{ops: ops, n: n, front: -1, memo: make(map[uint64]int32)}
+	s := &searcher{ops: ops, n: n, front: -1, memo: make(map[uint64]int32),
+		need: make([]int64, nvals), needGen: make([]int32, nvals)}
 	s.nextC = make([]int32, n+1)
 	s.prevC = make([]int32, n+1)
 	s.nextR = make([]int32, n+1)
@@ -84,12 +105,68 @@ func newSearcher(ops []kop) *searcher {
 	}
 	link(s.nextC, s.prevC, func(k int32) int32 { return k })
 	link(s.nextR, s.prevR, func(k int32) int32 { return byRet[k] })
+	s.writers = make([]int32, nvals)
+	s.readers = make([]int32, nvals)
+	s.writers[0] = 1
 	for i := range ops {
 		if ops[i].ret != never {
 			s.left++
 		}
+		if ops[i].write {
+			s.writers[ops[i].val]++
+		} else {
+			s.readers[ops[i].val]++
+		}
+	}
+	for v := range s.writers {
+		if s.writers[v] == 0 && s.readers[v] > 0 {
+			s.orphans++
+		}
 	}
 	return s
+}
+
+// addWriters and addReaders change the counts behind orphans.
+func (s *searcher) addWriters(v, d int32) {
+	was := s.writers[v] == 0 && s.readers[v] > 0
+	s.writers[v] += d
+	s.orphans += b2i(s.writers[v] == 0 && s.readers[v] > 0) - b2i(was)
+}
+
+func (s *searcher) addReaders(v, d int32) {
+	was := s.writers[v] == 0 && s.readers[v] > 0
+	s.readers[v] += d
+	s.orphans += b2i(s.writers[v] == 0 && s.readers[v] > 0) - b2i(was)
+}
+
+func b2i(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dead reports that some get can no longer be linearized: its value is not
+// the current one and nothing left can write it.
+func (s *searcher) dead() bool {
+	v := s.state
+	return s.orphans > b2i(s.writers[v] == 0 && s.readers[v] > 0)
+}
+
+// count updates the writer and reader counts for linearizing (d = 1) or
+// un-linearizing (d = -1) operation i.
+func (s *searcher) count(i int32, d int32) {
+	o := &s.ops[i]
+	switch {
+	case o.write:
+		if d > 0 && s.writesDone == 0 || d < 0 && s.writesDone == 1 {
+			s.addWriters(0, -d)
+		}
+		s.writesDone += d
+		s.addWriters(o.val, -d)
+	case o.ret != never:
+		s.addReaders(o.val, -d)
+	}
 }
 
 // minRet is the earliest return among unlinearized operations: only an
@@ -106,6 +183,7 @@ func (s *searcher) linearize(i int32) {
 	s.nextR[s.prevR[i]], s.prevR[s.nextR[i]] = s.nextR[i], s.prevR[i]
 	s.undo = append(s.undo, undoEntry{op: i, front: s.front, state: s.state})
 	s.hash ^= s.zobrist[i]
+	s.count(i, 1)
 	s.front = max(s.front, i)
 	if s.ops[i].ret != never {
 		s.left--
@@ -124,6 +202,7 @@ func (s *searcher) undoTo(mark int) {
 		s.nextR[s.prevR[i]], s.prevR[s.nextR[i]] = i, i
 		s.nextC[s.prevC[i]], s.prevC[s.nextC[i]] = i, i
 		s.hash ^= s.zobrist[i]
+		s.count(i, -1)
 		s.front, s.state = u.front, u.state
 		if s.ops[i].ret != never {
 			s.left++
@@ -180,10 +259,42 @@ func (s *searcher) visited() bool {
 }
 
 // frame is one choice point of the search: the write that led to it starts
-// at undo[mark], and cursor is the next candidate to try from it.
+// at undo[mark], its candidates are cands[lo:end], and cands[next:end] are
+// still to be tried.
 type frame struct {
-	mark   int
-	cursor int32
+	mark          int
+	lo, next, end int32
+}
+
+// openFrame lists the candidate writes of the current state, best first,
+// and returns the frame that will try them.
+func (s *searcher) openFrame(mark int) frame {
+	s.gen++
+	lo := int32(len(s.cands))
+	mr := s.minRet()
+	for i := s.nextC[s.n]; i != s.n && s.ops[i].call <= mr; i = s.nextC[i] {
+		o := &s.ops[i]
+		switch {
+		case o.write:
+			s.cands = append(s.cands, i)
+		case s.needGen[o.val] != s.gen || o.ret < s.need[o.val]:
+			s.need[o.val], s.needGen[o.val] = o.ret, s.gen
+		}
+	}
+	urgency := func(w int32) int64 {
+		if v := s.ops[w].val; s.needGen[v] == s.gen {
+			return s.need[v]
+		}
+		return never
+	}
+	c := s.cands[lo:]
+	slices.SortFunc(c, func(a, b int32) int {
+		if d := cmpInt64(urgency(a), urgency(b)); d != 0 {
+			return d
+		}
+		return cmpInt64(s.ops[a].ret, s.ops[b].ret)
+	})
+	return frame{mark: mark, lo: lo, next: lo, end: int32(len(s.cands))}
 }
 
 // run decides the key's history. It returns Unknown if ctx ends first.
@@ -192,39 +303,37 @@ func (s *searcher) run(ctx context.Context) Verdict {
 	if s.left == 0 {
 		return Ok
 	}
+	if s.dead() {
+		return Illegal
+	}
 	s.visited()
-	frames := []frame{{mark: 0, cursor: s.nextC[s.n]}}
+	frames := []frame{s.openFrame(0)}
 	for step := 0; ; step++ {
 		if step&4095 == 0 && ctx.Err() != nil {
 			return Unknown
 		}
 		top := &frames[len(frames)-1]
-		mr := s.minRet()
-		c := top.cursor
-		for c != s.n && s.ops[c].call <= mr && !s.ops[c].write {
-			c = s.nextC[c]
-		}
-		if c == s.n || s.ops[c].call > mr {
+		if top.next == top.end {
 			if len(frames) == 1 {
 				return Illegal
 			}
-			w := s.undo[top.mark].op
+			s.cands = s.cands[:top.lo]
 			s.undoTo(top.mark)
 			frames = frames[:len(frames)-1]
-			frames[len(frames)-1].cursor = s.nextC[w]
 			continue
 		}
+		c := s.cands[top.next]
+		top.next++
 		mark := len(s.undo)
 		s.linearize(c)
 		s.linearizeReads()
 		if s.left == 0 {
 			return Ok
 		}
-		if s.visited() {
+		if s.dead() || s.visited() {
 			s.undoTo(mark)
-			top.cursor = s.nextC[c]
 			continue
 		}
-		frames = append(frames, frame{mark: mark, cursor: s.nextC[s.n]})
+		frames = append(frames, s.openFrame(mark))
 	}
 }
