@@ -46,6 +46,9 @@ type cluster struct {
 	drop func(e paxi.Envelope) bool
 	// sent counts messages sent, by registered name.
 	sent map[string]int
+	// dup, when set, is asked about every delivered message; true queues
+	// the message again to be delivered a second time later.
+	dup func(e paxi.Envelope) bool
 	// hold, when set, keeps matching messages aside instead of delivering.
 	hold func(e paxi.Envelope) bool
 	held []paxi.Envelope
@@ -193,6 +196,9 @@ func (c *cluster) deliver(e paxi.Envelope) {
 	if c.hold != nil && c.hold(e) {
 		c.held = append(c.held, e)
 		return
+	}
+	if c.dup != nil && c.dup(e) {
+		c.queue = append(c.queue, e)
 	}
 	m := e.Msg
 	if c.codec {

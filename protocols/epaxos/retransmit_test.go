@@ -74,7 +74,7 @@ func TestLostCommitToANonVoterIsResent(t *testing.T) {
 	}
 }
 
-func TestRandomLossEventuallyExecutesEverything(t *testing.T) {
+func TestRandomLossAndDuplicationEventuallyExecuteEverything(t *testing.T) {
 	seed := testSeed(t)
 	for _, n := range []int{3, 5} {
 		for _, ps := range paramSets {
@@ -84,6 +84,7 @@ func TestRandomLossEventuallyExecutesEverything(t *testing.T) {
 				c := newCluster(t, n, ps.json)
 				c.rng = rand.New(rand.NewSource(seed + 1))
 				c.drop = func(paxi.Envelope) bool { return loss.Float64() < 0.1 }
+				c.dup = func(paxi.Envelope) bool { return loss.Float64() < 0.1 }
 				w := &workload{rng: rng, conflict: 0.3, writes: 0.7}
 				var all []paxi.Command
 				for round := 0; round < 30; round++ {
