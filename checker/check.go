@@ -2,6 +2,7 @@ package checker
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sort"
 	"sync"
@@ -76,8 +77,15 @@ type keyResult struct {
 // writes its value and delete writes "", the value of an absent key. An
 // operation that never returned may take effect at any time after its call,
 // or never. Operation intervals are closed: a precedes b only if a returned
-// strictly before b was called.
+// strictly before b was called. Every operation must be valid as
+// ReadHistory would accept it; an invalid one is a bug in the caller, and
+// CheckLinearizable panics naming it.
 func CheckLinearizable(ops []Operation, opts Options) Result {
+	for i := range ops {
+		if err := ops[i].validate(); err != nil {
+			panic(fmt.Sprintf("checker: operation %d (%v): %v", i, ops[i], err))
+		}
+	}
 	ctx := context.Background()
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc

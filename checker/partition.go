@@ -51,39 +51,51 @@ func partition(ops []Operation) (keys []string, groups [][]int32) {
 // A completed get of a value that no put on the key wrote is a violation on
 // its own, and is returned as bad.
 func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
-	ids := map[string]int32{"": 0}
-	writers := []int32{0}          // writers[v]: number of writes of value v
-	vid := make([]int32, len(idx)) // value id of each operation
+	// One pass over the history copies what is needed, since idx jumps
+	// around a history that may not fit in cache.
+	type raw struct {
+		call, ret int64
+		value     string
+		kind      byte // 'g', 'p' or 'd'
+		vid       int32
+	}
+	rs := make([]raw, len(idx))
 	for k, i := range idx {
 		o := &all[i]
-		if o.Op == "get" {
+		rs[k] = raw{call: o.Call, ret: o.Return, value: o.Value, kind: o.Op[0]}
+	}
+	ids := make(map[string]int32, len(idx)/2+1)
+	ids[""] = 0
+	writers := []int32{0} // writers[v]: number of writes of value v
+	for k := range rs {
+		r := &rs[k]
+		if r.kind == 'g' {
 			continue
 		}
-		v := o.Value
-		if o.Op == "delete" {
-			v = ""
+		if r.kind == 'd' {
+			r.value = ""
 		}
-		id, ok := ids[v]
+		id, ok := ids[r.value]
 		if !ok {
 			id = int32(len(writers))
-			ids[v] = id
+			ids[r.value] = id
 			writers = append(writers, 0)
 		}
 		writers[id]++
-		vid[k] = id
+		r.vid = id
 	}
 	read := make([]bool, len(writers))
-	for k, i := range idx {
-		o := &all[i]
-		if o.Op != "get" || o.Pending() {
+	for k := range rs {
+		r := &rs[k]
+		if r.kind != 'g' || r.ret < 0 {
 			continue
 		}
-		id, ok := ids[o.Value]
+		id, ok := ids[r.value]
 		if !ok {
-			return h, i
+			return h, idx[k]
 		}
 		read[id] = true
-		vid[k] = id
+		r.vid = id
 	}
 	h.unique = true
 	for v := 1; v < len(writers); v++ {
@@ -96,13 +108,13 @@ func prepareKey(all []Operation, idx []int32) (h keyHistory, bad int32) {
 	h.nvals = int32(len(writers))
 	h.ops = make([]kop, 0, len(idx))
 	sorted := true
-	for k, i := range idx {
-		o := &all[i]
-		if o.Op == "get" && o.Pending() {
+	for k := range rs {
+		r := &rs[k]
+		if r.kind == 'g' && r.ret < 0 {
 			continue
 		}
-		c := kop{call: o.Call, ret: o.Return, val: vid[k], write: o.Op != "get", orig: i}
-		if o.Pending() {
+		c := kop{call: r.call, ret: r.ret, val: r.vid, write: r.kind != 'g', orig: idx[k]}
+		if r.ret < 0 {
 			if !read[c.val] {
 				continue
 			}
