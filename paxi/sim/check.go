@@ -22,6 +22,9 @@ type ExecLog struct {
 	sum         uint64 // sum of mix() over them, to compare sets cheaply
 }
 
+// keyString names a command as Command.String does: #client.id.
+func keyString(k paxi.CommandKey) string { return fmt.Sprintf("#%d.%d", k.ClientID, k.CommandID) }
+
 // CheckExecutionOrder checks a set of execution logs: no log executes a
 // command twice, and any two logs execute interfering commands in the same
 // order. Since a log may lag behind another, per key the writes of one log
@@ -74,8 +77,8 @@ func CheckExecutionOrder(logs []*ExecLog) []string {
 				n := min(len(va.writes), len(vb.writes))
 				for i := 0; i < n; i++ {
 					if va.writes[i] != vb.writes[i] {
-						out = append(out, fmt.Sprintf("key %q: write #%d is %v at %s/%d but %v at %s/%d",
-							k, i, va.writes[i], logs[a].Replica, logs[a].Incarnation, vb.writes[i], logs[b].Replica, logs[b].Incarnation))
+						out = append(out, fmt.Sprintf("key %q: write number %d is %s at %s/%d but %s at %s/%d",
+							k, i, keyString(va.writes[i]), logs[a].Replica, logs[a].Incarnation, keyString(vb.writes[i]), logs[b].Replica, logs[b].Incarnation))
 						break
 					}
 				}
@@ -91,8 +94,8 @@ func CheckExecutionOrder(logs []*ExecLog) []string {
 				})
 				for _, id := range reads {
 					if x, y := va.reads[id], vb.reads[id]; x != y {
-						out = append(out, fmt.Sprintf("key %q: read %v follows %d writes at %s/%d but %d at %s/%d",
-							k, id, x, logs[a].Replica, logs[a].Incarnation, y, logs[b].Replica, logs[b].Incarnation))
+						out = append(out, fmt.Sprintf("key %q: read %s follows %d writes at %s/%d but %d at %s/%d",
+							k, keyString(id), x, logs[a].Replica, logs[a].Incarnation, y, logs[b].Replica, logs[b].Incarnation))
 					}
 				}
 			}
@@ -120,12 +123,12 @@ func (s *Sim) checkLiveness() []string {
 			case o.Return < 0:
 				pending++
 				if pending <= 10 {
-					out = append(out, fmt.Sprintf("client %d's %v (issued at %v at %s) was never answered",
-						o.Client, s.histKeys[i], time.Duration(o.Call), s.ids[s.histHome[i]]))
+					out = append(out, fmt.Sprintf("client %d's %s %s (issued at %v at %s) was never answered",
+						o.Client, o.Op, keyString(s.histKeys[i]), time.Duration(o.Call), s.ids[s.histHome[i]]))
 				}
 			case time.Duration(o.Return)-from > bound:
-				out = append(out, fmt.Sprintf("client %d's %v was answered %v after the faults stopped or it was issued (bound %v)",
-					o.Client, s.histKeys[i], time.Duration(o.Return)-from, bound))
+				out = append(out, fmt.Sprintf("client %d's %s %s was answered %v after the faults stopped or it was issued (bound %v)",
+					o.Client, o.Op, keyString(s.histKeys[i]), time.Duration(o.Return)-from, bound))
 			}
 		}
 		if pending > 10 {
@@ -170,7 +173,7 @@ func (s *Sim) checkLiveness() []string {
 		for i, o := range s.hist {
 			if o.Return >= 0 && o.Op != "get" {
 				if _, ok := union[s.histKeys[i]]; !ok {
-					out = append(out, fmt.Sprintf("acknowledged %s %v was executed by no running replica", o.Op, s.histKeys[i]))
+					out = append(out, fmt.Sprintf("acknowledged %s %s was executed by no running replica", o.Op, keyString(s.histKeys[i])))
 				}
 			}
 		}

@@ -37,7 +37,7 @@ func TestExecutionOrderFindsViolations(t *testing.T) {
 	}{
 		"writes swapped": {
 			[]*sim.ExecLog{log("1.1", put(1, 1, "x"), put(2, 1, "x")), log("2.1", put(2, 1, "x"), put(1, 1, "x"))},
-			"write #0",
+			"write number 0",
 		},
 		"read moved over a write": {
 			[]*sim.ExecLog{log("1.1", get(3, 1, "x"), put(1, 1, "x")), log("2.1", put(1, 1, "x"), get(3, 1, "x"))},

@@ -125,8 +125,16 @@ func verdict(violations int) string {
 	return fmt.Sprintf("%d violations", violations)
 }
 
-// Report writes a human-readable summary.
+// Report writes a human-readable summary followed by every failure.
 func (r *Result) Report(w io.Writer) {
+	r.Summary(w)
+	for _, f := range r.Failures() {
+		fmt.Fprintf(w, "  FAIL %s\n", f)
+	}
+}
+
+// Summary writes the figures and verdicts without the failures.
+func (r *Result) Summary(w io.Writer) {
 	fmt.Fprintf(w, "%s seed=%d replicas=%v virtual=%v wall=%v events=%d\n",
 		r.Protocol, r.Seed, r.Replicas, r.End, r.Wall.Round(time.Millisecond), r.Events)
 	fmt.Fprintf(w, "  commands: issued=%d completed=%d measured=%d throughput=%.1f/s\n",
@@ -150,9 +158,6 @@ func (r *Result) Report(w io.Writer) {
 		fmt.Fprintf(w, "  faults: %d actions\n", len(r.Faults))
 	}
 	fmt.Fprintf(w, "  checks: %s\n", r.Verdicts())
-	for _, f := range r.Failures() {
-		fmt.Fprintf(w, "  FAIL %s\n", f)
-	}
 }
 
 // latencyStats collects the latency of measured commands per site.

@@ -410,3 +410,39 @@ type panicker struct{ paxi.Outbox }
 func (p *panicker) Propose(paxi.Request)       { panic("broken invariant") }
 func (p *panicker) Step(paxi.ID, paxi.Message) {}
 func (p *panicker) Tick()                      {}
+
+func TestChecksCatchBuggyProtocols(t *testing.T) {
+	for _, tc := range []struct {
+		bug, want string
+		faults    sim.LinkFaults
+	}{
+		{"swap_order", "execution order", sim.LinkFaults{}},
+		{"local_reads", "not linearizable", sim.LinkFaults{}},
+		{"no_retransmit", "liveness", sim.LinkFaults{Drop: 0.2}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			cfg := sim.Config{
+				Protocol: simtest.Name, N: 3, Seed: 1, Latency: sim.WAN(3), Duration: 3 * time.Second,
+				Params:   []byte(`{"bug":"` + tc.bug + `"}`),
+				Workload: sim.Workload{Clients: 3, Keys: 2, Conflict: 1},
+				Network:  sim.Network{Faults: tc.faults},
+				Check:    sim.Checks{Liveness: 5 * time.Second},
+			}
+			if tc.bug == "swap_order" {
+				cfg.Workload.Writes = 1
+			}
+			s := mustNew(t, cfg)
+			s.Start()
+			if err := s.RunFor(2 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			s.ClearLinkFaults()
+			res := s.RunAll()
+			if !strings.Contains(strings.Join(res.Failures(), "\n"), tc.want) {
+				var b strings.Builder
+				res.Report(&b)
+				t.Fatalf("want a %q failure:\n%s", tc.want, b.String())
+			}
+		})
+	}
+}

@@ -69,6 +69,12 @@ type Params struct {
 	HeartbeatTicks int `json:"heartbeat_ticks"`
 	// ResendLimit caps the slots resent to one peer per retry.
 	ResendLimit int `json:"resend_limit"`
+	// Bug injects a deliberate defect, so that tests can show the checks
+	// catch it: "swap_order" makes backups execute each pair of slots in
+	// reverse order, "no_retransmit" disables every resend, and
+	// "local_reads" makes backups answer reads from their own, possibly
+	// stale, state machine without ordering them.
+	Bug string `json:"bug,omitempty"`
 }
 
 // slot is one log position.
@@ -158,6 +164,10 @@ func (r *Replica) store(s int64, c paxi.Command) {
 
 // Propose assigns a slot at the primary and forwards elsewhere.
 func (r *Replica) Propose(req paxi.Request) {
+	if r.p.Bug == "local_reads" && !r.primary && req.Command.Op == paxi.Get {
+		r.Execute(req.Command)
+		return
+	}
 	if r.primary {
 		r.assign(req.Command)
 		return
@@ -235,6 +245,15 @@ func (r *Replica) learn(c int64) {
 func (r *Replica) execute() {
 	for r.executed < r.commit && r.executed < int64(len(r.log)) && r.log[r.executed].has {
 		c := r.log[r.executed].cmd
+		if r.p.Bug == "swap_order" && !r.primary && r.executed%2 == 0 {
+			if r.executed+1 >= r.commit || r.executed+1 >= int64(len(r.log)) || !r.log[r.executed+1].has {
+				return
+			}
+			r.Execute(r.log[r.executed+1].cmd)
+			r.Execute(c)
+			r.executed += 2
+			continue
+		}
 		r.Execute(c)
 		r.executed++
 		if len(r.pending) > 0 {
@@ -251,6 +270,9 @@ func (r *Replica) execute() {
 // Tick drives heartbeats and retries.
 func (r *Replica) Tick() {
 	r.now++
+	if r.p.Bug == "no_retransmit" {
+		return
+	}
 	if r.primary {
 		if r.now%int64(r.p.HeartbeatTicks) == 0 {
 			r.Broadcast(&Heartbeat{Commit: r.commit})
