@@ -52,11 +52,14 @@ func (s *Sim) stopClients(r *replica) {
 	r.clients = r.clients[:0]
 }
 
-// killClients stops r's clients at once, as when r crashes: whatever they
-// were waiting for stays pending forever in the history.
+// killClients stops every client of r at once, as when r crashes,
+// including those already told to quit: whatever they were waiting for
+// stays pending forever in the history.
 func (s *Sim) killClients(r *replica) {
-	for _, k := range r.clients {
-		s.clients[k].alive = false
+	for _, c := range s.clients {
+		if c.home == r.idx {
+			c.alive = false
+		}
 	}
 	r.clients = r.clients[:0]
 }

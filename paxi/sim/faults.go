@@ -118,7 +118,7 @@ func (s *Sim) SetLinkFaults(from, to paxi.ID, f LinkFaults) {
 			s.net.faults[i*n+j] = f
 		}
 	}
-	s.note("links %s->%s %+v", orAll(from), orAll(to), f)
+	s.note("links %s->%s %v", orAll(from), orAll(to), f)
 }
 
 func orAll(id paxi.ID) string {

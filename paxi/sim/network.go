@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -33,6 +35,26 @@ type LinkFaults struct {
 }
 
 func (f LinkFaults) zero() bool { return f == LinkFaults{} }
+
+func (f LinkFaults) String() string {
+	if f.zero() {
+		return "{none}"
+	}
+	var parts []string
+	if f.Drop > 0 {
+		parts = append(parts, fmt.Sprintf("drop=%.2f", f.Drop))
+	}
+	if f.Duplicate > 0 {
+		parts = append(parts, fmt.Sprintf("duplicate=%.2f", f.Duplicate))
+	}
+	if f.Delay > 0 {
+		parts = append(parts, fmt.Sprintf("delay<%v", time.Duration(f.Delay)))
+	}
+	if f.Reorder {
+		parts = append(parts, "reorder")
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
 
 // network carries messages between replicas.
 type network struct {

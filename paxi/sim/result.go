@@ -216,7 +216,14 @@ func (s *Sim) result() *Result {
 		Sent: s.net.sent, Delivered: s.net.delivered, Dropped: s.net.dropped, Duplicated: s.net.duplicated,
 		Faults: slices.Clone(s.actions),
 	}
-	if span := s.cfg.Duration - s.cfg.Warmup; span > 0 {
+	// Throughput is over the time the load actually ran.
+	end := s.cfg.Duration
+	if s.loadOn {
+		end = min(end, s.now)
+	} else if s.loadStop > 0 {
+		end = min(end, s.loadStop)
+	}
+	if span := end - s.cfg.Warmup; span > 0 {
 		res.Throughput = float64(s.stats.measured) / span.Seconds()
 	}
 	var all []time.Duration

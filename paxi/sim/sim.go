@@ -58,6 +58,7 @@ type Sim struct {
 
 	sharedKeys []string
 	loadOn     bool
+	loadStop   time.Duration // when StopLoad was called (0 while running)
 	record     bool                // record the history
 	hist       []checker.Operation // the client history
 	histKeys   []paxi.CommandKey   // hist[i]'s command
@@ -131,6 +132,9 @@ func (s *Sim) Start() {
 // StopLoad stops every client from issuing new commands; those outstanding
 // are still answered.
 func (s *Sim) StopLoad() {
+	if s.loadOn {
+		s.loadStop = s.now
+	}
 	s.loadOn = false
 	for _, r := range s.replicas {
 		s.stopClients(r)
