@@ -58,7 +58,7 @@ type Sim struct {
 
 	sharedKeys []string
 	loadOn     bool
-	loadStop   time.Duration // when StopLoad was called (0 while running)
+	loadStop   time.Duration       // when StopLoad was called (0 while running)
 	record     bool                // record the history
 	hist       []checker.Operation // the client history
 	histKeys   []paxi.CommandKey   // hist[i]'s command
