@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"runtime"
@@ -230,4 +231,38 @@ func gib(b uint64) string {
 		return fmt.Sprintf("%.2fGiB", float64(b)/(1<<30))
 	}
 	return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20))
+}
+
+// TestAgreesWithPorcupine checks medium-sized random histories, too long
+// for the brute force, against Porcupine: repeated values and deletes send
+// many of them through the complete search.
+func TestAgreesWithPorcupine(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 100
+	}
+	counts := map[Verdict]int{}
+	for seed := int64(0); seed < int64(n); seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 13))
+		cfg := genConfig{keys: 1 + rng.IntN(3), clients: 2 + rng.IntN(6), opsPerClient: 10 + rng.IntN(30),
+			getProb: 0.5, deleteProb: 0.1, maxGap: 10, maxDur: int64(5 + rng.IntN(40)),
+			repeatValues: rng.IntN(2) == 0}
+		if rng.IntN(2) == 0 {
+			cfg.pendingProb = 0.05
+		}
+		ops := genLinearizable(rng, cfg)
+		if rng.IntN(2) == 0 {
+			ops = mutate(rng, ops)
+		}
+		want := porcupine.CheckOperationsTimeout(porcupineKV, toPorcupine(ops), 10*time.Second)
+		got := CheckLinearizable(ops, Options{Timeout: 10 * time.Second})
+		if want == porcupine.Unknown || got.Verdict == Unknown {
+			continue
+		}
+		if (want == porcupine.Ok) != (got.Verdict == Ok) {
+			t.Fatalf("seed %d: porcupine says %v, we say %v\n%s", seed, want, got.Verdict, dump(ops))
+		}
+		counts[got.Verdict]++
+	}
+	t.Logf("agree on %d linearizable and %d non-linearizable histories", counts[Ok], counts[Illegal])
 }
