@@ -12,7 +12,7 @@ func (r *Replica) startAccept(in *instance, seq int64, deps []int64) {
 	l := in.lead
 	in.status, in.seq, in.deps = Accepted, seq, deps
 	in.bal, in.vbal = max(in.bal, l.ballot), l.ballot
-	r.conflicts.record(in.cmds, in.row, in.inst, seq)
+	r.index(in)
 	r.persistVote(in, false)
 	r.acceptRound(in)
 }
@@ -21,7 +21,7 @@ func (r *Replica) startAccept(in *instance, seq int64, deps []int64) {
 func (r *Replica) acceptRound(in *instance) {
 	l := in.lead
 	l.phase = Accepted
-	l.accepted = paxi.NewVotes(r.q.slow)
+	l.accepted.Reset(r.q.slow)
 	l.fellBack = false
 	if r.q.slow == 0 {
 		r.commit(in, in.seq, in.deps)
@@ -94,7 +94,7 @@ func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
 	}
 	in.status, in.seq, in.deps = Accepted, m.Seq, m.Deps
 	in.bal, in.vbal = m.Ballot, m.Ballot
-	r.conflicts.record(in.cmds, in.row, in.inst, in.seq)
+	r.index(in)
 	r.persistVote(in, newCmds)
 	r.Send(from, &AcceptReply{Ballot: m.Ballot, Row: m.Row, Inst: m.Inst, OK: true})
 }

@@ -7,7 +7,10 @@ import "github.com/agora-consensus/agora/paxi"
 // executes: the host persists, then sends, then executes, so no replica
 // applies a command whose commit is not on its way to the others.
 func (r *Replica) commit(in *instance, seq int64, deps []int64) {
-	l := in.lead
+	var holders uint64 // peers that hold the commands need no copy
+	if in.lead != nil {
+		holders = in.lead.holders
+	}
 	r.commitLocal(in, seq, deps, false)
 	lean := &Commit{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps}
 	var full *Commit
@@ -15,7 +18,7 @@ func (r *Replica) commit(in *instance, seq int64, deps []int64) {
 		if p == int(r.self) {
 			continue
 		}
-		if l != nil && l.holders&bit(p) != 0 {
+		if holders&bit(p) != 0 {
 			r.Send(r.peers[p], lean)
 			continue
 		}
@@ -47,8 +50,8 @@ func (r *Replica) commitLocal(in *instance, seq int64, deps []int64, persistCmds
 	}
 	in.status, in.seq, in.deps = Committed, seq, deps
 	in.committedAt = r.now
-	in.lead = nil
-	r.conflicts.record(in.cmds, in.row, in.inst, seq)
+	r.releaseLeader(in)
+	r.index(in)
 	r.persistCommit(in, persistCmds)
 	r.advanceCommitted(in.row)
 	r.progress.changed = true

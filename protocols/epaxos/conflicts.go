@@ -29,45 +29,55 @@ type keyState struct {
 	anySeq   int64   // highest seq of an instance that touches the key, -1 if none
 }
 
-// conflictIndex maps keys to the instances that last touched them.
+// conflictIndex maps keys to the instances that last touched them. Every
+// operation on a batch first resolves its keys once (lookup); attributes,
+// wouldChange and record then work on the resolved entries, so a command
+// costs one map lookup however many of them run.
 type conflictIndex struct {
-	n    int                  // rows
-	keys map[string]*keyState // never ranged over
+	n      int                  // rows
+	keys   map[string]*keyState // never ranged over
+	looked []*keyState          // scratch: the entries of the last lookup
 }
 
 func newConflictIndex(n int) conflictIndex {
 	return conflictIndex{n: n, keys: make(map[string]*keyState)}
 }
 
-func (c *conflictIndex) state(key string) *keyState {
-	ks := c.keys[key]
-	if ks == nil {
-		ks = &keyState{write: make([]int64, c.n), read: make([]int64, c.n), writeSeq: -1, anySeq: -1}
-		for q := range ks.write {
-			ks.write[q], ks.read[q] = -1, -1
-		}
-		c.keys[key] = ks
-	}
-	return ks
-}
-
-// attributes folds this replica's view into (seq, deps) for a batch: seq
-// becomes at least one more than every interfering instance's seq, and
-// deps[q] at least the highest interfering instance of row q. deps is
-// written in place, so callers pass a slice they own. Instance (row, inst)
-// itself is never a dependency of itself; the executor ignores it anyway.
-// It reports whether anything grew.
-func (c *conflictIndex) attributes(cmds []paxi.Command, seq *int64, deps []int64) (changed bool) {
+// lookup returns the entries of the keys of cmds, creating missing ones
+// (nil for no-op commands). The slice is reused by the next lookup.
+func (c *conflictIndex) lookup(cmds []paxi.Command) []*keyState {
+	c.looked = c.looked[:0]
 	for i := range cmds {
 		cmd := &cmds[i]
 		if cmd.Op == paxi.Noop {
+			c.looked = append(c.looked, nil)
 			continue
 		}
 		ks := c.keys[cmd.Key]
 		if ks == nil {
+			buf := make([]int64, 2*c.n)
+			for q := range buf {
+				buf[q] = -1
+			}
+			ks = &keyState{write: buf[:c.n:c.n], read: buf[c.n:], writeSeq: -1, anySeq: -1}
+			c.keys[cmd.Key] = ks
+		}
+		c.looked = append(c.looked, ks)
+	}
+	return c.looked
+}
+
+// attributes folds the entries of a batch (from lookup) into (seq, deps):
+// seq becomes at least one more than every interfering instance's seq, and
+// deps[q] at least the highest interfering instance of row q. deps is
+// written in place, so callers pass a slice they own. It reports whether
+// anything grew.
+func attributes(cmds []paxi.Command, states []*keyState, seq *int64, deps []int64) (changed bool) {
+	for i, ks := range states {
+		if ks == nil {
 			continue
 		}
-		if cmd.Op.IsWrite() {
+		if cmds[i].Op.IsWrite() {
 			if ks.anySeq >= *seq {
 				*seq, changed = ks.anySeq+1, true
 			}
@@ -91,19 +101,14 @@ func (c *conflictIndex) attributes(cmds []paxi.Command, seq *int64, deps []int64
 }
 
 // wouldChange reports whether attributes would add anything to (seq, deps),
-// without allocating: the common case on an acceptor is that nothing is
-// added, and then the leader's deps slice can be shared as it is.
-func (c *conflictIndex) wouldChange(cmds []paxi.Command, seq int64, deps []int64) bool {
-	for i := range cmds {
-		cmd := &cmds[i]
-		if cmd.Op == paxi.Noop {
-			continue
-		}
-		ks := c.keys[cmd.Key]
+// without writing: the common case on an acceptor is that nothing is added,
+// and then the leader's deps slice is shared as it is.
+func wouldChange(cmds []paxi.Command, states []*keyState, seq int64, deps []int64) bool {
+	for i, ks := range states {
 		if ks == nil {
 			continue
 		}
-		if cmd.Op.IsWrite() {
+		if cmds[i].Op.IsWrite() {
 			if ks.anySeq >= seq {
 				return true
 			}
@@ -126,20 +131,18 @@ func (c *conflictIndex) wouldChange(cmds []paxi.Command, seq int64, deps []int64
 	return false
 }
 
-// record enters instance (row, inst) with its seq into the index for every
-// key of its batch. The index only keeps maxima, so recording the same
-// instance again (when its attributes grow) is harmless.
-func (c *conflictIndex) record(cmds []paxi.Command, row int32, inst, seq int64) {
-	for i := range cmds {
-		cmd := &cmds[i]
-		if cmd.Op == paxi.Noop {
+// record enters instance (row, inst) with its seq into the entries of its
+// batch (from lookup). The index only keeps maxima, so recording the same
+// instance again (when its seq grows) is harmless.
+func record(cmds []paxi.Command, states []*keyState, row int32, inst, seq int64) {
+	for i, ks := range states {
+		if ks == nil {
 			continue
 		}
-		ks := c.state(cmd.Key)
 		if seq > ks.anySeq {
 			ks.anySeq = seq
 		}
-		if cmd.Op.IsWrite() {
+		if cmds[i].Op.IsWrite() {
 			if inst > ks.write[row] {
 				ks.write[row] = inst
 			}
@@ -154,3 +157,13 @@ func (c *conflictIndex) record(cmds []paxi.Command, row int32, inst, seq int64) 
 
 // keyCount is the number of keys in the index (for tests and stats).
 func (c *conflictIndex) keyCount() int { return len(c.keys) }
+
+// index enters in into the conflict index unless it is there already with
+// its current seq.
+func (r *Replica) index(in *instance) {
+	if in.indexed && in.indexedSeq >= in.seq {
+		return
+	}
+	record(in.cmds, r.conflicts.lookup(in.cmds), in.row, in.inst, in.seq)
+	in.indexed, in.indexedSeq = true, in.seq
+}

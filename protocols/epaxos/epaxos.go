@@ -62,6 +62,9 @@ type Replica struct {
 	queue         []paxi.Command // proposals waiting for the next instance
 	inflight      []*instance    // own instances still in PreAccept or Accept
 	now           int64          // ticks since start
+	execBuf       []paxi.Command // commands executed since the last Ready (execute.go)
+	execHint      int            // size of the last execBuf, to size the next one
+	freeLeaders   []*leader      // leader states to reuse
 
 	progress progressState // commit progress exchange and resends (retransmit.go)
 	suspect  uint64        // peers that missed a thrifty deadline; avoided until they answer
@@ -183,7 +186,11 @@ func (r *Replica) validDeps(from paxi.ID, deps []int64) bool {
 // and hands over everything produced.
 func (r *Replica) Ready() paxi.Ready {
 	r.flushProposals()
-	return r.Outbox.Ready()
+	rd := r.Outbox.Ready()
+	if len(r.execBuf) > 0 {
+		rd.Execute, r.execHint, r.execBuf = r.execBuf, len(r.execBuf), nil
+	}
+	return rd
 }
 
 // bit is the set {p}.

@@ -1,10 +1,17 @@
 package epaxos
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/agora-consensus/agora/paxi"
+)
 
 // apply is called by the executor for each instance in execution order; it
 // hands the batch's commands to the state machine through Ready.Execute.
 // The host answers clients waiting at this replica from the results.
+// Commands collect in execBuf rather than through Outbox.Execute, so the
+// slice can be sized from the previous Ready instead of growing one command
+// at a time; Ready hands it over (the outbox's own Execute stays unused).
 func (r *Replica) apply(row int32, inst int64) {
 	in := r.rows.get(row, inst)
 	if in == nil || in.status != Committed {
@@ -12,9 +19,10 @@ func (r *Replica) apply(row int32, inst int64) {
 	}
 	in.status = Executed
 	if !in.noop {
-		for _, c := range in.cmds {
-			r.Execute(c)
+		if r.execBuf == nil {
+			r.execBuf = make([]paxi.Command, 0, max(r.execHint, len(in.cmds)))
 		}
+		r.execBuf = append(r.execBuf, in.cmds...)
 		r.stats.executedCmds += int64(len(in.cmds))
 	}
 	if in.committedAt >= 0 {

@@ -54,7 +54,11 @@ type instance struct {
 	vbal    paxi.Ballot    // ballot of the last vote (pre-accept or accept)
 	// unchanged is whether this replica pre-accepted the leader's attributes
 	// without adding to them.
-	unchanged   bool
+	unchanged bool
+	// indexed says the conflict index holds this instance, with seq
+	// indexedSeq; entering it again is needed only when its seq grew.
+	indexed     bool
+	indexedSeq  int64
 	committedAt int64   // tick of the commit, for the commit-to-execute delay
 	lead        *leader // set while this replica drives the instance to commit
 }
@@ -90,39 +94,49 @@ type leader struct {
 	timer         paxi.Timer // retransmission and thrifty fallback
 }
 
-// rows holds every instance this replica knows, row by row, indexed by
-// instance number.
-type rows [][]*instance
+// instChunkBits sets how many instances are allocated at once (1024):
+// one allocation per chunk instead of one per instance keeps the garbage
+// collector's work down on the hot path.
+const instChunkBits = 10
 
-// get returns instance (row, i), or nil if this replica knows nothing of it.
-func (rs rows) get(row int32, i int64) *instance {
-	r := rs[row]
-	if i < 0 || i >= int64(len(r)) {
-		return nil
-	}
-	return r[i]
+// instRow holds the instances of one row in fixed-size chunks, so instance
+// pointers stay valid as the row grows.
+type instRow struct {
+	chunks [][]instance
+	known  int64 // one more than the highest instance number touched
 }
 
-// getOrCreate returns instance (row, i), creating an empty one.
+// rows holds every known instance, row by row.
+type rows []instRow
+
+// get returns instance (row, i), or nil if nothing at or above i in the row
+// was ever touched. Instances below that come back with status None when
+// this replica knows nothing of them.
+func (rs rows) get(row int32, i int64) *instance {
+	r := &rs[row]
+	if i < 0 || i >= r.known {
+		return nil
+	}
+	return &r.chunks[i>>instChunkBits][i&(1<<instChunkBits-1)]
+}
+
+// getOrCreate returns instance (row, i), making room for it.
 func (rs rows) getOrCreate(row int32, i int64) *instance {
 	if i < 0 {
 		panic(fmt.Sprintf("epaxos: negative instance number (%d,%d)", row, i))
 	}
-	r := rs[row]
-	if i >= int64(len(r)) {
-		if i < int64(cap(r)) {
-			r = r[:i+1]
-		} else {
-			grown := make([]*instance, i+1, max(2*cap(r), int(i)+1, 64))
-			copy(grown, r)
-			r = grown
+	r := &rs[row]
+	for c := int(i >> instChunkBits); len(r.chunks) <= c; {
+		base := int64(len(r.chunks)) << instChunkBits
+		chunk := make([]instance, 1<<instChunkBits)
+		for k := range chunk {
+			chunk[k].row, chunk[k].inst = row, base+int64(k)
 		}
-		rs[row] = r
+		r.chunks = append(r.chunks, chunk)
 	}
-	in := r[i]
-	if in == nil {
-		in = &instance{row: row, inst: i}
-		r[i] = in
-	}
-	return in
+	r.known = max(r.known, i+1)
+	return &r.chunks[i>>instChunkBits][i&(1<<instChunkBits-1)]
 }
+
+// known is one more than the highest instance number touched in row.
+func (rs rows) known(row int32) int64 { return rs[row].known }

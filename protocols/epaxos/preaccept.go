@@ -20,7 +20,8 @@ func (r *Replica) startInstance(cmds []paxi.Command) {
 		deps[q] = -1
 	}
 	var seq int64
-	r.conflicts.attributes(cmds, &seq, deps)
+	states := r.conflicts.lookup(cmds)
+	attributes(cmds, states, &seq, deps)
 	in := r.rows.getOrCreate(r.self, i)
 	if in.status != None {
 		panic(fmt.Sprintf("epaxos: %s starts instance %v which already has state", r.id, in))
@@ -28,7 +29,8 @@ func (r *Replica) startInstance(cmds []paxi.Command) {
 	in.status, in.hasCmds, in.cmds = PreAccepted, true, cmds
 	in.seq, in.deps = seq, deps
 	in.bal, in.vbal, in.unchanged = r.ballot, r.ballot, true
-	r.conflicts.record(cmds, r.self, i, seq)
+	record(cmds, states, r.self, i, seq)
+	in.indexed, in.indexedSeq = true, seq
 	r.persistVote(in, true)
 	r.stats.instances++
 	r.stats.commands += int64(len(cmds))
@@ -58,10 +60,22 @@ func (r *Replica) lead(in *instance, committed uint64) {
 // newLeader makes this replica the driver of in, in phase 1, with in's
 // current attributes as the initial ones.
 func (r *Replica) newLeader(in *instance, committed uint64) *leader {
-	l := &leader{
+	var l *leader
+	if k := len(r.freeLeaders); k > 0 {
+		l = r.freeLeaders[k-1]
+		r.freeLeaders[k-1] = nil
+		r.freeLeaders = r.freeLeaders[:k-1]
+	} else {
+		l = &leader{replied: paxi.NewVotes(0), accepted: paxi.NewVotes(0)}
+	}
+	// Reuse the vote trackers' arrays; everything else starts afresh.
+	replied, accepted := l.replied, l.accepted
+	replied.Reset(r.q.fast)
+	accepted.Reset(r.q.slow)
+	*l = leader{
 		ballot: in.vbal, phase: PreAccepted,
 		initSeq: in.seq, initDeps: in.deps, seq: in.seq, deps: in.deps,
-		replied: paxi.NewVotes(r.q.fast), committedDeps: committed,
+		replied: replied, accepted: accepted, committedDeps: committed,
 	}
 	in.lead = l
 	r.inflight = append(r.inflight, in)
@@ -106,15 +120,17 @@ func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
 		return
 	}
 	seq, deps := m.Seq, m.Deps
-	unchanged := !r.conflicts.wouldChange(m.Cmds, seq, deps)
+	states := r.conflicts.lookup(m.Cmds)
+	unchanged := !wouldChange(m.Cmds, states, seq, deps)
 	if !unchanged {
 		deps = slices.Clone(deps)
-		r.conflicts.attributes(m.Cmds, &seq, deps)
+		attributes(m.Cmds, states, &seq, deps)
 	}
 	in.status, in.hasCmds, in.cmds, in.noop = PreAccepted, true, m.Cmds, m.Noop
 	in.seq, in.deps, in.unchanged = seq, deps, unchanged
 	in.bal, in.vbal = m.Ballot, m.Ballot
-	r.conflicts.record(in.cmds, in.row, in.inst, seq)
+	record(in.cmds, states, in.row, in.inst, seq)
+	in.indexed, in.indexedSeq = true, seq
 	r.persistVote(in, true)
 	r.sendPreAcceptReply(from, in)
 }
@@ -212,6 +228,16 @@ func (r *Replica) decide(in *instance) {
 // higher ballot; that replica's recovery decides it now.
 func (r *Replica) abandon(in *instance, b paxi.Ballot) {
 	r.log.Info("instance taken over by a higher ballot", "inst", in.String(), "ballot", b)
-	in.lead = nil
+	r.releaseLeader(in)
 	r.stats.abandoned++
+}
+
+// releaseLeader ends in's leadership and keeps the state for reuse. Nothing
+// else refers to it: every handler reaches it through in.lead.
+func (r *Replica) releaseLeader(in *instance) {
+	if in.lead == nil {
+		return
+	}
+	r.freeLeaders = append(r.freeLeaders, in.lead)
+	in.lead = nil
 }

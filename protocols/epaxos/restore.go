@@ -60,11 +60,12 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	// instance order so the result is the same on every restart.
 	for q := range r.rows {
 		row := int32(q)
-		for _, in := range r.rows[q] {
-			if in == nil || in.status == None {
+		for i := range r.rows.known(row) {
+			in := r.rows.get(row, i)
+			if in.status == None {
 				continue
 			}
-			r.conflicts.record(in.cmds, row, in.inst, in.seq)
+			r.index(in)
 			if row == r.self {
 				r.next = max(r.next, in.inst+1)
 			}
@@ -76,8 +77,8 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		r.advanceCommitted(row)
 	}
 	for q := range r.rows {
-		for _, in := range r.rows[q] {
-			if in != nil && in.status >= Committed {
+		for i := range r.rows.known(int32(q)) {
+			if in := r.rows.get(int32(q), i); in.status >= Committed {
 				r.exec.kick(r.exec.vertex(in.row, in.inst))
 			}
 		}
@@ -85,8 +86,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	r.exec.run()
 	r.progress.changed = true
 	// Resume own instances that were not decided, in instance order.
-	for _, in := range r.rows[r.self] {
-		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot {
+	for i := range r.rows.known(r.self) {
+		in := r.rows.get(r.self, i)
+		if in.status == None || in.status >= Committed || in.vbal != r.ballot {
 			continue
 		}
 		committed := r.leaderCommittedDeps(in.deps)

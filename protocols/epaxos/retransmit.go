@@ -130,7 +130,7 @@ func (r *Replica) sendProgress() {
 	ps := &r.progress
 	gap := false
 	for q := range r.rows {
-		if int64(len(r.rows[q])) > r.committedUpTo[q]+1 {
+		if r.rows.known(int32(q)) > r.committedUpTo[q]+1 {
 			gap = true
 			break
 		}
@@ -160,15 +160,15 @@ func (r *Replica) onProgress(p int, m *Progress) {
 func (r *Replica) resendCommits() {
 	ps := &r.progress
 	retry := int64(r.params.RetryTicks)
-	row := r.rows[r.self]
+	known := r.rows.known(r.self)
 	for p := 0; p < r.n; p++ {
 		if p == int(r.self) || r.now < ps.nextAt[p] {
 			continue
 		}
 		sent := 0
-		for i := ps.acked[p] + 1; i < int64(len(row)) && sent < r.params.ResendLimit; i++ {
-			in := row[i]
-			if in == nil || in.status < Committed || r.now-in.committedAt < 2*retry {
+		for i := ps.acked[p] + 1; i < known && sent < r.params.ResendLimit; i++ {
+			in := r.rows.get(r.self, i)
+			if in.status < Committed || r.now-in.committedAt < 2*retry {
 				continue
 			}
 			r.sendCommit(r.peers[p], in, true)
