@@ -43,7 +43,7 @@ func writeTimeline(w io.Writer, ops []Operation, res Result) {
 		hi = max(hi, end(ops[i], ops[i].Call))
 	}
 	margin := max((hi-lo)/2, 1)
-	from, to := lo-margin, hi+margin
+	from, to := max(lo-margin, 0), hi+margin
 	var shown []int
 	for i := range ops {
 		o := &ops[i]
