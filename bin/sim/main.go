@@ -1,0 +1,366 @@
+// Command sim runs protocols in the deterministic simulator (paxi/sim).
+//
+//	sim -protocol epaxos -sites CA,VA,EU,OR,JP -clients 10 -conflict 0.02 -duration 10s -seed 1
+//	sim -protocol epaxos,simtest-pb -n 3 -duration 5s
+//	sim -config sim.json -seed 7
+//	sim -protocol epaxos -seeds 1000 -faults random       # swarm: one line per failing seed
+//	sim -protocol epaxos -seed 7 -faults random -trace    # every delivered message of one seed
+//
+// It prints throughput, latency percentiles per site and the verdicts of
+// the checks (linearizability, execution order, liveness), and exits 1 if
+// any check fails, 2 on a usage error. Flags accept one dash or two
+// (-seed 5, --seed=5); flags override the -config file.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agora-consensus/agora/checker"
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/sim"
+	_ "github.com/agora-consensus/agora/paxi/sim/simtest"
+	"github.com/agora-consensus/agora/paxi/transport"
+	_ "github.com/agora-consensus/agora/protocols/epaxos"
+)
+
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// codec round-trips a message through the wire codec, as a real
+// deployment would encode it.
+func codec(m paxi.Message) (paxi.Message, error) {
+	b, err := transport.Marshal(nil, m)
+	if err != nil {
+		return nil, err
+	}
+	return transport.Unmarshal(b)
+}
+
+// doubleDash rewrites single-dash long flags (-seed 5, Paxi's habit) to the
+// double-dash form pflag parses (--seed 5). No flag has a one-letter
+// shorthand, so -n is --n too. Negative numbers and arguments after "--"
+// are left alone.
+func doubleDash(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) >= 2 && a[0] == '-' && (a[1] >= 'a' && a[1] <= 'z' || a[1] >= 'A' && a[1] <= 'Z') {
+			a = "-" + a
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// run is main without the process, so tests can call it.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("sim", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	var fc fileConfig
+	configPath := fs.String("config", "", "JSON configuration file (flags override it)")
+	protocols := fs.String("protocol", "epaxos", "protocol(s) to run, comma-separated; registered: "+strings.Join(paxi.Names(), ", "))
+	fs.StringVar(protocols, "algorithm", "epaxos", "same as -protocol")
+	params := fs.String("params", "", "protocol parameters as JSON, e.g. '{\"thrifty\":false}'")
+	fs.IntVar(&fc.N, "n", 5, "number of replicas (one per site)")
+	sites := fs.String("sites", "", "comma-separated sites: paper names CA,VA,EU,OR,JP or AWS regions from -data")
+	fs.StringVar(&fc.Latency, "latency", "wan", "latency model: wan (paper sites, sampled from data/latency) or lan")
+	fs.BoolVar(&fc.Constant, "constant", false, "use each link's average latency instead of sampling")
+	fs.StringVar(&fc.DataDir, "data", "data/latency/aws-2020-06-05", "directory of .dat RTT files for AWS region names")
+	tick := fs.Duration("tick", paxi.DefaultTick, "virtual time between protocol ticks")
+	fs.IntVar(&fc.Clients, "clients", 10, "closed-loop clients per replica")
+	fs.Float64Var(&fc.Conflict, "conflict", 0, "fraction of commands on shared keys (0..1)")
+	fs.IntVar(&fc.Keys, "keys", 1, "number of shared keys")
+	fs.Float64Var(&fc.Writes, "writes", 0.5, "fraction of writes")
+	think := fs.Duration("think", 0, "client think time between commands")
+	timeout := fs.Duration("client-timeout", 0, "client resends a command unanswered this long (0: never)")
+	duration := fs.Duration("duration", 10*time.Second, "virtual time the clients run")
+	warmup := fs.Duration("warmup", time.Second, "commands issued before this are not measured")
+	fs.Int64Var(&fc.Seed, "seed", 1, "random seed (the first one with -seeds)")
+	seeds := fs.Int("seeds", 1, "swarm mode: run this many seeds and print one line per failing seed")
+	faults := fs.String("faults", "none", "fault schedule: none or random")
+	faultsStop := fs.Duration("faults-stop", 0, "random faults end by then (default 3/4 of -duration)")
+	avoid := fs.String("avoid", "", "comma-separated replicas random faults never crash or cut off")
+	quiesce := fs.Duration("quiesce", 0, "stop a replica's clients this long before a random crash (protocols without recovery)")
+	fs.Float64Var(&fc.Links.Drop, "drop", 0, "probability that a message is lost")
+	fs.Float64Var(&fc.Links.Duplicate, "duplicate", 0, "probability that a message is delivered twice")
+	reorder := fs.Duration("reorder", 0, "let messages overtake each other, with up to this much extra delay")
+	fs.Float64Var(&fc.Bandwidth, "bandwidth", 0, "bytes per second per link (0: unlimited)")
+	cpuMsg := fs.Duration("cpu-message", 0, "service time per message received")
+	cpuSend := fs.Duration("cpu-send", 0, "service time per message sent")
+	cpuExec := fs.Duration("cpu-execute", 0, "service time per command executed")
+	cpuPersist := fs.Duration("cpu-persist", 0, "service time per batch persisted")
+	liveness := fs.Duration("liveness", 30*time.Second, "bound for every command to complete after the faults stop")
+	fs.BoolVar(&fc.Codec, "codec", false, "round-trip every message and record through the wire codec")
+	noLin := fs.Bool("no-linearizability", false, "skip the linearizability check (and the history)")
+	trace := fs.Bool("trace", false, "print every delivered message of the (single) seed")
+	historyPath := fs.String("history", "", "write the client history (JSON lines) to this file")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sim [-config sim.json] [-protocol epaxos,...] [flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(doubleDash(args)); err != nil {
+		if err != pflag.ErrHelp {
+			fmt.Fprintln(stderr, "sim:", err)
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sim: unexpected arguments %v\n", fs.Args())
+		return exitUsage
+	}
+	if *configPath != "" {
+		file, err := readConfig(*configPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "sim:", err)
+			return exitUsage
+		}
+		// Flags given explicitly override the file; the rest come from it.
+		file.override(fs, &fc)
+		fc = file
+		if !fs.Changed("protocol") && !fs.Changed("algorithm") && fc.Protocol != "" {
+			*protocols = fc.Protocol
+		}
+	}
+	if *configPath == "" || fs.Changed("params") {
+		if *params != "" {
+			fc.Params = []byte(*params)
+		}
+	}
+	set := func(name string, f func()) {
+		if *configPath == "" || fs.Changed(name) {
+			f()
+		}
+	}
+	set("sites", func() {
+		if *sites != "" {
+			fc.Sites = strings.Split(*sites, ",")
+		}
+	})
+	set("tick", func() { fc.Tick = paxi.Duration(*tick) })
+	set("think", func() { fc.Think = paxi.Duration(*think) })
+	set("client-timeout", func() { fc.Timeout = paxi.Duration(*timeout) })
+	set("duration", func() { fc.Duration = paxi.Duration(*duration) })
+	set("warmup", func() { fc.Warmup = paxi.Duration(*warmup) })
+	set("liveness", func() { fc.Liveness = paxi.Duration(*liveness) })
+	set("reorder", func() {
+		if *reorder > 0 {
+			fc.Links.Reorder, fc.Links.Delay = true, paxi.Duration(*reorder)
+		}
+	})
+	set("cpu-message", func() { fc.CPU.Message = paxi.Duration(*cpuMsg) })
+	set("cpu-send", func() { fc.CPU.Send = paxi.Duration(*cpuSend) })
+	set("cpu-execute", func() { fc.CPU.Execute = paxi.Duration(*cpuExec) })
+	set("cpu-persist", func() { fc.CPU.Persist = paxi.Duration(*cpuPersist) })
+	switch *faults {
+	case "none":
+		if fs.Changed("faults") {
+			fc.Random = nil
+		}
+	case "random":
+		if fc.Random == nil {
+			fc.Random = &sim.RandomFaults{}
+		}
+		if *configPath == "" || fs.Changed("faults-stop") {
+			fc.Random.Stop = *faultsStop
+		}
+		if *avoid != "" {
+			for _, id := range strings.Split(*avoid, ",") {
+				fc.Random.Avoid = append(fc.Random.Avoid, paxi.ID(strings.TrimSpace(id)))
+			}
+		}
+		if *quiesce > 0 {
+			fc.Random.Quiesce = *quiesce
+		}
+	default:
+		fmt.Fprintf(stderr, "sim: -faults %q: want none or random\n", *faults)
+		return exitUsage
+	}
+	if *seeds < 1 {
+		fmt.Fprintln(stderr, "sim: -seeds must be at least 1")
+		return exitUsage
+	}
+	if *trace && *seeds > 1 {
+		fmt.Fprintln(stderr, "sim: -trace prints one seed; drop -seeds")
+		return exitUsage
+	}
+
+	failed := false
+	for _, proto := range strings.Split(*protocols, ",") {
+		proto = strings.TrimSpace(proto)
+		cfg, err := fc.simConfig(proto)
+		if err != nil {
+			fmt.Fprintln(stderr, "sim:", err)
+			return exitUsage
+		}
+		cfg.Check.NoLinearizability = *noLin
+		if *trace {
+			cfg.Trace = stdout
+		}
+		if *seeds > 1 {
+			if swarm(cfg, *seeds, args, proto, stdout) {
+				failed = true
+			}
+			continue
+		}
+		s, err := sim.New(cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "sim:", err)
+			return exitUsage
+		}
+		res := s.RunAll()
+		res.Report(stdout)
+		if *historyPath != "" {
+			if err := writeHistory(*historyPath, s.History()); err != nil {
+				fmt.Fprintln(stderr, "sim:", err)
+				return exitFail
+			}
+		}
+		if res.Failed() {
+			failed = true
+			fmt.Fprintf(stdout, "replay: %s\n", replay(args, proto, cfg.Seed))
+		}
+	}
+	if failed {
+		return exitFail
+	}
+	return exitOK
+}
+
+// override copies into file the fields whose flags were given explicitly.
+func (file *fileConfig) override(fs *pflag.FlagSet, flags *fileConfig) {
+	pairs := []struct {
+		name string
+		f    func()
+	}{
+		{"n", func() { file.N = flags.N; file.Sites = nil; file.Replicas = nil }},
+		{"latency", func() { file.Latency = flags.Latency }},
+		{"constant", func() { file.Constant = flags.Constant }},
+		{"data", func() { file.DataDir = flags.DataDir }},
+		{"clients", func() { file.Clients = flags.Clients }},
+		{"conflict", func() { file.Conflict = flags.Conflict }},
+		{"keys", func() { file.Keys = flags.Keys }},
+		{"writes", func() { file.Writes = flags.Writes }},
+		{"seed", func() { file.Seed = flags.Seed }},
+		{"drop", func() { file.Links.Drop = flags.Links.Drop }},
+		{"duplicate", func() { file.Links.Duplicate = flags.Links.Duplicate }},
+		{"bandwidth", func() { file.Bandwidth = flags.Bandwidth }},
+		{"codec", func() { file.Codec = flags.Codec }},
+	}
+	for _, p := range pairs {
+		if fs.Changed(p.name) {
+			p.f()
+		}
+	}
+	if file.DataDir == "" {
+		file.DataDir = flags.DataDir
+	}
+}
+
+// swarm runs seeds in parallel and prints one line per failing seed, in
+// seed order, with the command that replays it. It reports whether any
+// seed failed.
+func swarm(base sim.Config, seeds int, args []string, proto string, out io.Writer) bool {
+	type outcome struct {
+		line string
+		fail bool
+	}
+	results := make([]outcome, seeds)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cfg := base
+				cfg.Seed = base.Seed + int64(i)
+				res, err := sim.Run(cfg)
+				switch {
+				case err != nil:
+					results[i] = outcome{fmt.Sprintf("FAIL %s seed=%d: %v", proto, cfg.Seed, err), true}
+				case res.Failed():
+					first := strings.SplitN(res.Failures()[0], "\n", 2)[0]
+					results[i] = outcome{fmt.Sprintf("FAIL %s seed=%d: %s\n  replay: %s", proto, cfg.Seed, first, replay(args, proto, cfg.Seed)), true}
+				default:
+					results[i] = outcome{fmt.Sprintf("ok %s seed=%d completed=%d", proto, cfg.Seed, res.Completed), false}
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	for i := range seeds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	bad := 0
+	for _, r := range results {
+		if r.fail {
+			bad++
+			fmt.Fprintln(out, r.line)
+		}
+	}
+	fmt.Fprintf(out, "%s: %d seeds from %d, %d failed (%v)\n", proto, seeds, base.Seed, bad, time.Since(start).Round(time.Millisecond))
+	return bad > 0
+}
+
+// replay rebuilds the command line for one protocol and seed: the original
+// arguments without -seed, -seeds, -protocol and -trace, plus those.
+func replay(args []string, proto string, seed int64) string {
+	skipValue := map[string]bool{"--seed": true, "--seeds": true, "--protocol": true, "--algorithm": true}
+	var keep []string
+	norm := doubleDash(args)
+	for i := 0; i < len(norm); i++ {
+		a := norm[i]
+		name, _, hasValue := strings.Cut(a, "=")
+		if skipValue[name] {
+			if !hasValue {
+				i++
+			}
+			continue
+		}
+		if name == "--trace" {
+			continue
+		}
+		keep = append(keep, quote(a))
+	}
+	return fmt.Sprintf("go run ./bin/sim --protocol %s %s --seed %s", proto, strings.Join(keep, " "), strconv.FormatInt(seed, 10))
+}
+
+func quote(s string) string {
+	if strings.ContainsAny(s, " '\"{}*$") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
+
+func writeHistory(path string, ops []checker.Operation) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := checker.WriteHistory(f, ops); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

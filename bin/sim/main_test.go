@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDoubleDash(t *testing.T) {
+	got := doubleDash([]string{"-seed", "5", "--n=3", "-n", "3", "-drop", "-1", "-", "--", "-x"})
+	want := []string{"--seed", "5", "--n=3", "--n", "3", "--drop", "-1", "-", "--", "-x"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func runSim(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return out.String() + errb.String(), code
+}
+
+func TestRunsBothFlagStyles(t *testing.T) {
+	a, code := runSim(t, "-protocol", "simtest-pb", "-n", "3", "-duration", "2s", "-seed", "5")
+	if code != exitOK || !strings.Contains(a, "linearizable=ok") {
+		t.Fatalf("exit %d:\n%s", code, a)
+	}
+	b, _ := runSim(t, "--protocol=simtest-pb", "--n=3", "--duration=2s", "--seed=5")
+	if strip(a) != strip(b) {
+		t.Fatalf("single- and double-dash runs differ:\n%s\n%s", a, b)
+	}
+}
+
+// strip drops the wall-clock figures, the only nondeterministic output.
+func strip(s string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if i := strings.Index(line, "wall="); i >= 0 {
+			line = line[:i]
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestTraceIsReproducible(t *testing.T) {
+	args := []string{"-protocol", "simtest-pb", "-n", "3", "-duration", "1s", "-seed", "9", "-faults", "random", "-avoid", "1.1", "-trace"}
+	a, code := runSim(t, args...)
+	b, _ := runSim(t, args...)
+	if code != exitOK || strip(a) != strip(b) || !strings.Contains(a, "simtest.Accept") {
+		t.Fatalf("exit %d; traces differ or lack messages:\n%.2000s", code, a)
+	}
+}
+
+func TestConfigFileAndFailureExit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sim.json")
+	cfg := `{"protocol":"simtest-pb","params":{"bug":"local_reads"},"sites":["CA","VA","EU"],"clients":3,
+		"keys":1,"conflict":1,"duration":"3s","schedule":[{"at":"1s","crash":"3.1"},{"at":"2s","restart":"3.1"}]}`
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runSim(t, "-config", path, "-seed", "3")
+	if code != exitFail || !strings.Contains(out, "not linearizable") || !strings.Contains(out, "replay: go run ./bin/sim --protocol simtest-pb --config") {
+		t.Fatalf("want a linearizability failure with a replay line, exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "replicas=[1.1 2.1 3.1]") || !strings.Contains(out, "seed=3") {
+		t.Fatalf("config or flag override ignored:\n%s", out)
+	}
+}
+
+func TestSwarmPrintsFailingSeeds(t *testing.T) {
+	out, code := runSim(t, "-protocol", "simtest-pb", "-params", `{"bug":"swap_order"}`, "-n", "3",
+		"-keys", "1", "-conflict", "1", "-writes", "1", "-duration", "1s", "-seeds", "4")
+	if code != exitFail || strings.Count(out, "FAIL simtest-pb seed=") != 4 || !strings.Contains(out, "--seed 4") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
