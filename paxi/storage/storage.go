@@ -10,7 +10,8 @@
 //
 // Two implementations share the Storage interface: File, an append-only log
 // with a checksum per record that survives power loss, and Memory, for tests
-// and the simulator, which can simulate a crash.
+// and the simulator, which can simulate a crash. The file format is described
+// in record.go, and how recovery tells a torn tail from corruption in scan.go.
 //
 // Compaction is not implemented. When a log grows too large to replay, the
 // place for it is a Compact(snapshot []byte) method on File that writes the
