@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 )
 
@@ -90,7 +92,7 @@ func ParseConfig(b []byte) (*Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, decodeError(err)
+		return nil, decodeError(b, err)
 	}
 	if dec.More() {
 		return nil, &ConfigError{Field: "(file)", Err: errors.New("trailing data after the JSON object")}
@@ -102,7 +104,10 @@ func ParseConfig(b []byte) (*Config, error) {
 	return &c, nil
 }
 
-func decodeError(err error) error {
+// decodeError turns a JSON error into one naming the field. Errors from a
+// field's own UnmarshalJSON (a bad duration, say) carry no field name, so
+// each top-level field is decoded alone to find the culprit.
+func decodeError(b []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return &ConfigError{Field: te.Field, Err: fmt.Errorf("want %v, got JSON %s", te.Type, te.Value)}
@@ -111,8 +116,22 @@ func decodeError(err error) error {
 	if errors.As(err, &se) {
 		return &ConfigError{Field: "(file)", Err: fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)}
 	}
-	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
-		return &ConfigError{Field: msg[20:], Err: errors.New("unknown field")}
+	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
+		return &ConfigError{Field: strings.Trim(msg[20:], `"`), Err: errors.New("unknown field")}
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) == nil {
+		t := reflect.TypeOf(Config{})
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			raw, ok := top[name]
+			if !ok {
+				continue
+			}
+			if ferr := json.Unmarshal(raw, reflect.New(t.Field(i).Type).Interface()); ferr != nil {
+				return &ConfigError{Field: name, Err: ferr}
+			}
+		}
 	}
 	return &ConfigError{Field: "(file)", Err: err}
 }
@@ -214,3 +233,6 @@ func (c *Config) PeerAddrs() map[ID]string {
 
 // FsyncEnabled reports whether the durable log syncs per batch (the default).
 func (c *Config) FsyncEnabled() bool { return c.Fsync == nil || *c.Fsync }
+
+// D returns the duration as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }

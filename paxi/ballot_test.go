@@ -1,0 +1,42 @@
+package paxi
+
+import "testing"
+
+func TestBallotOrder(t *testing.T) {
+	a := NewBallot(1, "1.2")
+	b := NewBallot(1, "1.3")
+	c := NewBallot(2, "1.1")
+	if !(a < b && b < c) {
+		t.Fatalf("ballots out of order: %v %v %v", a, b, c)
+	}
+	if a.N() != 1 || a.ID() != "1.2" {
+		t.Fatalf("ballot fields: N=%d ID=%s", a.N(), a.ID())
+	}
+	if n := c.Next("1.3"); n.N() != 3 || n.ID() != "1.3" || n <= c {
+		t.Fatalf("Next = %v", n)
+	}
+}
+
+func TestTimerFiresOnceAfterTicks(t *testing.T) {
+	var tm Timer
+	if tm.Tick() {
+		t.Fatal("a stopped timer fired")
+	}
+	tm.Reset(3)
+	fired := 0
+	for i := 0; i < 10; i++ {
+		if tm.Tick() {
+			fired++
+			if i != 2 {
+				t.Fatalf("fired on tick %d, want 2", i)
+			}
+		}
+	}
+	if fired != 1 {
+		t.Fatalf("fired %d times", fired)
+	}
+	tm.Restart()
+	if !tm.Running() {
+		t.Fatal("Restart did not re-arm")
+	}
+}
