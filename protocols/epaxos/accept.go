@@ -112,7 +112,6 @@ func (r *Replica) onAcceptReply(from paxi.ID, p int, m *AcceptReply) {
 		}
 		return
 	}
-	r.suspect &^= bit(p)
 	if l.phase != Accepted || m.Ballot != l.ballot || !l.accepted.Add(from) {
 		return
 	}

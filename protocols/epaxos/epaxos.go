@@ -134,6 +134,8 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		r.log.Warn("ignoring message from a non-peer", "from", from, "msg", paxi.MessageName(msg))
 		return
 	}
+	// Any message shows the peer is up: thrifty rounds may use it again.
+	r.suspect &^= bit(p)
 	switch m := msg.(type) {
 	case *PreAccept:
 		if r.validRef(from, m.Row, m.Inst, m.Deps) {

@@ -156,7 +156,6 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 		}
 		return
 	}
-	r.suspect &^= bit(p)
 	if l.phase != PreAccepted || m.Ballot != l.ballot || !l.replied.Add(from) {
 		return
 	}

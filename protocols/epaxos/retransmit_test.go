@@ -112,3 +112,28 @@ func TestRandomLossAndDuplicationEventuallyExecuteEverything(t *testing.T) {
 		}
 	}
 }
+
+func TestThriftyLeaderAvoidsASilentPeer(t *testing.T) {
+	c := newCluster(t, 3, "")
+	c.crash(1) // replica 0's thrifty fast quorum is {0, 1}
+	c.propose(0, put(1, 1, "a"))
+	c.tick(c.reps[0].params.ThriftyFallbackTicks + 5)
+	if c.reps[0].Status(c.ids[0], 0) < Committed {
+		t.Fatal("first instance did not commit after the thrifty fallback")
+	}
+	timeouts := c.reps[0].Counters().Timeouts
+	c.propose(0, put(1, 2, "b"))
+	c.settle()
+	if c.reps[0].Status(c.ids[0], 1) < Committed {
+		t.Fatal("second instance waits for the silent peer again")
+	}
+	if got := c.reps[0].Counters().Timeouts; got != timeouts {
+		t.Fatalf("%d more timeouts", got-timeouts)
+	}
+	// Once the peer is heard from again it is used again.
+	c.restart(1)
+	c.tick(c.reps[0].params.RetryTicks * 3)
+	if c.reps[0].suspect != 0 {
+		t.Fatalf("peers still suspected: %b", c.reps[0].suspect)
+	}
+}
