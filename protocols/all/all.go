@@ -1,0 +1,7 @@
+// Package all links every protocol into a binary, so that binaries can look
+// protocols up by name with paxi.Lookup.
+package all
+
+import (
+	_ "github.com/agora-consensus/agora/protocols/unreplicated"
+)
