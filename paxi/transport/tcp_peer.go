@@ -110,24 +110,47 @@ func (p *peer) run() {
 				log.Debug("dial failed", "err", err, "retry_in", backoff)
 			}
 			p.setDown(true)
-			select {
-			case <-p.t.closing:
+			if !p.sleep(backoff) {
 				return
-			case <-time.After(backoff):
 			}
 			backoff = min(2*backoff, p.t.opts.MaxBackoff)
 			p.setDown(false)
 			continue
 		}
-		backoff = p.t.opts.MinBackoff
-		wasUp = true
 		log.Debug("connected")
+		start := time.Now()
 		err = p.serve(c)
 		p.t.untrack(c)
 		if p.closing() {
 			return
 		}
-		log.Warn("connection lost, reconnecting", "err", err)
+		// A connection that served for a while failed by accident:
+		// reconnect at once. One that died young (a peer that refuses our
+		// handshake, say) would make an immediate redial a busy loop, so
+		// it counts as a failed attempt and backs off.
+		if time.Since(start) >= p.t.opts.MaxBackoff {
+			log.Warn("connection lost, reconnecting", "err", err)
+			backoff = p.t.opts.MinBackoff
+			wasUp = true
+			continue
+		}
+		log.Debug("connection lost soon after it was made", "err", err, "retry_in", backoff)
+		if !p.sleep(backoff) {
+			return
+		}
+		backoff = min(2*backoff, p.t.opts.MaxBackoff)
+	}
+}
+
+// sleep waits for d, and reports false if the transport closed meanwhile.
+func (p *peer) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.t.closing:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

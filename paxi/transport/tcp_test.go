@@ -245,3 +245,39 @@ func TestTCPCloseClosesInboxAndStopsSending(t *testing.T) {
 func frameOf(body []byte) []byte {
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
 }
+
+func TestTCPBacksOffFromAPeerThatHangsUp(t *testing.T) {
+	checkLeaks(t)
+	lns, addrs := listeners(t, a, b)
+	// b accepts connections and closes them at once, as a replica that
+	// does not know a would.
+	accepted := make(chan struct{}, 1000)
+	go func() {
+		for {
+			c, err := lns[b].Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+			accepted <- struct{}{}
+		}
+	}()
+	defer lns[b].Close()
+	ta := startTCP(t, a, lns[a], addrs, TCPOptions{MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second})
+	ta.Send(paxi.Envelope{To: b, Msg: &Ping{}})
+	<-accepted
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 500*time.Millisecond {
+		select {
+		case <-accepted:
+			n++
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// With backoff 10, 20, 40, 80, 160 ms there are about six attempts in
+	// 500 ms; without it, thousands.
+	if n > 12 {
+		t.Fatalf("a redialled %d times in 500ms", n)
+	}
+}
