@@ -69,3 +69,18 @@ func TestStatsAreReported(t *testing.T) {
 		t.Errorf("executed commands %v, want 2", names["epaxos_executed_commands_total"])
 	}
 }
+
+func TestWaitingForNamesTheMissingDependency(t *testing.T) {
+	c := newCluster(t, 3, "")
+	c.reps[1].Step(c.ids[0], &Commit{Row: 0, Inst: 1, Deps: []int64{0, -1, -1}, HasCmds: true, Cmds: []paxi.Command{put(1, 2, "k")}})
+	c.process(1)
+	got := c.reps[1].WaitingFor()
+	if len(got) != 1 || got[0] != (InstanceID{Row: c.ids[0], Inst: 0}) {
+		t.Fatalf("waiting for %v, want [(1.1, 0)]", got)
+	}
+	c.reps[1].Step(c.ids[0], &Commit{Row: 0, Inst: 0, Deps: []int64{-1, -1, -1}, HasCmds: true, Cmds: []paxi.Command{put(1, 1, "k")}})
+	c.process(1)
+	if got := c.reps[1].WaitingFor(); len(got) != 0 || len(c.executed[1]) != 2 {
+		t.Fatalf("waiting for %v, executed %v", got, c.executed[1])
+	}
+}

@@ -41,6 +41,7 @@ type vertex struct {
 	committed bool
 	executed  bool
 	onStack   bool    // on the Tarjan stack of the current search
+	listed    bool    // in executor.missing
 	inst      int64   // instance number
 	seq       int64   // committed seq
 	deps      []int64 // committed deps (prefix per row, see conflicts.go)
@@ -85,6 +86,10 @@ type executor struct {
 	frames  []frame   // the DFS path of the current search
 	stack   []*vertex // the Tarjan stack of the current search
 	comp    []*vertex // scratch: the component being executed
+	// missing lists uncommitted vertices that a search stopped at, oldest
+	// first: the instances execution is waiting for. Entries that have
+	// committed since are dropped when the list is read.
+	missing []*vertex
 	stats   execStats
 }
 
@@ -228,4 +233,21 @@ func sortComponent(c []*vertex) {
 			c[j], c[j-1] = c[j-1], c[j]
 		}
 	}
+}
+
+// waitingFor returns the instances, not committed here, that execution is
+// waiting for, in the order it first waited for them. Explicit-prepare
+// recovery arms its timers on these.
+func (e *executor) waitingFor() []*vertex {
+	live := e.missing[:0]
+	for _, v := range e.missing {
+		if v.committed {
+			v.listed = false
+			continue
+		}
+		live = append(live, v)
+	}
+	clear(e.missing[len(live):])
+	e.missing = live
+	return live
 }

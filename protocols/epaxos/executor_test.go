@@ -234,6 +234,9 @@ func TestExecutorBlockedRegionCostsConstantPerCommit(t *testing.T) {
 	if len(o.got) != 0 {
 		t.Fatalf("executed %d instances behind a missing dependency", len(o.got))
 	}
+	if w := e.waitingFor(); len(w) != 1 || w[0] != e.vertex(1, 0) {
+		t.Fatalf("waiting for %v, want only (1,0)", w)
+	}
 	// Every search stopped at once at a known-blocked vertex.
 	if e.stats.maxDepth > 2 {
 		t.Fatalf("blocked searches went %d deep", e.stats.maxDepth)
@@ -241,6 +244,9 @@ func TestExecutorBlockedRegionCostsConstantPerCommit(t *testing.T) {
 	e.commit(1, 0, 0, []int64{-1, -1})
 	if int64(len(o.got)) != n+1 {
 		t.Fatalf("executed %d of %d after the missing instance committed", len(o.got), n+1)
+	}
+	if w := e.waitingFor(); len(w) != 0 {
+		t.Fatalf("still waiting for %v", w)
 	}
 }
 

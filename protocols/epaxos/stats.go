@@ -145,6 +145,23 @@ func (r *Replica) Ballots(row paxi.ID, inst int64) (bal, vbal paxi.Ballot) {
 	return 0, 0
 }
 
+// InstanceID names an instance: the replica leading its row, and its
+// number in the row.
+type InstanceID struct {
+	Row  paxi.ID
+	Inst int64
+}
+
+// WaitingFor lists the instances not committed at this replica that
+// execution here is waiting for.
+func (r *Replica) WaitingFor() []InstanceID {
+	var out []InstanceID
+	for _, v := range r.exec.waitingFor() {
+		out = append(out, InstanceID{Row: r.peers[v.row], Inst: v.inst})
+	}
+	return out
+}
+
 // NextInstance is the number the next own instance will get.
 func (r *Replica) NextInstance() int64 { return r.next }
 

@@ -124,6 +124,10 @@ func (e *executor) abort(blocker *vertex) {
 	if blocker.committed {
 		leaf = blocker.blockedBy
 	}
+	if !leaf.listed {
+		leaf.listed = true
+		e.missing = append(e.missing, leaf)
+	}
 	for k := 0; k+1 < len(e.frames); k++ {
 		e.waitOn(e.frames[k].v, e.frames[k+1].v)
 	}
