@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -106,4 +109,38 @@ func checkReencodes(t *testing.T, data []byte) {
 	if !reflect.DeepEqual(m, m2) {
 		t.Fatalf("re-encoding changed the message:\n%#v\n%#v", m, m2)
 	}
+}
+
+// FuzzValueEndAgreesWithMsgpack checks the pre-decode scan against msgpack's
+// own Skip: on any input both must accept the same first value and end it
+// at the same byte (deeper nesting than maxNesting aside, which only the
+// scan rejects).
+func FuzzValueEndAgreesWithMsgpack(f *testing.F) {
+	for _, m := range seedMessages() {
+		body, err := Marshal(nil, m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body[tagSize:])
+	}
+	f.Add([]byte{0xc7, 0x01, 0x05, 0xff, 0x93, 0xd4, 0x01, 0x02, 0xc0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		end, err := valueEnd(data)
+		r := bytes.NewReader(data)
+		dec := msgpack.NewDecoder(r)
+		skipErr := dec.Skip()
+		skipEnd := len(data) - r.Len()
+		if err != nil {
+			if skipErr == nil && !strings.Contains(err.Error(), "nested deeper") {
+				t.Fatalf("scan rejects what msgpack skips (%d bytes): %v", skipEnd, err)
+			}
+			return
+		}
+		if skipErr != nil {
+			t.Fatalf("scan accepts %d bytes that msgpack cannot skip: %v", end, skipErr)
+		}
+		if end != skipEnd {
+			t.Fatalf("scan ends the value at %d, msgpack at %d", end, skipEnd)
+		}
+	})
 }

@@ -41,6 +41,25 @@ func valueEnd(b []byte) (int, error) {
 			depth--
 			left = stack[depth]
 		}
+		// Most values in a message are small integers and short strings;
+		// step over runs of them without the general case below.
+		for left > 0 && i < len(b) {
+			c := b[i]
+			if c <= 0x7f || c >= 0xe0 {
+				i++
+			} else if c&0xe0 == 0xa0 {
+				i += 1 + int(c&0x1f)
+			} else {
+				break
+			}
+			left--
+		}
+		if i > len(b) {
+			return len(b), fmt.Errorf("string runs past the end at byte %d", len(b))
+		}
+		if left == 0 {
+			continue
+		}
 		if i >= len(b) {
 			return i, fmt.Errorf("truncated at byte %d", i)
 		}
