@@ -1,0 +1,157 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/client"
+	"github.com/agora-consensus/agora/paxi/transport"
+)
+
+// serveClients accepts binary-protocol clients until the listener closes.
+func (s *Server) serveClients(ctx context.Context, ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveClient(ctx, conn)
+		}()
+	}
+}
+
+// clientConn is one binary client connection: a reader that submits
+// batches to the node, and a writer that returns replies in batches.
+type clientConn struct {
+	conn    net.Conn
+	mu      sync.Mutex
+	replies []paxi.Reply
+	wake    chan struct{}
+	closed  bool
+}
+
+func (s *Server) serveClient(ctx context.Context, conn net.Conn) {
+	cc := &clientConn{conn: conn, wake: make(chan struct{}, 1)}
+	s.track(conn)
+	defer s.untrack(conn)
+	done := make(chan struct{})
+	go func() {
+		cc.writeLoop(s.cfg.MaxFrame)
+		close(done)
+	}()
+	err := cc.readLoop(ctx, s)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+		s.log.Warn("closing client connection", "remote", conn.RemoteAddr().String(), "err", err)
+	}
+	cc.close()
+	<-done
+	conn.Close()
+}
+
+func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
+	fr := transport.NewFrameReader(cc.conn, s.cfg.MaxFrame)
+	for {
+		body, err := fr.Next()
+		if err != nil {
+			return err
+		}
+		m, err := transport.Unmarshal(body)
+		if err != nil {
+			return err
+		}
+		b, ok := m.(*client.Batch)
+		if !ok {
+			return errors.New("client sent " + paxi.MessageName(m) + ", want client.Batch")
+		}
+		cmds := b.Commands[:0]
+		for _, c := range b.Commands {
+			if err := validCommand(c); err != nil {
+				cc.reply(paxi.Reply{ClientID: c.ClientID, CommandID: c.CommandID, Err: err.Error()})
+				continue
+			}
+			cmds = append(cmds, c)
+		}
+		if len(cmds) == 0 {
+			continue
+		}
+		if err := s.node.Submit(ctx, cmds, cc.reply); err != nil {
+			return err
+		}
+	}
+}
+
+// validCommand rejects what no protocol should see: client commands are
+// gets, puts and deletes of a non-empty key, named by a non-zero command id.
+func validCommand(c paxi.Command) error {
+	switch {
+	case c.Op != paxi.Get && c.Op != paxi.Put && c.Op != paxi.Delete:
+		return errors.New("bad command: op must be get, put or delete")
+	case c.Key == "":
+		return errors.New("bad command: empty key")
+	case len(c.Key) > MaxKeyLen:
+		return errors.New("bad command: key longer than 1024 bytes")
+	case c.ClientID == 0 || c.CommandID == 0:
+		return errors.New("bad command: client and command ids must be non-zero")
+	}
+	return nil
+}
+
+// reply queues an answer; called from the node goroutine, so it never blocks.
+func (cc *clientConn) reply(r paxi.Reply) {
+	cc.mu.Lock()
+	if !cc.closed {
+		cc.replies = append(cc.replies, r)
+		select {
+		case cc.wake <- struct{}{}:
+		default:
+		}
+	}
+	cc.mu.Unlock()
+}
+
+func (cc *clientConn) close() {
+	cc.mu.Lock()
+	if !cc.closed {
+		cc.closed = true
+		close(cc.wake)
+	}
+	cc.mu.Unlock()
+}
+
+// writeLoop sends every queued reply in one frame per wake-up, so replies to
+// a pipelined client cost one write per burst.
+func (cc *clientConn) writeLoop(maxFrame int) {
+	w := bufio.NewWriterSize(cc.conn, 64<<10)
+	var buf []byte
+	var spare []paxi.Reply
+	for range cc.wake {
+		cc.mu.Lock()
+		batch := cc.replies
+		cc.replies = spare[:0]
+		cc.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		var err error
+		buf, err = transport.AppendFrame(buf[:0], &client.Replies{Replies: batch}, maxFrame)
+		if err == nil {
+			_, err = w.Write(buf)
+		}
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			cc.conn.Close()
+			return
+		}
+		spare = batch
+	}
+}

@@ -1,0 +1,202 @@
+// Package node hosts one protocol replica in a real process: one goroutine
+// owns the protocol, feeds it client requests, peer messages and ticks in
+// batches, and carries out each Ready in order (persist with one sync per
+// batch, send, execute, reply). Front-ends (the binary client port and
+// HTTP) and the transport talk to that goroutine through channels only, so
+// the protocol core never needs a lock.
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand"
+	"sync/atomic"
+	"time"
+
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/storage"
+	"github.com/agora-consensus/agora/paxi/transport"
+)
+
+// ReplyFunc answers one client command. The node calls it from its own
+// goroutine, so it must not block (front-ends queue the reply and return).
+type ReplyFunc func(paxi.Reply)
+
+// submission is a burst of client commands sharing one reply path.
+type submission struct {
+	cmds  []paxi.Command
+	reply ReplyFunc
+}
+
+// Options configure a Node.
+type Options struct {
+	Config    *paxi.Config
+	ID        paxi.ID
+	Transport transport.Transport
+	Storage   storage.Storage
+	Log       *slog.Logger
+	Metrics   *Metrics // nil: a fresh registry of its own
+	Seed      int64    // seeds the protocol's random source; 0 derives one from the id
+}
+
+// Node is one running replica.
+type Node struct {
+	id       paxi.ID
+	cfg      *paxi.Config
+	proto    paxi.Protocol
+	kv       *paxi.KV
+	tr       transport.Transport
+	store    storage.Storage
+	log      *slog.Logger
+	metrics  *Metrics
+	requests chan submission
+	waiting  paxi.Waiting[ReplyFunc]
+	encBuf   [][]byte // reused record encodings, one per persisted record
+	executed atomic.Uint64
+}
+
+// New builds the protocol from the configuration, restoring it from what
+// the storage holds. A record that cannot be decoded is an error, never a
+// silent loss.
+func New(o Options) (*Node, error) {
+	cfg := o.Config
+	factory, err := paxi.Lookup(cfg.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("replica", string(o.ID))
+	var restored []paxi.Message
+	for i, b := range o.Storage.Records() {
+		m, err := transport.Unmarshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("replica %s: durable record %d cannot be decoded: %w", o.ID, i, err)
+		}
+		restored = append(restored, m)
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = int64(o.ID.Zone()<<8|o.ID.Node()) ^ time.Now().UnixNano()
+	}
+	proto, err := factory(paxi.Env{
+		ID:       o.ID,
+		Peers:    cfg.IDs(),
+		Params:   cfg.Params,
+		Rand:     rand.New(rand.NewSource(seed)),
+		Log:      log,
+		Restored: restored,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica %s: %s: %w", o.ID, cfg.Algorithm, err)
+	}
+	m := o.Metrics
+	if m == nil {
+		m = NewMetrics()
+	}
+	if len(restored) > 0 {
+		log.Info("restored from durable log", "records", len(restored))
+	}
+	return &Node{
+		id: o.ID, cfg: cfg, proto: proto, kv: paxi.NewKV(), tr: o.Transport, store: o.Storage,
+		log: log, metrics: m, requests: make(chan submission, 4096),
+	}, nil
+}
+
+// Submit hands client commands to the replica. It is safe for concurrent
+// use and blocks only while the replica's queue is full (back-pressure).
+func (n *Node) Submit(ctx context.Context, cmds []paxi.Command, reply ReplyFunc) error {
+	select {
+	case n.requests <- submission{cmds: cmds, reply: reply}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ExecutedCount counts commands this replica executed (for tests and status).
+func (n *Node) ExecutedCount() uint64 { return n.executed.Load() }
+
+// Run is the replica's event loop; it returns when ctx ends or when the
+// durable log fails (continuing after a failed sync could break safety).
+func (n *Node) Run(ctx context.Context) error {
+	ticker := time.NewTicker(n.cfg.Tick.D())
+	defer ticker.Stop()
+	inbox := n.tr.Inbox()
+	statsEvery := int(time.Second / n.cfg.Tick.D() / 4)
+	ticks := 0
+	defer n.failWaiting("replica stopped")
+	for {
+		events := 0
+		select {
+		case <-ctx.Done():
+			return nil
+		case s := <-n.requests:
+			n.propose(s)
+			events++
+		case e, ok := <-inbox:
+			if !ok {
+				return fmt.Errorf("transport closed")
+			}
+			n.proto.Step(e.From, e.Msg)
+			events++
+		case <-ticker.C:
+			n.proto.Tick()
+			ticks++
+		}
+		// Take whatever else is already queued, up to the batch limit, so
+		// that one Ready (one sync, one flush per peer) serves the burst.
+	drain:
+		for events < n.cfg.MaxBatch {
+			select {
+			case s := <-n.requests:
+				n.propose(s)
+			case e, ok := <-inbox:
+				if !ok {
+					break drain
+				}
+				n.proto.Step(e.From, e.Msg)
+			default:
+				break drain
+			}
+			events++
+		}
+		n.metrics.batch.Observe(float64(events))
+		if err := paxi.Process(n.proto.Ready(), n.kv, n); err != nil {
+			n.log.Error("durable log failed; stopping the replica", "err", err)
+			return err
+		}
+		if ticks >= statsEvery {
+			ticks = 0
+			n.sample(len(inbox))
+		}
+	}
+}
+
+func (n *Node) propose(s submission) {
+	for _, c := range s.cmds {
+		n.waiting.Add(c.Ident(), s.reply)
+		n.proto.Propose(paxi.Request{Command: c})
+	}
+	n.metrics.proposals.Add(float64(len(s.cmds)))
+}
+
+// failWaiting answers every waiting client with an error when the replica stops.
+func (n *Node) failWaiting(why string) {
+	n.waiting.Drain(func(k paxi.CommandKey, f ReplyFunc) {
+		f(paxi.Reply{ClientID: k.ClientID, CommandID: k.CommandID, Err: why})
+	})
+}
+
+// sample exports the protocol's own statistics and the queue depths.
+func (n *Node) sample(inboxLen int) {
+	n.metrics.queue.WithLabelValues("requests").Set(float64(len(n.requests)))
+	n.metrics.queue.WithLabelValues("inbox").Set(float64(inboxLen))
+	n.metrics.queue.WithLabelValues("waiting_clients").Set(float64(n.waiting.Len()))
+	if r, ok := n.proto.(paxi.Reporter); ok {
+		n.metrics.setProtocolStats(r.Stats())
+	}
+}
