@@ -46,8 +46,8 @@ type vertex struct {
 	seq       int64   // committed seq
 	deps      []int64 // committed deps (prefix per row, see conflicts.go)
 	epoch     uint64  // search that last visited it; index and low are valid for that search only
-	index     int64   // Tarjan discovery index
-	low       int64   // Tarjan low-link
+	index     int32   // Tarjan discovery index (a search visits fewer than 2^31 vertices)
+	low       int32   // Tarjan low-link
 	// waitingOn is the vertex whose execution re-triggers a search from this
 	// one; it is registered in waitingOn.waiters.
 	waitingOn *vertex

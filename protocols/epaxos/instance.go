@@ -40,24 +40,25 @@ func (s Status) String() string {
 
 // instance is one replica's state for instance (row, inst).
 type instance struct {
+	// The small fields come first so they pack into one word.
 	row    int32  // index of the command leader in the peer list
-	inst   int64  // instance number in the row
 	status Status // how far it got here
 	// hasCmds is false while only the attributes are known (an Accept or a
 	// Commit without commands); cmds and noop are meaningful only when true.
 	hasCmds bool
-	cmds    []paxi.Command // the batch, in proposal order
-	noop    bool           // an explicit no-op, never an empty batch
-	seq     int64          // the sequence attribute
-	deps    []int64        // per row, highest instance depended on; never modified in place
-	bal     paxi.Ballot    // highest ballot promised
-	vbal    paxi.Ballot    // ballot of the last vote (pre-accept or accept)
+	noop    bool // an explicit no-op, never an empty batch
 	// unchanged is whether this replica pre-accepted the leader's attributes
 	// without adding to them.
 	unchanged bool
 	// indexed says the conflict index holds this instance, with seq
 	// indexedSeq; entering it again is needed only when its seq grew.
 	indexed     bool
+	inst        int64          // instance number in the row
+	cmds        []paxi.Command // the batch, in proposal order
+	seq         int64          // the sequence attribute
+	deps        []int64        // per row, highest instance depended on; never modified in place
+	bal         paxi.Ballot    // highest ballot promised
+	vbal        paxi.Ballot    // ballot of the last vote (pre-accept or accept)
 	indexedSeq  int64
 	committedAt int64   // tick of the commit, for the commit-to-execute delay
 	lead        *leader // set while this replica drives the instance to commit

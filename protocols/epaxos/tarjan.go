@@ -25,7 +25,7 @@ func (e *executor) search(root *vertex) {
 	}
 	e.stats.searches++
 	e.epoch++
-	var next int64
+	var next int32
 	e.push(root, &next)
 	for len(e.frames) > 0 {
 		f := &e.frames[len(e.frames)-1]
@@ -56,7 +56,7 @@ func (e *executor) search(root *vertex) {
 }
 
 // push starts visiting v.
-func (e *executor) push(v *vertex, next *int64) {
+func (e *executor) push(v *vertex, next *int32) {
 	v.epoch, v.index, v.low, v.onStack = e.epoch, *next, *next, true
 	*next++
 	e.stack = append(e.stack, v)
