@@ -3,5 +3,6 @@
 package all
 
 import (
+	_ "github.com/agora-consensus/agora/protocols/epaxos"
 	_ "github.com/agora-consensus/agora/protocols/unreplicated"
 )
