@@ -5,15 +5,21 @@ import "github.com/agora-consensus/agora/paxi"
 // Batching has no waiting gate. Proposals queue until the host takes Ready,
 // which it does at the end of every batch of events it fed the protocol;
 // everything queued by then goes into one instance (several if there are
-// more than max_batch commands). Under light load an instance carries the
+// more than max_batch commands), unless max_inflight own instances are
+// already waiting to execute. Under light load an instance carries the
 // one command that arrived, with no added latency; under heavy load the host
 // feeds many requests per batch and instances grow with it. The original
 // implementation waited up to 5 ms to fill a batch, which put a 5 ms floor
 // under every commit.
 
-// flushProposals starts instances for every queued proposal.
+// flushProposals starts instances for the queued proposals, as many as
+// max_inflight allows; the rest wait for an own instance to execute.
 func (r *Replica) flushProposals() {
 	for len(r.queue) > 0 {
+		if r.params.MaxInflight > 0 && r.ownUnexecuted >= int64(r.params.MaxInflight) {
+			r.stats.throttled++
+			return
+		}
 		k := min(len(r.queue), r.params.MaxBatch)
 		var cmds []paxi.Command
 		if k == len(r.queue) {

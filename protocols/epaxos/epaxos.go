@@ -65,6 +65,7 @@ type Replica struct {
 	execBuf       []paxi.Command // commands executed since the last Ready (execute.go)
 	execHint      int            // size of the last execBuf, to size the next one
 	freeLeaders   []*leader      // leader states to reuse
+	ownUnexecuted int64          // own instances started and not executed here (max_inflight)
 
 	progress progressState // commit progress exchange and resends (retransmit.go)
 	suspect  uint64        // peers that missed a thrifty deadline; avoided until they answer

@@ -18,6 +18,9 @@ func (r *Replica) apply(row int32, inst int64) {
 		panic(fmt.Sprintf("epaxos: %s: executor applies (%d,%d), which is %v", r.id, row, inst, in))
 	}
 	in.status = Executed
+	if row == r.self {
+		r.ownUnexecuted--
+	}
 	if !in.noop {
 		if r.execBuf == nil {
 			r.execBuf = make([]paxi.Command, 0, max(r.execHint, len(in.cmds)))

@@ -234,3 +234,46 @@ func TestEvenClusterIsRejected(t *testing.T) {
 		t.Fatal("New accepted 4 replicas")
 	}
 }
+
+// TestMaxInflightBoundsComponents drives a stream of conflicting commands
+// from every replica, delivered in a random order, and checks that no
+// strongly connected component holds more than max_inflight instances of
+// each row, and that no replica ever had more own instances unexecuted.
+func TestMaxInflightBoundsComponents(t *testing.T) {
+	seed := testSeed(t)
+	const n, cap = 3, 4
+	rng := rand.New(rand.NewSource(seed))
+	c := newCluster(t, n, fmt.Sprintf(`{"max_inflight":%d,"max_batch":1}`, cap))
+	c.rng = rand.New(rand.NewSource(seed + 1))
+	w := &workload{rng: rng, conflict: 1, writes: 1}
+	var all []paxi.Command
+	for len(all) < 600 || len(c.queue) > 0 {
+		if len(all) < 600 && rng.Intn(2) == 0 {
+			i := rng.Intn(n)
+			cmd := w.command(uint64(i + 1))
+			all = append(all, cmd)
+			c.propose(i, cmd)
+		} else {
+			c.deliverOne()
+		}
+		for _, r := range c.reps {
+			if r.ownUnexecuted > cap {
+				t.Fatalf("%s has %d own instances unexecuted, cap %d", r.id, r.ownUnexecuted, cap)
+			}
+		}
+	}
+	c.settle()
+	c.tick(300)
+	c.requireExecutedEverywhere(c.live(), all)
+	c.requireSameInterferingOrder(c.live())
+	for _, r := range c.reps {
+		got := r.Counters()
+		if got.MaxComponent > cap*n {
+			t.Fatalf("%s executed a component of %d instances, bound %d", r.id, got.MaxComponent, cap*n)
+		}
+		if got.Queued != 0 {
+			t.Fatalf("%s still has %d proposals queued", r.id, got.Queued)
+		}
+	}
+	t.Logf("largest component %d instances, throttled %d times at replica 0", c.reps[0].Counters().MaxComponent, c.reps[0].Counters().Throttled)
+}

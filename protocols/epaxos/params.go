@@ -28,6 +28,13 @@ type Params struct {
 	// ThriftyFallbackTicks is how long a thrifty leader waits for its chosen
 	// quorum before sending to every replica.
 	ThriftyFallbackTicks int `json:"thrifty_fallback_ticks"`
+	// MaxInflight caps the own instances that are started but not yet
+	// executed here; proposals wait in the queue (and so join larger
+	// batches) while the cap is reached. It bounds how many instances of
+	// each row a strongly connected component can hold, so a stream of
+	// conflicting commands cannot grow components, and execution delay,
+	// without bound. 0 means no cap.
+	MaxInflight int `json:"max_inflight"`
 	// ResendLimit caps the Commits a leader resends to one peer per retry
 	// round, so a peer that was away for long catches up in bounded bursts.
 	ResendLimit int `json:"resend_limit"`
@@ -46,6 +53,7 @@ func DefaultParams() Params {
 		RetryTicks:           100,
 		ThriftyFallbackTicks: 60,
 		ResendLimit:          256,
+		MaxInflight:          256,
 	}
 }
 
@@ -64,6 +72,9 @@ func (p Params) validate() error {
 	}
 	if p.ThriftyFallbackTicks < 1 {
 		return fmt.Errorf("epaxos: thrifty_fallback_ticks %d: must be at least 1", p.ThriftyFallbackTicks)
+	}
+	if p.MaxInflight < 0 {
+		return fmt.Errorf("epaxos: max_inflight %d: must be 0 (no cap) or more", p.MaxInflight)
 	}
 	if p.ResendLimit < 1 {
 		return fmt.Errorf("epaxos: resend_limit %d: must be at least 1", p.ResendLimit)

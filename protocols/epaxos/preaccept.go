@@ -34,6 +34,7 @@ func (r *Replica) startInstance(cmds []paxi.Command) {
 	r.persistVote(in, true)
 	r.stats.instances++
 	r.stats.commands += int64(len(cmds))
+	r.ownUnexecuted++
 	r.lead(in, r.leaderCommittedDeps(deps))
 }
 

@@ -68,6 +68,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			r.index(in)
 			if row == r.self {
 				r.next = max(r.next, in.inst+1)
+				r.ownUnexecuted++ // apply counts it down when it executes
 			}
 			if in.status >= Committed {
 				r.exec.add(row, in.inst, in.seq, in.deps)

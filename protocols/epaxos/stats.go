@@ -30,6 +30,7 @@ type counters struct {
 	execDelaySum      int64 // ticks from commit to execution, summed
 	execDelayCount    int64
 	execDelayMax      int64
+	throttled         int64 // Readies that left proposals queued because of max_inflight
 }
 
 // Counters is a snapshot of a replica's measurements, for tests and
@@ -50,6 +51,8 @@ type Counters struct {
 	DepsSum, DepsCount           int64
 	ExecDelaySum, ExecDelayCount int64
 	ExecDelayMax                 int64
+	Throttled, Queued            int64 // max_inflight stalls; proposals waiting now
+	OwnUnexecuted                int64 // own instances started, not executed here
 }
 
 // Counters returns the replica's measurements.
@@ -70,6 +73,8 @@ func (r *Replica) Counters() Counters {
 		DepsSum: s.depsSum, DepsCount: s.depsCount,
 		ExecDelaySum: s.execDelaySum, ExecDelayCount: s.execDelayCount,
 		ExecDelayMax: s.execDelayMax,
+		Throttled:    s.throttled, Queued: int64(len(r.queue)),
+		OwnUnexecuted: r.ownUnexecuted,
 	}
 }
 
@@ -101,6 +106,8 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_scc_size_max", Help: "Largest strongly connected component executed.", Value: float64(c.MaxComponent)},
 		{Name: "epaxos_scc_size_mean", Help: "Mean size of executed strongly connected components.", Value: mean(c.Executed, c.Components)},
 		{Name: "epaxos_commit_to_execute_ticks_mean", Help: "Mean ticks from commit to execution.", Value: mean(c.ExecDelaySum, c.ExecDelayCount)},
+		{Name: "epaxos_throttled_total", Help: "Times proposals waited because max_inflight own instances were unexecuted.", Value: float64(c.Throttled), Counter: true},
+		{Name: "epaxos_queued_proposals", Help: "Proposals waiting for an instance.", Value: float64(c.Queued)},
 		{Name: "epaxos_commit_to_execute_ticks_max", Help: "Most ticks from commit to execution.", Value: float64(c.ExecDelayMax)},
 	}
 }
