@@ -1,0 +1,147 @@
+package benchmark
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/client"
+	"gonum.org/v1/gonum/stat"
+)
+
+// Result is what one run measured.
+type Result struct {
+	Ops        int           // commands completed inside the measured window
+	Errors     int           // commands answered with an error in the window
+	Elapsed    time.Duration // length of the measured window
+	Throughput float64       // Ops per second
+	Mean       time.Duration
+	P50        time.Duration
+	P90        time.Duration
+	P99        time.Duration
+	Max        time.Duration
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("ops=%d errors=%d elapsed=%v throughput=%.0f/s latency mean=%v p50=%v p90=%v p99=%v max=%v",
+		r.Ops, r.Errors, r.Elapsed.Round(time.Millisecond), r.Throughput,
+		r.Mean.Round(time.Microsecond), r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond),
+		r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
+}
+
+// Run drives the replicas at addrs (client addresses, by replica id) with
+// the workload and returns what it measured. It stops by itself after
+// warm-up plus duration.
+func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, error) {
+	if err := w.Validate(); err != nil {
+		return Result{}, err
+	}
+	targets := w.Targets
+	if len(targets) == 0 {
+		for id := range addrs {
+			targets = append(targets, id)
+		}
+		paxi.SortIDs(targets)
+	}
+	var clients []*client.Client
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for _, id := range targets {
+		addr, ok := addrs[id]
+		if !ok {
+			return Result{}, fmt.Errorf("workload: target %s has no client address", id)
+		}
+		for i := 0; i < w.Clients; i++ {
+			c, err := client.Dial(addr)
+			if err != nil {
+				return Result{}, err
+			}
+			clients = append(clients, c)
+		}
+	}
+	start := time.Now()
+	measureFrom := start.Add(w.Warmup.D())
+	stopAt := measureFrom.Add(w.Duration.D())
+	var (
+		mu        sync.Mutex
+		latencies []float64
+		errs      int
+		stopped   atomic.Bool
+		wg        sync.WaitGroup
+	)
+	for i, c := range clients {
+		g := newGenerator(w, i+1)
+		var issue func()
+		issue = func() {
+			if stopped.Load() || ctx.Err() != nil {
+				wg.Done()
+				return
+			}
+			sent := time.Now()
+			c.Async(g.next(), func(r paxi.Reply, err error) {
+				now := time.Now()
+				if err != nil {
+					wg.Done()
+					return
+				}
+				if now.After(measureFrom) && !now.After(stopAt) && sent.After(measureFrom) {
+					mu.Lock()
+					if r.Err != "" {
+						errs++
+					} else {
+						latencies = append(latencies, float64(now.Sub(sent)))
+					}
+					mu.Unlock()
+				}
+				issue()
+			})
+		}
+		// The generator is used only from this client's reply callbacks,
+		// which its reader goroutine runs one at a time; the initial
+		// window is issued before any reply can arrive.
+		for k := 0; k < w.Outstanding; k++ {
+			wg.Add(1)
+			issue()
+		}
+	}
+	select {
+	case <-time.After(time.Until(stopAt)):
+	case <-ctx.Done():
+	}
+	stopped.Store(true)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return summarize(latencies, errs, w.Duration.D()), ctx.Err()
+}
+
+func summarize(lat []float64, errs int, window time.Duration) Result {
+	r := Result{Ops: len(lat), Errors: errs, Elapsed: window}
+	if len(lat) == 0 {
+		return r
+	}
+	sort.Float64s(lat)
+	r.Throughput = float64(len(lat)) / window.Seconds()
+	r.Mean = time.Duration(stat.Mean(lat, nil))
+	r.P50 = time.Duration(stat.Quantile(0.5, stat.Empirical, lat, nil))
+	r.P90 = time.Duration(stat.Quantile(0.9, stat.Empirical, lat, nil))
+	r.P99 = time.Duration(stat.Quantile(0.99, stat.Empirical, lat, nil))
+	r.Max = time.Duration(lat[len(lat)-1])
+	return r
+}
+
+// Fprint writes a result as one line after a label.
+func Fprint(w io.Writer, label string, r Result) { fmt.Fprintf(w, "%-40s %s\n", label, r) }
