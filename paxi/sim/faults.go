@@ -57,7 +57,7 @@ func (s *Sim) Restart(id paxi.ID) {
 	if r == nil || r.up {
 		return
 	}
-	s.note("restart %s (%d records)", id, len(r.durable))
+	s.note("restart %s (%d records)", id, r.durable.n)
 	if err := s.start(r); err != nil {
 		s.failf("restart %s: %v", id, err)
 		return

@@ -43,7 +43,7 @@ type replica struct {
 	crashedAt []time.Duration
 	// durable holds every record persisted, across incarnations: what
 	// survives a crash and is handed back through Env.Restored.
-	durable []paxi.Message
+	durable durableLog
 	waiting paxi.Waiting[int32] // clients waiting here, by command
 
 	inbox     []input       // inputs waiting for the CPU, oldest first
@@ -147,7 +147,7 @@ func (r *replica) Persist(recs []paxi.Message) error {
 			}
 			m = c
 		}
-		r.durable = append(r.durable, m)
+		r.durable.append(m)
 	}
 	r.persisted += uint64(len(recs))
 	return nil
@@ -209,6 +209,36 @@ func (r *replica) Replied(rep paxi.Reply) {
 	r.s.replyToClient(r, k, rep.CommandID, rep.Value, false, -1)
 }
 
+// durableLog is an append-only list of records kept in fixed-size chunks,
+// so that a long run's log grows without copying what it already holds.
+type durableLog struct {
+	chunks [][]paxi.Message
+	n      int
+}
+
+const durableChunk = 4096
+
+func (d *durableLog) append(m paxi.Message) {
+	if k := len(d.chunks); k == 0 || len(d.chunks[k-1]) == durableChunk {
+		d.chunks = append(d.chunks, make([]paxi.Message, 0, durableChunk))
+	}
+	last := &d.chunks[len(d.chunks)-1]
+	*last = append(*last, m)
+	d.n++
+}
+
+// all returns a copy of every record in order, or nil if there is none.
+func (d *durableLog) all() []paxi.Message {
+	if d.n == 0 {
+		return nil
+	}
+	out := make([]paxi.Message, 0, d.n)
+	for _, c := range d.chunks {
+		out = append(out, c...)
+	}
+	return out
+}
+
 // mix hashes a command's identity so that a replica's executed set can be
 // compared cheaply (count and sum) while waiting for the replicas to agree.
 func mix(a, b uint64) uint64 {
@@ -226,10 +256,7 @@ func (s *Sim) start(r *replica) error {
 	if err != nil {
 		return err
 	}
-	var restored []paxi.Message
-	if len(r.durable) > 0 {
-		restored = append([]paxi.Message(nil), r.durable...)
-	}
+	restored := r.durable.all()
 	env := paxi.Env{
 		ID:       r.id,
 		Peers:    append([]paxi.ID(nil), s.ids...),

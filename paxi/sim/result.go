@@ -276,7 +276,7 @@ func (s *Sim) Protocol(id paxi.ID) paxi.Protocol {
 // Durable returns the records replica id has persisted.
 func (s *Sim) Durable(id paxi.ID) []paxi.Message {
 	if r := s.replica(id); r != nil {
-		return slices.Clone(r.durable)
+		return r.durable.all()
 	}
 	return nil
 }

@@ -89,6 +89,7 @@ type slot struct {
 type forward struct {
 	cmd  paxi.Command
 	sent int64 // tick of the last forward
+	done bool  // executed; dropped at the next compaction
 }
 
 // Replica is one replica of simtest-pb.
@@ -106,7 +107,8 @@ type Replica struct {
 	assigned map[paxi.CommandKey]bool // primary: commands given a slot
 	low      []int64                  // primary, per peer: slots below are acknowledged
 
-	pending []forward // backup: forwarded, not executed yet
+	pending []forward                 // backup: forwarded, in order
+	waiting map[paxi.CommandKey]int32 // backup: index in pending of those not executed
 
 	resends uint64
 }
@@ -127,6 +129,7 @@ func New(env paxi.Env) (*Replica, error) {
 		self:     paxi.IndexOf(env.Peers, env.ID),
 		primary:  env.ID == env.Peers[0],
 		assigned: map[paxi.CommandKey]bool{},
+		waiting:  map[paxi.CommandKey]int32{},
 		low:      make([]int64, len(env.Peers)),
 	}
 	if r.self < 0 {
@@ -172,6 +175,7 @@ func (r *Replica) Propose(req paxi.Request) {
 		r.assign(req.Command)
 		return
 	}
+	r.waiting[req.Command.Ident()] = int32(len(r.pending))
 	r.pending = append(r.pending, forward{cmd: req.Command, sent: r.now})
 	r.Send(r.peers[0], &Forward{Cmd: req.Command})
 }
@@ -249,21 +253,22 @@ func (r *Replica) execute() {
 			if r.executed+1 >= r.commit || r.executed+1 >= int64(len(r.log)) || !r.log[r.executed+1].has {
 				return
 			}
-			r.Execute(r.log[r.executed+1].cmd)
-			r.Execute(c)
+			r.apply(r.log[r.executed+1].cmd)
+			r.apply(c)
 			r.executed += 2
 			continue
 		}
-		r.Execute(c)
+		r.apply(c)
 		r.executed++
-		if len(r.pending) > 0 {
-			for i, q := range r.pending {
-				if q.cmd.Ident() == c.Ident() {
-					r.pending = append(r.pending[:i], r.pending[i+1:]...)
-					break
-				}
-			}
-		}
+	}
+}
+
+// apply executes one command and forgets its forward.
+func (r *Replica) apply(c paxi.Command) {
+	r.Execute(c)
+	if i, ok := r.waiting[c.Ident()]; ok {
+		r.pending[i].done = true
+		delete(r.waiting, c.Ident())
 	}
 }
 
@@ -282,9 +287,13 @@ func (r *Replica) Tick() {
 		}
 		return
 	}
+	r.compact()
 	sent := 0
 	for i := range r.pending {
 		f := &r.pending[i]
+		if f.done {
+			continue
+		}
 		if r.now-f.sent >= int64(r.p.RetryTicks) && sent < r.p.ResendLimit {
 			f.sent = r.now
 			r.Send(r.peers[0], &Forward{Cmd: f.cmd})
@@ -292,6 +301,22 @@ func (r *Replica) Tick() {
 			sent++
 		}
 	}
+}
+
+// compact drops executed forwards once they are the majority of pending.
+func (r *Replica) compact() {
+	if len(r.waiting)*2 > len(r.pending) {
+		return
+	}
+	live := r.pending[:0]
+	for _, f := range r.pending {
+		if !f.done {
+			r.waiting[f.cmd.Ident()] = int32(len(live))
+			live = append(live, f)
+		}
+	}
+	clear(r.pending[len(live):])
+	r.pending = live
 }
 
 // resend sends each backup the slots it has not acknowledged and that were
