@@ -29,7 +29,7 @@ import (
 	"github.com/agora-consensus/agora/paxi/sim"
 	_ "github.com/agora-consensus/agora/paxi/sim/simtest"
 	"github.com/agora-consensus/agora/paxi/transport"
-	_ "github.com/agora-consensus/agora/protocols/epaxos"
+	_ "github.com/agora-consensus/agora/protocols/all"
 )
 
 const (
@@ -110,6 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cpuPersist := fs.Duration("cpu-persist", 0, "service time per batch persisted")
 	liveness := fs.Duration("liveness", 30*time.Second, "bound for every command to complete after the faults stop")
 	fs.BoolVar(&fc.Codec, "codec", false, "round-trip every message and record through the wire codec")
+	unreplicated := fs.Bool("unreplicated", false, "the protocol does not replicate: do not compare replicas (implied for -protocol unreplicated)")
 	noLin := fs.Bool("no-linearizability", false, "skip the linearizability check (and the history)")
 	trace := fs.Bool("trace", false, "print every delivered message of the (single) seed")
 	historyPath := fs.String("history", "", "write the client history (JSON lines) to this file")
@@ -212,6 +213,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		cfg.Check.NoLinearizability = *noLin
+		cfg.Check.Unreplicated = *unreplicated || proto == "unreplicated"
 		if *trace {
 			cfg.Trace = stdout
 		}

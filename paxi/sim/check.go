@@ -141,6 +141,9 @@ func (s *Sim) checkLiveness() []string {
 			}
 		}
 	}
+	if s.cfg.Check.Unreplicated {
+		return out
+	}
 	var up []*replica
 	for _, r := range s.replicas {
 		if r.up {
@@ -210,7 +213,13 @@ func (s *Sim) Check() *Result {
 		res.Err = s.err
 	}
 	if !s.cfg.Check.NoExecution {
-		res.Execution = CheckExecutionOrder(s.logs)
+		if s.cfg.Check.Unreplicated {
+			for _, l := range s.logs {
+				res.Execution = append(res.Execution, CheckExecutionOrder([]*ExecLog{l})...)
+			}
+		} else {
+			res.Execution = CheckExecutionOrder(s.logs)
+		}
 		res.ExecutionChecked = true
 	}
 	if !s.cfg.Check.NoLiveness {

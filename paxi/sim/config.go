@@ -107,6 +107,11 @@ type Checks struct {
 	NoExecution bool
 	// NoLiveness skips the liveness check.
 	NoLiveness bool
+	// Unreplicated is for protocols in which each replica serves its own
+	// clients alone (protocols/unreplicated): replicas are not compared,
+	// so execution logs are checked each on its own (nothing executed
+	// twice) and liveness only asks that every client be answered.
+	Unreplicated bool
 	// Liveness bounds, in virtual time, how long after the faults stop (or
 	// after its call, if later) every command of a live client must be
 	// answered and every executed command must be executed at every

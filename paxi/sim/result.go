@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -197,7 +196,7 @@ func summarize(site string, d []time.Duration) SiteLatency {
 	if len(d) == 0 {
 		return s
 	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	slices.Sort(d)
 	var sum time.Duration
 	for _, x := range d {
 		sum += x

@@ -265,6 +265,9 @@ func (s *Sim) quiet() bool {
 			return false
 		}
 	}
+	if s.cfg.Check.Unreplicated {
+		return true
+	}
 	var ref *ExecLog
 	for _, r := range s.replicas {
 		if !r.up {
