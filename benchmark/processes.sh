@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmarks real replica processes on loopback: starts N bin/server
+# processes with the given algorithm, runs bin/client at each conflict rate
+# with one outstanding command (latency) and with a deep pipeline
+# (saturation), then stops the servers it started.
+#
+#   benchmark/processes.sh epaxos 3            # algorithm, replicas
+#   FSYNC=true DURATION=10s benchmark/processes.sh epaxos 5
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ALGO="${1:-epaxos}"
+N="${2:-3}"
+DURATION="${DURATION:-5s}"
+FSYNC="${FSYNC:-false}"
+CONFLICTS="${CONFLICTS:-0 2 25 100}"
+work=$(mktemp -d)
+go build -o "$work/server" ./bin/server
+go build -o "$work/client" ./bin/client
+python3 - "$N" "$work" "$FSYNC" "$ALGO" <<'PY' 2>/dev/null || { echo "needs python3 to write the config" >&2; exit 1; }
+import json, sys
+n, work, fsync = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "true"
+reps = [{"id": f"1.{i}", "peer": f"127.0.0.1:{17000+i}", "client": f"127.0.0.1:{17100+i}", "http": f"127.0.0.1:{17200+i}"} for i in range(1, n + 1)]
+json.dump({"replicas": reps, "algorithm": sys.argv[4], "storage_dir": work + "/state", "fsync": fsync, "tick": "5ms"}, open(work + "/config.json", "w"))
+PY
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+for i in $(seq 1 "$N"); do
+  "$work/server" -id "1.$i" -algorithm "$ALGO" -config "$work/config.json" -log-level warn &
+  pids+=($!)
+done
+sleep 1
+for c in $CONFLICTS; do
+  "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 1 -outstanding 1 -targets 1.1 | sed "s/^/n=$N low-load   /"
+  "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 2 -outstanding 128 | sed "s/^/n=$N saturation /"
+done

@@ -1,0 +1,100 @@
+// Command client is the load generator:
+//
+//	client -config config.json -bconfig benchmark.json [-conflicts 25] [-duration 10s]
+//
+// It drives the replicas of the cluster configuration with the workload of
+// the benchmark configuration (flags override it) and prints throughput and
+// latency percentiles.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/agora-consensus/agora/benchmark"
+	"github.com/agora-consensus/agora/internal/cli"
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/spf13/pflag"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("client", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "config.json", "cluster configuration")
+	bconfig := fs.String("bconfig", "", "workload file (benchmark.json); defaults apply without it")
+	conflicts := fs.Float64("conflicts", -1, "percentage of commands on the shared key")
+	writes := fs.Float64("writes", -1, "fraction of puts")
+	clients := fs.Int("clients", 0, "connections per target replica")
+	outstanding := fs.Int("outstanding", 0, "commands in flight per connection")
+	duration := fs.Duration("duration", 0, "measured duration")
+	targets := fs.String("targets", "", "comma-separated replica ids to send to (default: all)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+		return 2
+	}
+	cfg, err := paxi.LoadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "client:", err)
+		return 2
+	}
+	w := benchmark.DefaultWorkload()
+	if *bconfig != "" {
+		if w, err = benchmark.LoadWorkload(*bconfig); err != nil {
+			fmt.Fprintln(stderr, "client:", err)
+			return 2
+		}
+	}
+	if *conflicts >= 0 {
+		w.Conflicts = *conflicts
+	}
+	if *writes >= 0 {
+		w.Writes = *writes
+	}
+	if *clients > 0 {
+		w.Clients = *clients
+	}
+	if *outstanding > 0 {
+		w.Outstanding = *outstanding
+	}
+	if *duration > 0 {
+		w.Duration = paxi.Duration(*duration)
+	}
+	if *targets != "" {
+		w.Targets = nil
+		for _, s := range strings.Split(*targets, ",") {
+			id, err := paxi.ParseID(s)
+			if err != nil {
+				fmt.Fprintln(stderr, "client: -targets:", err)
+				return 2
+			}
+			w.Targets = append(w.Targets, id)
+		}
+	}
+	if err := w.Validate(); err != nil {
+		fmt.Fprintln(stderr, "client:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	r, err := benchmark.Run(ctx, w, benchmark.ClientAddrs(cfg))
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintln(stderr, "client:", err)
+		return 1
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(r)
+	} else {
+		benchmark.Fprint(stdout, fmt.Sprintf("%s conflicts=%g%%", cfg.Algorithm, w.Conflicts), r)
+	}
+	if r.Ops == 0 {
+		return 1
+	}
+	return 0
+}
