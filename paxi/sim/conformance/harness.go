@@ -26,6 +26,13 @@ type T struct {
 	rng      *rand.Rand
 }
 
+// Sub runs f as a subtest of this scenario with its own seed.
+func (c *T) Sub(name string, seed int64, f func(*T)) {
+	c.T.Run(name, func(t *testing.T) {
+		f(&T{T: t, protocol: c.protocol, params: c.params, opts: c.opts, pkg: c.pkg, seed: seed})
+	})
+}
+
 // Config returns the scenario's base configuration: the protocol on the
 // suite's cluster, clients at every replica, the scenario's seed.
 func (c *T) Config() sim.Config {

@@ -1,7 +1,8 @@
 package conformance
 
 import (
-	"testing"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -50,8 +51,7 @@ var scenarios = []scenario{
 // normal runs the load from each replica alone, then from all at once.
 func normal(c *T) {
 	for _, id := range replicaIDs(c.opts.n) {
-		c.T.Run("from_"+string(id), func(t *testing.T) {
-			sub := &T{T: t, protocol: c.protocol, params: c.params, opts: c.opts, pkg: c.pkg, seed: c.seed}
+		c.Sub("from_"+string(id), c.seed, func(sub *T) {
 			cfg := sub.Config()
 			cfg.Workload.ClientsAt = map[paxi.ID]int{}
 			for _, other := range replicaIDs(c.opts.n) {
@@ -65,8 +65,7 @@ func normal(c *T) {
 			sub.Finish()
 		})
 	}
-	c.T.Run("all", func(t *testing.T) {
-		sub := &T{T: t, protocol: c.protocol, params: c.params, opts: c.opts, pkg: c.pkg, seed: c.seed}
+	c.Sub("all", c.seed, func(sub *T) {
 		sub.Start(sub.Config())
 		sub.RunFor(3 * time.Second)
 		sub.ExpectProgress(time.Second, 10, "normal operation")
@@ -282,8 +281,21 @@ func shortTimeouts(c *T) {
 	c.Finish()
 }
 
-// randomLong runs a long random fault schedule derived from the seed.
+// randomLong runs long random fault schedules, one per seed from the
+// scenario's seed on (AGORA_RANDOM_SEEDS of them, default 3), each a
+// subtest named for its seed so that -run and -seed replay it alone.
 func randomLong(c *T) {
+	n := 3
+	if v, err := strconv.Atoi(os.Getenv("AGORA_RANDOM_SEEDS")); err == nil && v > 0 {
+		n = v
+	}
+	for k := range n {
+		seed := c.seed + int64(k)
+		c.Sub("seed_"+strconv.FormatInt(seed, 10), seed, randomRun)
+	}
+}
+
+func randomRun(c *T) {
 	cfg := c.Config()
 	stop := 20 * time.Second
 	rf := &sim.RandomFaults{Stop: stop}
