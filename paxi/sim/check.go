@@ -12,7 +12,8 @@ import (
 // ExecLog is what one incarnation of one replica executed, in order:
 // every command the state machine applied (no-ops and duplicates skipped).
 // A restarted replica starts a new log, since it re-executes from an empty
-// state machine.
+// state machine; the execution-order check compares every log with every
+// other, an old incarnation's like a replica that fell behind.
 type ExecLog struct {
 	Replica     paxi.ID
 	Incarnation int
@@ -25,82 +26,47 @@ type ExecLog struct {
 // keyString names a command as Command.String does: #client.id.
 func keyString(k paxi.CommandKey) string { return fmt.Sprintf("#%d.%d", k.ClientID, k.CommandID) }
 
-// CheckExecutionOrder checks a set of execution logs: no log executes a
-// command twice, and any two logs execute interfering commands in the same
-// order. Since a log may lag behind another, per key the writes of one log
-// must be a prefix of the other's, and a read executed by both must follow
-// the same number of writes to its key. It returns one line per violation.
-func CheckExecutionOrder(logs []*ExecLog) []string {
-	var out []string
-	type keyView struct {
-		writes []paxi.CommandKey       // writes to the key, in order
-		reads  map[paxi.CommandKey]int // read -> writes to its key before it
+// Name is how the execution check calls this log: the replica's id for
+// its first incarnation, "id@k" for the k-th restart, since a restarted
+// replica re-executes everything from an empty state machine.
+func (l *ExecLog) Name() paxi.ID {
+	if l.Incarnation == 0 {
+		return l.Replica
 	}
-	views := make([]map[string]*keyView, len(logs))
-	for li, l := range logs {
-		seen := make(map[paxi.CommandKey]int, len(l.Commands))
-		kv := map[string]*keyView{}
-		for pos, c := range l.Commands {
-			id := c.Ident()
-			if p, dup := seen[id]; dup {
-				out = append(out, fmt.Sprintf("%s (incarnation %d) executed %v twice, at positions %d and %d",
-					l.Replica, l.Incarnation, c, p, pos))
-				continue
-			}
-			seen[id] = pos
-			v := kv[c.Key]
-			if v == nil {
-				v = &keyView{reads: map[paxi.CommandKey]int{}}
-				kv[c.Key] = v
-			}
-			if c.Op.IsWrite() {
-				v.writes = append(v.writes, id)
-			} else {
-				v.reads[id] = len(v.writes)
-			}
-		}
-		views[li] = kv
-	}
-	// Compare every log with every other on the keys both touched. Logs are
-	// few (replicas times incarnations), so pairs are cheap.
-	for a := 0; a < len(logs); a++ {
-		for b := a + 1; b < len(logs); b++ {
-			keys := make([]string, 0, len(views[a]))
-			for k := range views[a] {
-				if _, ok := views[b][k]; ok {
-					keys = append(keys, k)
-				}
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				va, vb := views[a][k], views[b][k]
-				n := min(len(va.writes), len(vb.writes))
-				for i := 0; i < n; i++ {
-					if va.writes[i] != vb.writes[i] {
-						out = append(out, fmt.Sprintf("key %q: write number %d is %s at %s/%d but %s at %s/%d",
-							k, i, keyString(va.writes[i]), logs[a].Replica, logs[a].Incarnation, keyString(vb.writes[i]), logs[b].Replica, logs[b].Incarnation))
-						break
-					}
-				}
-				var reads []paxi.CommandKey
-				for id := range va.reads {
-					if _, ok := vb.reads[id]; ok {
-						reads = append(reads, id)
-					}
-				}
-				sort.Slice(reads, func(i, j int) bool {
-					return reads[i].ClientID < reads[j].ClientID ||
-						(reads[i].ClientID == reads[j].ClientID && reads[i].CommandID < reads[j].CommandID)
-				})
-				for _, id := range reads {
-					if x, y := va.reads[id], vb.reads[id]; x != y {
-						out = append(out, fmt.Sprintf("key %q: read %s follows %d writes at %s/%d but %d at %s/%d",
-							k, keyString(id), x, logs[a].Replica, logs[a].Incarnation, y, logs[b].Replica, logs[b].Incarnation))
-					}
-				}
+	return paxi.ID(fmt.Sprintf("%s@%d", l.Replica, l.Incarnation))
+}
+
+// checkExecution runs the checker's execution-order check over every
+// incarnation's log: interfering commands in the same order everywhere,
+// nothing executed twice, no command missing before one that must follow
+// it, no acknowledged command lost. The violations are sorted so that the
+// report is the same on every run.
+func (s *Sim) checkExecution() []string {
+	var acked []paxi.CommandKey
+	if s.record && !s.cfg.Check.Unreplicated {
+		for i, o := range s.hist {
+			if o.Return >= 0 {
+				acked = append(acked, s.histKeys[i])
 			}
 		}
 	}
+	var vs []checker.ExecViolation
+	if s.cfg.Check.Unreplicated {
+		for _, l := range s.logs {
+			vs = append(vs, checker.CheckExecution(map[paxi.ID][]paxi.Command{l.Name(): l.Commands}, nil)...)
+		}
+	} else {
+		logs := make(map[paxi.ID][]paxi.Command, len(s.logs))
+		for _, l := range s.logs {
+			logs[l.Name()] = l.Commands
+		}
+		vs = checker.CheckExecution(logs, acked)
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -213,13 +179,7 @@ func (s *Sim) Check() *Result {
 		res.Err = s.err
 	}
 	if !s.cfg.Check.NoExecution {
-		if s.cfg.Check.Unreplicated {
-			for _, l := range s.logs {
-				res.Execution = append(res.Execution, CheckExecutionOrder([]*ExecLog{l})...)
-			}
-		} else {
-			res.Execution = CheckExecutionOrder(s.logs)
-		}
+		res.Execution = s.checkExecution()
 		res.ExecutionChecked = true
 	}
 	if !s.cfg.Check.NoLiveness {
