@@ -18,6 +18,7 @@ import (
 type Result struct {
 	Ops        int           // commands completed inside the measured window
 	Errors     int           // commands answered with an error in the window
+	Unanswered int           // commands still without a reply 10s after the load stopped
 	Elapsed    time.Duration // length of the measured window
 	Throughput float64       // Ops per second
 	Mean       time.Duration
@@ -28,8 +29,8 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("ops=%d errors=%d elapsed=%v throughput=%.0f/s latency mean=%v p50=%v p90=%v p99=%v max=%v",
-		r.Ops, r.Errors, r.Elapsed.Round(time.Millisecond), r.Throughput,
+	return fmt.Sprintf("ops=%d errors=%d unanswered=%d elapsed=%v throughput=%.0f/s latency mean=%v p50=%v p90=%v p99=%v max=%v",
+		r.Ops, r.Errors, r.Unanswered, r.Elapsed.Round(time.Millisecond), r.Throughput,
 		r.Mean.Round(time.Microsecond), r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond),
 		r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
 }
@@ -75,6 +76,7 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 		latencies []float64
 		errs      int
 		stopped   atomic.Bool
+		inFlight  atomic.Int64
 		wg        sync.WaitGroup
 	)
 	for i, c := range clients {
@@ -86,7 +88,9 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 				return
 			}
 			sent := time.Now()
+			inFlight.Add(1)
 			c.Async(g.next(), func(r paxi.Reply, err error) {
+				inFlight.Add(-1)
 				now := time.Now()
 				if err != nil {
 					wg.Done()
@@ -125,7 +129,9 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return summarize(latencies, errs, w.Duration.D()), ctx.Err()
+	r := summarize(latencies, errs, w.Duration.D())
+	r.Unanswered = int(inFlight.Load())
+	return r, ctx.Err()
 }
 
 func summarize(lat []float64, errs int, window time.Duration) Result {

@@ -45,6 +45,9 @@ func (n *Node) Send(msgs []paxi.Envelope) {
 func (n *Node) Executed(c paxi.Command, res paxi.Result) {
 	n.executed.Add(1)
 	n.metrics.executions.Inc()
+	if res.Duplicate {
+		n.metrics.duplicates.Inc()
+	}
 	if c.Op == paxi.Noop {
 		return
 	}

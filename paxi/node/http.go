@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -38,6 +39,11 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("/kv/", h.kv)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", h.status)
+	// Profiles, so performance work starts from a measurement of the real process.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	if s.faults != nil {
 		mux.Handle("/admin/faults", s.faults.AdminHandler())
 	}

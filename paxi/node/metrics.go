@@ -16,6 +16,7 @@ type Metrics struct {
 	Registry   *prometheus.Registry
 	proposals  prometheus.Counter
 	executions prometheus.Counter
+	duplicates prometheus.Counter
 	persisted  prometheus.Counter
 	batch      prometheus.Histogram
 	fsync      prometheus.Histogram
@@ -39,6 +40,7 @@ func NewMetrics() *Metrics {
 		Registry:   prometheus.NewRegistry(),
 		proposals:  prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_proposals_total", Help: "Client commands proposed at this replica."}),
 		executions: prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_executions_total", Help: "Commands applied to the state machine."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_duplicate_executions_total", Help: "Commands decided again after they executed; the state machine skipped them."}),
 		persisted:  prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_persisted_records_total", Help: "Protocol records made durable."}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "agora_batch_events", Help: "Events handled per protocol Ready.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
@@ -52,7 +54,7 @@ func NewMetrics() *Metrics {
 		dropped:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_dropped_total", Help: "Messages the transport dropped."}, []string{"peer", "kind", "reason"}),
 		cache:    map[[3]string][2]prometheus.Counter{},
 	}
-	m.Registry.MustRegister(m.proposals, m.executions, m.persisted, m.batch, m.fsync, m.queue,
+	m.Registry.MustRegister(m.proposals, m.executions, m.duplicates, m.persisted, m.batch, m.fsync, m.queue,
 		m.msgsOut, m.bytesOut, m.msgsIn, m.bytesIn, m.dropped, protocolCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
