@@ -81,6 +81,7 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 	)
 	for i, c := range clients {
 		g := newGenerator(w, i+1)
+		var gmu sync.Mutex // replies may arrive while the first window is still being issued
 		var issue func()
 		issue = func() {
 			if stopped.Load() || ctx.Err() != nil {
@@ -89,7 +90,10 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 			}
 			sent := time.Now()
 			inFlight.Add(1)
-			c.Async(g.next(), func(r paxi.Reply, err error) {
+			gmu.Lock()
+			cmd := g.next()
+			gmu.Unlock()
+			c.Async(cmd, func(r paxi.Reply, err error) {
 				inFlight.Add(-1)
 				now := time.Now()
 				if err != nil {
@@ -108,9 +112,6 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 				issue()
 			})
 		}
-		// The generator is used only from this client's reply callbacks,
-		// which its reader goroutine runs one at a time; the initial
-		// window is issued before any reply can arrive.
 		for k := 0; k < w.Outstanding; k++ {
 			wg.Add(1)
 			issue()
