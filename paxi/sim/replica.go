@@ -186,9 +186,25 @@ func (r *replica) Executed(c paxi.Command, res paxi.Result) {
 		r.log.count++
 		r.log.sum += mix(c.ClientID, c.CommandID)
 	}
+	// Every replica executes every command but at most one has its client
+	// waiting; asking the client first spares the others a map lookup.
+	if !r.s.waitsAt(c, r.idx) {
+		return
+	}
 	if k, ok := r.waiting.Take(c.Ident()); ok {
 		r.s.replyToClient(r, k, c.CommandID, res.Value, false, -1)
 	}
+}
+
+// waitsAt reports whether the client of command c is waiting for it at
+// replica at. Client ids are client indices plus one.
+func (s *Sim) waitsAt(c paxi.Command, at int32) bool {
+	k := c.ClientID - 1
+	if k >= uint64(len(s.clients)) {
+		return false
+	}
+	cl := s.clients[k]
+	return cl.busy && cl.at == at && cl.cur.CommandID == c.CommandID
 }
 
 // Replied answers a client waiting here with a reply that did not come
