@@ -133,10 +133,15 @@ func (cc *clientConn) writeLoop(maxFrame int) {
 	var buf []byte
 	var spare []paxi.Reply
 	for range cc.wake {
+		// Two buffers alternate: replies accumulate in one while the other
+		// is encoded. The taken one must always become the spare, even
+		// when empty, or both names end up on one array and new replies
+		// overwrite a batch being encoded.
 		cc.mu.Lock()
 		batch := cc.replies
 		cc.replies = spare[:0]
 		cc.mu.Unlock()
+		spare = batch
 		if len(batch) == 0 {
 			continue
 		}
@@ -152,6 +157,5 @@ func (cc *clientConn) writeLoop(maxFrame int) {
 			cc.conn.Close()
 			return
 		}
-		spare = batch
 	}
 }
