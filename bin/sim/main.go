@@ -2,7 +2,7 @@
 //
 //	sim -protocol epaxos -sites CA,VA,EU,OR,JP -clients 10 -conflict 0.02 -duration 10s -seed 1
 //	sim -protocol epaxos,simtest-pb -n 3 -duration 5s
-//	sim -config sim.json -seed 7
+//	sim -config bin/sim/example.json -seed 7             # the JSON format, by example
 //	sim -protocol epaxos -seeds 1000 -faults random       # swarm: one line per failing seed
 //	sim -protocol epaxos -seed 7 -faults random -trace    # every delivered message of one seed
 //

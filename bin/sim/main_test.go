@@ -80,3 +80,11 @@ func TestSwarmPrintsFailingSeeds(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+func TestExampleConfigRuns(t *testing.T) {
+	out, code := runSim(t, "-config", "example.json", "-duration", "4s", "-clients", "2")
+	if code != exitOK || !strings.Contains(out, "checks: run=ok linearizable=ok execution=ok liveness=ok") ||
+		!strings.Contains(out, "faults: ") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
