@@ -446,3 +446,21 @@ func TestChecksCatchBuggyProtocols(t *testing.T) {
 		})
 	}
 }
+
+func TestBandwidthSerializesLinks(t *testing.T) {
+	latency := func(bw float64) time.Duration {
+		cfg := echoConfig(3)
+		cfg.Workload.ClientsAt = map[paxi.ID]int{"2.1": 0, "3.1": 0}
+		cfg.Network.Bandwidth = bw
+		res, err := sim.Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustPass(t, res)
+		return res.Sites[0].P50
+	}
+	// 100-byte messages at 10 kB/s take 10ms each way on the wire.
+	if fast, slow := latency(0), latency(10_000); slow != fast+20*time.Millisecond {
+		t.Fatalf("median %v with 10 kB/s links, %v unlimited; want 20ms more", slow, fast)
+	}
+}
