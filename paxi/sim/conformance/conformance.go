@@ -94,7 +94,9 @@ const DefaultSeed = 1
 
 func init() {
 	// The flag is registered from a library so that any test binary that
-	// runs the suite accepts it; a binary that defines its own -seed wins.
+	// runs the suite accepts it. Test packages that import this one must not
+	// define their own -seed (the flag package would panic on the
+	// duplicate); they can read this one with flag.Lookup("seed").
 	if flag.Lookup("seed") == nil {
 		flag.Int64("seed", 0, "seed for the simulation scenarios (default: AGORA_SEED, or 1)")
 	}
