@@ -102,8 +102,9 @@ func init() {
 	}
 }
 
-// seed returns the seed to run with.
-func seed() int64 {
+// Seed returns the seed scenarios run with: -seed, else AGORA_SEED, else
+// DefaultSeed. Other tests in a package that runs the suite can use it too.
+func Seed() int64 {
 	if f := flag.Lookup("seed"); f != nil {
 		if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v != 0 {
 			return v
@@ -142,7 +143,7 @@ func Run(t *testing.T, protocol string, params json.RawMessage, opts ...Option) 
 			if testing.Short() && sc.long {
 				t.Skip("long scenario; skipped with -short")
 			}
-			sc.run(&T{T: t, protocol: protocol, params: params, opts: o, pkg: pkg, seed: seed()})
+			sc.run(&T{T: t, protocol: protocol, params: params, opts: o, pkg: pkg, seed: Seed()})
 		})
 	}
 }
