@@ -70,11 +70,16 @@ func (kv *KV) firstTime(client, id uint64) bool {
 	if id <= w.low {
 		return false
 	}
-	if _, seen := w.done[id]; seen {
-		return false
+	if id == w.low+1 {
+		// The common case, ids arriving in order, never touches the set.
+		w.low++
+	} else {
+		if _, seen := w.done[id]; seen {
+			return false
+		}
+		w.done[id] = struct{}{}
 	}
-	w.done[id] = struct{}{}
-	for {
+	for len(w.done) > 0 {
 		if _, ok := w.done[w.low+1]; !ok {
 			break
 		}
