@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/agora-consensus/agora/checker"
+	"github.com/agora-consensus/agora/internal/cli"
 	"github.com/spf13/pflag"
 )
 
@@ -41,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: check HISTORY [-html out.html] [-timeout 60s]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(doubleDash(args)); err != nil {
+	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
 		return exitMalformed
 	}
 	if fs.NArg() != 1 {
@@ -90,21 +90,4 @@ func writeHTML(path string, ops []checker.Operation, res checker.Result) error {
 		return err
 	}
 	return f.Close()
-}
-
-// doubleDash rewrites single-dash long flags (-timeout 60s, Paxi's habit)
-// to the double-dash form pflag expects, leaving single-letter flags, a
-// lone "-" (standard input) and everything after "--" alone.
-func doubleDash(args []string) []string {
-	out := make([]string, 0, len(args))
-	for k, a := range args {
-		if a == "--" {
-			return append(out, args[k:]...)
-		}
-		if len(a) > 2 && a[0] == '-' && a[1] != '-' && !strings.HasPrefix(a[1:2], "=") {
-			a = "-" + a
-		}
-		out = append(out, a)
-	}
-	return out
 }

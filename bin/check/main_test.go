@@ -74,10 +74,3 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		t.Fatalf("unknown flag: exit %d", code)
 	}
 }
-
-func TestDoubleDashLeavesShortFlagsAndStdinAlone(t *testing.T) {
-	got := strings.Join(doubleDash([]string{"-timeout", "5s", "-", "-h", "--html=x", "--", "-timeout"}), " ")
-	if want := "--timeout 5s - -h --html=x -- -timeout"; got != want {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}

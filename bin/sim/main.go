@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agora-consensus/agora/checker"
+	"github.com/agora-consensus/agora/internal/cli"
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/sim"
 	_ "github.com/agora-consensus/agora/paxi/sim/simtest"
@@ -50,24 +51,6 @@ func codec(m paxi.Message) (paxi.Message, error) {
 		return nil, err
 	}
 	return transport.Unmarshal(b)
-}
-
-// doubleDash rewrites single-dash long flags (-seed 5, Paxi's habit) to the
-// double-dash form pflag parses (--seed 5). No flag has a one-letter
-// shorthand, so -n is --n too. Negative numbers and arguments after "--"
-// are left alone.
-func doubleDash(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if len(a) >= 2 && a[0] == '-' && (a[1] >= 'a' && a[1] <= 'z' || a[1] >= 'A' && a[1] <= 'Z') {
-			a = "-" + a
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // run is main without the process, so tests can call it.
@@ -118,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sim [-config sim.json] [-protocol epaxos,...] [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(doubleDash(args)); err != nil {
+	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
 		if err != pflag.ErrHelp {
 			fmt.Fprintln(stderr, "sim:", err)
 		}
@@ -330,7 +313,7 @@ func swarm(base sim.Config, seeds int, args []string, proto string, out io.Write
 func replay(args []string, proto string, seed int64) string {
 	skipValue := map[string]bool{"--seed": true, "--seeds": true, "--protocol": true, "--algorithm": true}
 	var keep []string
-	norm := doubleDash(args)
+	norm := cli.DoubleDash(args)
 	for i := 0; i < len(norm); i++ {
 		a := norm[i]
 		name, _, hasValue := strings.Cut(a, "=")

@@ -4,18 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
-
-func TestDoubleDash(t *testing.T) {
-	got := doubleDash([]string{"-seed", "5", "--n=3", "-n", "3", "-drop", "-1", "-", "--", "-x"})
-	want := []string{"--seed", "5", "--n=3", "--n", "3", "--drop", "-1", "-", "--", "-x"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}
 
 func runSim(t *testing.T, args ...string) (string, int) {
 	t.Helper()

@@ -10,15 +10,15 @@ import (
 
 // DoubleDash rewrites single-dash long flags (-id 1.1, Paxi's habit) to the
 // double-dash form pflag parses (--id 1.1). The tools define no one-letter
-// shorthands, so -n is --n too. Negative numbers and arguments after "--"
-// are left alone.
+// shorthands, so -n is --n too. Negative numbers, a lone "-" (standard
+// input), pflag's own -h and arguments after "--" are left alone.
 func DoubleDash(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {
 			return append(out, args[i:]...)
 		}
-		if len(a) >= 2 && a[0] == '-' && (a[1] >= 'a' && a[1] <= 'z' || a[1] >= 'A' && a[1] <= 'Z') {
+		if len(a) >= 2 && a[0] == '-' && a != "-h" && (a[1] >= 'a' && a[1] <= 'z' || a[1] >= 'A' && a[1] <= 'Z') {
 			a = "-" + a
 		}
 		out = append(out, a)

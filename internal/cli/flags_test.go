@@ -6,8 +6,8 @@ import (
 )
 
 func TestDoubleDash(t *testing.T) {
-	got := DoubleDash([]string{"-id", "1.1", "--config=c.json", "-n", "-5", "--", "-x"})
-	want := []string{"--id", "1.1", "--config=c.json", "--n", "-5", "--", "-x"}
+	got := DoubleDash([]string{"-id", "1.1", "--config=c.json", "-n", "-5", "-", "-h", "--", "-x"})
+	want := []string{"--id", "1.1", "--config=c.json", "--n", "-5", "-", "-h", "--", "-x"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("DoubleDash = %q, want %q", got, want)
 	}
