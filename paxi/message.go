@@ -25,7 +25,7 @@ type Envelope struct {
 type MessageType struct {
 	Name string       // stable name, e.g. "epaxos.PreAccept"
 	Tag  uint16       // wire tag, a hash of Name, fixed across processes
-	Type reflect.Type // the struct type (messages are sent as pointers to it)
+	Type reflect.Type // the pointer-to-struct type that is sent
 }
 
 var messages = struct {
