@@ -18,6 +18,8 @@ func TestCodecRoundTripsRegisteredTypes(t *testing.T) {
 		newBatch(0),
 		&Batch{Commands: []paxi.Command{{Op: paxi.Noop}}, Note: []byte{0, 1, 2}},
 		&Small{Ballot: 1, Slot: 2, Command: paxi.Command{Op: paxi.Delete, Key: "k", ClientID: 1<<64 - 1, CommandID: 5}},
+		&Answers{Replies: []paxi.Reply{{ClientID: 1<<64 - 1, CommandID: 1}, {ClientID: 3, CommandID: 1 << 40, Value: "v", Err: "not the leader", Leader: "1.2"}}},
+		&Answers{Replies: []paxi.Reply{}, One: paxi.Reply{Value: string(make([]byte, 300))}},
 	}
 	for _, m := range msgs {
 		b, err := Marshal(nil, m)
@@ -118,6 +120,24 @@ func TestCommandCodecToleratesOtherArrayLengths(t *testing.T) {
 		c := m.(*Small).Command
 		if c.Op != paxi.Put || c.Key != "k" {
 			t.Errorf("%s: decoded %+v", name, c)
+		}
+	}
+}
+
+func TestReplyCodecToleratesOtherArrayLengths(t *testing.T) {
+	mt, _ := paxi.MessageOf(&Answers{})
+	body := binary.BigEndian.AppendUint16(nil, mt.Tag)
+	// {"One": [7, 9]} and {"One": [7, 9, "v", "", "1.2", true]}.
+	short := append(append([]byte{}, body...), 0x81, 0xa3, 'O', 'n', 'e', 0x92, 0x07, 0x09)
+	long := append(append([]byte{}, body...), 0x81, 0xa3, 'O', 'n', 'e', 0x96, 0x07, 0x09, 0xa1, 'v', 0xa0, 0xa3, '1', '.', '2', 0xc3)
+	want := map[string]paxi.Reply{"short": {ClientID: 7, CommandID: 9}, "long": {ClientID: 7, CommandID: 9, Value: "v", Leader: "1.2"}}
+	for name, b := range map[string][]byte{"short": short, "long": long} {
+		m, err := Unmarshal(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r := m.(*Answers).One; r != want[name] {
+			t.Errorf("%s: decoded %+v, want %+v", name, r, want[name])
 		}
 	}
 }

@@ -19,10 +19,7 @@ import (
 // commandFields is the field list the hand-written codec knows. init checks
 // it against the real paxi.Command, so a field added there cannot be
 // silently dropped on the wire and in the log.
-var commandFields = []struct {
-	name string
-	kind reflect.Kind
-}{
+var commandFields = []fieldSpec{
 	{"Op", reflect.Uint8},
 	{"Key", reflect.String},
 	{"Value", reflect.String},
@@ -30,21 +27,28 @@ var commandFields = []struct {
 	{"CommandID", reflect.Uint64},
 }
 
-func init() {
-	t := reflect.TypeOf(paxi.Command{})
-	ok := t.NumField() == len(commandFields)
+// fieldSpec names one field of a struct with a hand-written codec.
+type fieldSpec struct {
+	name string
+	kind reflect.Kind
+}
+
+// mustMatch panics unless t has exactly the fields of spec, in order; file
+// names where the codec that relies on them lives.
+func mustMatch(t reflect.Type, spec []fieldSpec, file string) {
+	ok := t.NumField() == len(spec)
 	for i := 0; ok && i < t.NumField(); i++ {
 		f := t.Field(i)
-		ok = f.Name == commandFields[i].name && f.Type.Kind() == commandFields[i].kind
+		ok = f.Name == spec[i].name && f.Type.Kind() == spec[i].kind
 	}
 	if !ok {
-		panic(fmt.Sprintf("transport: paxi.Command is now %v; update the codec in paxi/transport/command_codec.go", t))
+		panic(fmt.Sprintf("transport: the fields of %v changed; update the codec in paxi/transport/%s", t, file))
 	}
-	msgpack.Register(paxi.Command{}, encodeCommandValue, decodeCommandValue)
-	// Batches get their own codec too: msgpack's generic slice codec looks
-	// the element codec up in a sync.Map and goes through reflection for
-	// every element.
-	msgpack.Register([]paxi.Command(nil), encodeCommandsValue, decodeCommandsValue)
+}
+
+func init() {
+	mustMatch(reflect.TypeOf(paxi.Command{}), commandFields, "command_codec.go")
+	registerArrayCodec(appendCommand, readCommand)
 }
 
 // appendCommand writes c as the array [Op, Key, Value, ClientID, CommandID].
@@ -131,114 +135,115 @@ func skipValue(b []byte, i *int) error {
 	return err
 }
 
-// The functions below bridge msgpack's reflective API to appendCommand and
-// readCommand. When the codec's own pooled encoder or decoder is in use they
-// work on its byte slice directly; otherwise (someone calling msgpack on a
-// Command with their own writer or reader) they go through the slower
-// Encoder and Decoder methods, with the same wire format.
+// The functions below bridge msgpack's reflective API to a hand-written
+// codec of a value type T and of []T (appendCommand and readCommand, say).
+// When the codec's own pooled encoder or decoder is in use they work on its
+// byte slice directly; otherwise (someone calling msgpack with their own
+// writer or reader) they go through the slower Encoder and Decoder methods,
+// with the same wire format.
 
-func encodeCommandValue(e *msgpack.Encoder, v reflect.Value) error {
-	c := commandOf(v)
+// registerArrayCodec makes msgpack use appendOne and readOne for every T
+// and every []T it meets, at any depth of a message.
+func registerArrayCodec[T any](appendOne func([]byte, *T) []byte, readOne func([]byte, *int, *T) error) {
+	var zero T
+	msgpack.Register(zero, func(e *msgpack.Encoder, v reflect.Value) error {
+		return encodeWith(e, func(b []byte) []byte { return appendOne(b, valueOf[T](v)) })
+	}, func(d *msgpack.Decoder, v reflect.Value) error {
+		x := new(T)
+		if v.CanAddr() {
+			x = v.Addr().Interface().(*T)
+		}
+		b, i, err := decodeSource(d)
+		if err != nil {
+			return err
+		}
+		if err := readOne(b, i, x); err != nil {
+			return err
+		}
+		if !v.CanAddr() {
+			v.Set(reflect.ValueOf(*x))
+		}
+		return nil
+	})
+	// Slices get their own codec too: msgpack's generic slice codec looks
+	// the element codec up in a sync.Map and goes through reflection for
+	// every element.
+	msgpack.Register([]T(nil), func(e *msgpack.Encoder, v reflect.Value) error {
+		var xs []T
+		if v.CanAddr() {
+			xs = *v.Addr().Interface().(*[]T)
+		} else {
+			xs = v.Interface().([]T)
+		}
+		return encodeWith(e, func(b []byte) []byte {
+			if xs == nil {
+				return append(b, 0xc0)
+			}
+			b = appendArrayLen(b, len(xs))
+			for k := range xs {
+				b = appendOne(b, &xs[k])
+			}
+			return b
+		})
+	}, func(d *msgpack.Decoder, v reflect.Value) error {
+		b, i, err := decodeSource(d)
+		if err != nil {
+			return err
+		}
+		n, err := readArrayLen(b, i)
+		if err != nil {
+			return err
+		}
+		if n < 0 {
+			v.Set(reflect.Zero(v.Type()))
+			return nil
+		}
+		// Every element takes at least one byte, which bounds the
+		// allocation by the input's length even if the header is corrupt.
+		if n > len(b)-*i {
+			return fmt.Errorf("msgpack: %d elements claimed in %d bytes", n, len(b)-*i)
+		}
+		xs := make([]T, n)
+		for k := range xs {
+			if err := readOne(b, i, &xs[k]); err != nil {
+				return fmt.Errorf("element %d: %w", k, err)
+			}
+		}
+		v.Set(reflect.ValueOf(xs))
+		return nil
+	})
+}
+
+// encodeWith appends what add writes to the encoder's output: in place when
+// the encoder writes into one of the codec's buffers, through the writer
+// otherwise.
+func encodeWith(e *msgpack.Encoder, add func([]byte) []byte) error {
 	if w, ok := e.Writer().(*appendWriter); ok {
-		w.b = appendCommand(w.b, c)
+		w.b = add(w.b)
 		return nil
 	}
-	_, err := e.Writer().Write(appendCommand(nil, c))
+	_, err := e.Writer().Write(add(nil))
 	return err
 }
 
-func encodeCommandsValue(e *msgpack.Encoder, v reflect.Value) error {
-	var cs []paxi.Command
-	if v.CanAddr() {
-		cs = *v.Addr().Interface().(*[]paxi.Command)
-	} else {
-		cs = v.Interface().([]paxi.Command)
-	}
-	var b []byte
-	w, fast := e.Writer().(*appendWriter)
-	if fast {
-		b = w.b
-	}
-	if cs == nil {
-		b = append(b, 0xc0)
-	} else {
-		b = appendArrayLen(b, len(cs))
-		for k := range cs {
-			b = appendCommand(b, &cs[k])
-		}
-	}
-	if fast {
-		w.b = b
-		return nil
-	}
-	_, err := e.Writer().Write(b)
-	return err
-}
-
-func commandOf(v reflect.Value) *paxi.Command {
-	if v.CanAddr() {
-		return v.Addr().Interface().(*paxi.Command)
-	}
-	c := v.Interface().(paxi.Command)
-	return &c
-}
-
-func decodeCommandValue(d *msgpack.Decoder, v reflect.Value) error {
-	c := new(paxi.Command)
-	if v.CanAddr() {
-		c = v.Addr().Interface().(*paxi.Command)
-	}
+// decodeSource returns the bytes to parse the next value from and the
+// offset to advance: the pooled decoder's own input, or else the raw value
+// read from the decoder's reader.
+func decodeSource(d *msgpack.Decoder) ([]byte, *int, error) {
 	if r, ok := d.Buffered().(*sliceReader); ok {
-		if err := readCommand(r.b, &r.i, c); err != nil {
-			return err
-		}
-	} else {
-		raw, err := d.DecodeRaw()
-		if err != nil {
-			return err
-		}
-		i := 0
-		if err := readCommand(raw, &i, c); err != nil {
-			return err
-		}
+		return r.b, &r.i, nil
 	}
-	if !v.CanAddr() {
-		v.Set(reflect.ValueOf(*c))
-	}
-	return nil
-}
-
-func decodeCommandsValue(d *msgpack.Decoder, v reflect.Value) error {
-	var b []byte
-	var i *int
-	if r, ok := d.Buffered().(*sliceReader); ok {
-		b, i = r.b, &r.i
-	} else {
-		raw, err := d.DecodeRaw()
-		if err != nil {
-			return err
-		}
-		b, i = raw, new(int)
-	}
-	n, err := readArrayLen(b, i)
+	raw, err := d.DecodeRaw()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if n < 0 {
-		v.Set(reflect.Zero(v.Type()))
-		return nil
+	return raw, new(int), nil
+}
+
+func valueOf[T any](v reflect.Value) *T {
+	if v.CanAddr() {
+		return v.Addr().Interface().(*T)
 	}
-	// Every command takes at least one byte, which bounds the allocation
-	// by the input's length even if the header is corrupt.
-	if n > len(b)-*i {
-		return fmt.Errorf("msgpack: %d commands claimed in %d bytes", n, len(b)-*i)
-	}
-	cs := make([]paxi.Command, n)
-	for k := range cs {
-		if err := readCommand(b, i, &cs[k]); err != nil {
-			return fmt.Errorf("command %d: %w", k, err)
-		}
-	}
-	v.Set(reflect.ValueOf(cs))
-	return nil
+	x := v.Interface().(T)
+	return &x
 }

@@ -19,7 +19,8 @@ func seedMessages() []paxi.Message {
 	for _, mt := range paxi.MessageTypes() {
 		out = append(out, reflect.New(mt.Type.Elem()).Interface())
 	}
-	return append(out, &Ping{Seq: 1 << 40, Ballot: -1, Sender: "1.2"}, newBatch(3), &Small{Command: paxi.Command{Op: paxi.Put, Key: "k", Value: "v"}})
+	return append(out, &Ping{Seq: 1 << 40, Ballot: -1, Sender: "1.2"}, newBatch(3), &Small{Command: paxi.Command{Op: paxi.Put, Key: "k", Value: "v"}},
+		&Answers{Replies: []paxi.Reply{{ClientID: 1, CommandID: 2, Err: "e", Leader: "1.3"}}})
 }
 
 // FuzzDecodeFrame feeds an arbitrary byte stream to a connection's frame

@@ -30,6 +30,12 @@ type Small struct {
 	Command paxi.Command
 }
 
+// Answers carries replies, as a replica's client port does.
+type Answers struct {
+	Replies []paxi.Reply
+	One     paxi.Reply
+}
+
 // Ack is the benchmark receiver's flow-control reply: how many messages it
 // has received so far.
 type Ack struct {
@@ -41,6 +47,7 @@ func init() {
 	paxi.RegisterMessage("transporttest.Ping", &Ping{})
 	paxi.RegisterMessage("transporttest.Batch", &Batch{})
 	paxi.RegisterMessage("transporttest.Small", &Small{})
+	paxi.RegisterMessage("transporttest.Answers", &Answers{})
 }
 
 // newBatch returns a Batch of n put commands with 16-byte keys and values.
