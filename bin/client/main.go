@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/agora-consensus/agora/benchmark"
@@ -36,6 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 0, "measured duration")
 	targets := fs.String("targets", "", "comma-separated replica ids to send to (default: all)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
 		return 2
 	}
@@ -80,6 +82,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := w.Validate(); err != nil {
 		fmt.Fprintln(stderr, "client:", err)
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "client:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "client:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

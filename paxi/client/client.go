@@ -32,7 +32,9 @@ type Client struct {
 	nextID  uint64                             // last command id used
 	pending map[uint64]func(paxi.Reply, error) // by command id
 	queue   []paxi.Command                     // waiting for the writer
+	spare   []paxi.Command                     // the writer's last batch, reused as the next queue
 	wake    chan struct{}                      // signals the writer
+	corked  bool                               // the reader is running callbacks; it signals the writer after them
 	err     error                              // set once the connection failed
 	done    chan struct{}                      // closed when both loops ended
 }
@@ -86,14 +88,20 @@ func (c *Client) Async(cmd paxi.Command, cb func(paxi.Reply, error)) uint64 {
 	cmd.ClientID, cmd.CommandID = c.id, c.nextID
 	c.pending[cmd.CommandID] = cb
 	c.queue = append(c.queue, cmd)
-	// Signalling under the lock keeps this send from racing with fail
-	// closing the channel.
+	if !c.corked {
+		c.signal()
+	}
+	c.mu.Unlock()
+	return cmd.CommandID
+}
+
+// signal wakes the writer; c.mu must be held, which keeps the send from
+// racing with fail closing the channel.
+func (c *Client) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	c.mu.Unlock()
-	return cmd.CommandID
 }
 
 // Do issues a command and waits for its reply. A reply carrying an error
@@ -159,20 +167,25 @@ func (c *Client) Close() error {
 func (c *Client) writeLoop() {
 	w := bufio.NewWriterSize(c.conn, 64<<10)
 	var buf []byte
+	var batch Batch
 	for range c.wake {
+		// The queue and the spare alternate, as in the replica's client
+		// port: commands accumulate in one while the other is encoded.
 		c.mu.Lock()
 		if c.err != nil {
 			c.mu.Unlock()
 			return
 		}
-		batch := &Batch{Commands: c.queue}
-		c.queue = nil
+		clear(c.spare)
+		batch.Commands, c.queue, c.spare = c.queue, c.spare[:0], nil
 		c.mu.Unlock()
 		if len(batch.Commands) == 0 {
+			c.putSpare(batch.Commands)
 			continue
 		}
 		var err error
-		buf, err = transport.AppendFrame(buf[:0], batch, maxFrame)
+		buf, err = transport.AppendFrame(buf[:0], &batch, maxFrame)
+		c.putSpare(batch.Commands)
 		if err == nil {
 			_, err = w.Write(buf)
 		}
@@ -186,8 +199,20 @@ func (c *Client) writeLoop() {
 	}
 }
 
+// putSpare hands the encoded batch's array back for the next queue.
+func (c *Client) putSpare(cmds []paxi.Command) {
+	c.mu.Lock()
+	c.spare = cmds
+	c.mu.Unlock()
+}
+
+// readLoop hands every reply to its callback. Commands the callbacks issue
+// are sent together after the whole frame is handled, so a closed-loop
+// caller refills its pipeline with one write per burst of replies rather
+// than waking the writer for the first of them.
 func (c *Client) readLoop() {
 	fr := transport.NewFrameReader(c.conn, maxFrame)
+	var cbs []func(paxi.Reply, error)
 	for {
 		body, err := fr.Next()
 		if err != nil {
@@ -204,15 +229,26 @@ func (c *Client) readLoop() {
 			c.fail(fmt.Errorf("client: unexpected %s from replica", paxi.MessageName(m)))
 			return
 		}
+		cbs = cbs[:0]
+		c.mu.Lock()
 		for _, r := range rs.Replies {
-			c.mu.Lock()
-			cb := c.pending[r.CommandID]
+			cbs = append(cbs, c.pending[r.CommandID])
 			delete(c.pending, r.CommandID)
-			c.mu.Unlock()
-			if cb != nil {
+		}
+		c.corked = true
+		c.mu.Unlock()
+		for k, r := range rs.Replies {
+			if cb := cbs[k]; cb != nil {
 				cb(r, nil)
 			}
 		}
+		clear(cbs)
+		c.mu.Lock()
+		c.corked = false
+		if len(c.queue) > 0 && c.err == nil {
+			c.signal()
+		}
+		c.mu.Unlock()
 	}
 }
 
