@@ -12,17 +12,27 @@ import (
 // KV is not safe for concurrent use; its owner (the node runtime or the
 // simulator) calls it from one goroutine.
 type KV struct {
-	data    map[string]string
+	data map[string]string
+	// dense holds the windows of client ids below denseClients, indexed by
+	// id, and clients those of larger ids. The simulator and the benchmark
+	// number their clients 1, 2, 3, ..., and every replica consults the
+	// window of every command it executes, so a slice index instead of a
+	// map lookup matters; a zero window is a client never seen.
+	dense   []clientWindow
 	clients map[uint64]*clientWindow
 	applied uint64 // commands applied, duplicates excluded
 }
+
+// denseClients bounds the client ids kept in KV.dense (1 MiB of windows at
+// most); ids drawn at random from the whole uint64 range go to the map.
+const denseClients = 1 << 16
 
 // clientWindow remembers which of one client's command ids have executed:
 // every id <= low, plus the ids above low in done. Clients number their
 // commands 1, 2, 3, ... so done stays as small as the client's pipeline.
 type clientWindow struct {
 	low  uint64
-	done map[uint64]struct{}
+	done map[uint64]struct{} // nil until an id arrives out of order
 }
 
 // NewKV returns an empty state machine.
@@ -60,13 +70,26 @@ func (kv *KV) Apply(c Command) Result {
 	return Result{}
 }
 
-// firstTime records (client, id) as executed and reports whether it was new.
-func (kv *KV) firstTime(client, id uint64) bool {
+// window returns the window of client, creating it if needed. The pointer
+// is valid until the next call.
+func (kv *KV) window(client uint64) *clientWindow {
+	if client < denseClients {
+		if client >= uint64(len(kv.dense)) {
+			kv.dense = append(kv.dense, make([]clientWindow, int(client)+1-len(kv.dense))...)
+		}
+		return &kv.dense[client]
+	}
 	w := kv.clients[client]
 	if w == nil {
-		w = &clientWindow{done: map[uint64]struct{}{}}
+		w = &clientWindow{}
 		kv.clients[client] = w
 	}
+	return w
+}
+
+// firstTime records (client, id) as executed and reports whether it was new.
+func (kv *KV) firstTime(client, id uint64) bool {
+	w := kv.window(client)
 	if id <= w.low {
 		return false
 	}
@@ -76,6 +99,9 @@ func (kv *KV) firstTime(client, id uint64) bool {
 	} else {
 		if _, seen := w.done[id]; seen {
 			return false
+		}
+		if w.done == nil {
+			w.done = map[uint64]struct{}{}
 		}
 		w.done[id] = struct{}{}
 	}
@@ -115,13 +141,21 @@ type snapWin struct {
 // Snapshot serializes the whole state, at-most-once bookkeeping included.
 func (kv *KV) Snapshot() ([]byte, error) {
 	s := kvSnapshot{Data: kv.data, Clients: map[uint64]snapWin{}, Applied: kv.applied}
-	for c, w := range kv.clients {
+	add := func(c uint64, w *clientWindow) {
 		sw := snapWin{Low: w.low}
 		for id := range w.done {
 			sw.Done = append(sw.Done, id)
 		}
 		sort.Slice(sw.Done, func(i, j int) bool { return sw.Done[i] < sw.Done[j] })
 		s.Clients[c] = sw
+	}
+	for c := range kv.dense {
+		if w := &kv.dense[c]; w.low != 0 || len(w.done) > 0 {
+			add(uint64(c), w)
+		}
+	}
+	for c, w := range kv.clients {
+		add(c, w)
 	}
 	return json.Marshal(s)
 }
@@ -137,13 +171,16 @@ func (kv *KV) Restore(b []byte) error {
 		kv.data = map[string]string{}
 	}
 	kv.applied = s.Applied
-	kv.clients = map[uint64]*clientWindow{}
+	kv.dense, kv.clients = nil, map[uint64]*clientWindow{}
 	for c, sw := range s.Clients {
-		w := &clientWindow{low: sw.Low, done: map[uint64]struct{}{}}
+		w := kv.window(c)
+		w.low = sw.Low
 		for _, id := range sw.Done {
+			if w.done == nil {
+				w.done = map[uint64]struct{}{}
+			}
 			w.done[id] = struct{}{}
 		}
-		kv.clients[c] = w
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ func TestKVExecutesEachCommandOnce(t *testing.T) {
 			t.Fatalf("id %d wrongly a duplicate", id)
 		}
 	}
-	if w := kv.clients[1]; w.low != 5 || len(w.done) != 0 {
+	if w := kv.window(1); w.low != 5 || len(w.done) != 0 {
 		t.Fatalf("window not compacted: low=%d done=%v", w.low, w.done)
 	}
 	if r := kv.Apply(Command{Op: Delete, Key: "k", ClientID: 3, CommandID: 1}); r.Duplicate {
@@ -64,5 +64,39 @@ func TestInterference(t *testing.T) {
 	}
 	if w.Interferes(Command{Op: Put, Key: "other"}) || w.Interferes(Command{Op: Noop, Key: "k"}) {
 		t.Error("different keys or no-ops interfere")
+	}
+}
+
+func TestKVClientIDsSmallAndLargeKeepTheirWindows(t *testing.T) {
+	kv := NewKV()
+	small, large := uint64(7), uint64(1)<<40
+	for _, c := range []uint64{small, large} {
+		for _, id := range []uint64{1, 2, 4} {
+			if kv.Apply(Command{Op: Put, Key: "k", Value: "v", ClientID: c, CommandID: id}).Duplicate {
+				t.Fatalf("client %d id %d wrongly a duplicate", c, id)
+			}
+		}
+	}
+	snap, err := kv.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv2 := NewKV()
+	if err := kv2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []uint64{small, large} {
+		for id, dup := range map[uint64]bool{2: true, 3: false, 4: true, 5: false} {
+			if got := kv2.Apply(Command{Op: Put, Key: "k", Value: "v", ClientID: c, CommandID: id}).Duplicate; got != dup {
+				t.Fatalf("client %d id %d after restore: duplicate=%v, want %v", c, id, got, dup)
+			}
+		}
+	}
+	again, err := kv.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(snap) {
+		t.Fatal("snapshot not stable")
 	}
 }

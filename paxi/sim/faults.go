@@ -44,7 +44,7 @@ func (s *Sim) Crash(id paxi.ID) {
 	r.inbox = r.inbox[:0]
 	r.scheduled = false
 	r.busyUntil = s.now
-	r.waiting = paxi.Waiting[int32]{}
+	r.waiting = waiters{}
 	s.killClients(r)
 }
 

@@ -44,7 +44,7 @@ type replica struct {
 	// durable holds every record persisted, across incarnations: what
 	// survives a crash and is handed back through Env.Restored.
 	durable durableLog
-	waiting paxi.Waiting[int32] // clients waiting here, by command
+	waiting waiters // clients waiting here, by command
 
 	inbox     []input       // inputs waiting for the CPU, oldest first
 	batch     []input       // the batch being processed (reused)
@@ -113,7 +113,7 @@ func (r *replica) process(batch []input) {
 			if c.cur.CommandID != in.n {
 				continue
 			}
-			r.waiting.Add(c.cur.Ident(), in.client)
+			r.waiting.add(in.client, c.cur.CommandID)
 			r.proto.Propose(paxi.Request{Command: c.cur})
 		case inTick:
 			r.proto.Tick()
@@ -187,11 +187,13 @@ func (r *replica) Executed(c paxi.Command, res paxi.Result) {
 		r.log.sum += mix(c.ClientID, c.CommandID)
 	}
 	// Every replica executes every command but at most one has its client
-	// waiting; asking the client first spares the others a map lookup.
-	if !r.s.waitsAt(c, r.idx) {
+	// waiting: the cheap per-replica test comes first, and only then the
+	// client, whose state is a cache miss away.
+	key := c.Ident()
+	if !r.waiting.latest(key) || !r.s.waitsAt(c, r.idx) {
 		return
 	}
-	if k, ok := r.waiting.Take(c.Ident()); ok {
+	if k, ok := r.waiting.take(key); ok {
 		r.s.replyToClient(r, k, c.CommandID, res.Value, false, -1)
 	}
 }
@@ -210,7 +212,7 @@ func (s *Sim) waitsAt(c paxi.Command, at int32) bool {
 // Replied answers a client waiting here with a reply that did not come
 // from execution.
 func (r *replica) Replied(rep paxi.Reply) {
-	k, ok := r.waiting.Take(rep.Ident())
+	k, ok := r.waiting.take(rep.Ident())
 	if !ok {
 		return
 	}

@@ -2,6 +2,7 @@ package epaxos
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -9,9 +10,13 @@ import (
 // apply is called by the executor for each instance in execution order; it
 // hands the batch's commands to the state machine through Ready.Execute.
 // The host answers clients waiting at this replica from the results.
-// Commands collect in execBuf rather than through Outbox.Execute, so the
-// slice can be sized from the previous Ready instead of growing one command
-// at a time; Ready hands it over (the outbox's own Execute stays unused).
+// Commands collect in execBuf rather than through Outbox.Execute; Ready
+// hands it over (the outbox's own Execute stays unused). Most Readies
+// execute one instance, and then execBuf is that instance's own batch,
+// clipped so that a second instance copies it instead of writing past its
+// end: a batch is never modified once proposed (messages and records share
+// it already), and hosts only read Ready.Execute. A Ready that executes
+// more gets a slice sized from the previous one.
 func (r *Replica) apply(row int32, inst int64) {
 	in := r.rows.get(row, inst)
 	if in == nil || in.status != Committed {
@@ -22,10 +27,15 @@ func (r *Replica) apply(row int32, inst int64) {
 		r.ownUnexecuted--
 	}
 	if !in.noop {
-		if r.execBuf == nil {
-			r.execBuf = make([]paxi.Command, 0, max(r.execHint, len(in.cmds)))
+		switch n := len(r.execBuf) + len(in.cmds); {
+		case len(r.execBuf) == 0:
+			r.execBuf = slices.Clip(in.cmds)
+		case n > cap(r.execBuf):
+			buf := make([]paxi.Command, 0, max(r.execHint, 2*n))
+			r.execBuf = append(append(buf, r.execBuf...), in.cmds...)
+		default:
+			r.execBuf = append(r.execBuf, in.cmds...)
 		}
-		r.execBuf = append(r.execBuf, in.cmds...)
 		r.stats.executedCmds += int64(len(in.cmds))
 	}
 	if in.committedAt >= 0 {
