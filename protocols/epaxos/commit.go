@@ -73,22 +73,34 @@ func (r *Replica) advanceCommitted(row int32) {
 
 // onCommit learns a commit from its leader (or from a resend).
 func (r *Replica) onCommit(from paxi.ID, m *Commit) {
-	in := r.rows.getOrCreate(m.Row, m.Inst)
-	if in.status >= Committed {
+	if in := r.rows.get(m.Row, m.Inst); in != nil && in.status >= Committed {
 		// The sender thinks we lack it: our Progress report was lost or is
 		// stale, so send a fresh one.
 		r.progress.dirty = true
 		return
+	}
+	if !r.learnCommit(m) {
+		r.log.Debug("ignoring Commit without commands for an instance without them", "from", from, "row", m.Row, "inst", m.Inst)
+	}
+}
+
+// learnCommit commits an instance here with the attributes of m. It
+// reports false when the instance was committed already, or when m carries
+// no commands and no vote of this replica holds them.
+func (r *Replica) learnCommit(m *Commit) bool {
+	in := r.rows.getOrCreate(m.Row, m.Inst)
+	if in.status >= Committed {
+		return false
 	}
 	persistCmds := false
 	if m.HasCmds && (!in.hasCmds || in.noop != m.Noop) {
 		in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
 		persistCmds = true
 	} else if !in.hasCmds {
-		r.log.Debug("ignoring Commit without commands for an instance without them", "from", from, "row", m.Row, "inst", m.Inst)
-		return
+		return false
 	}
 	r.commitLocal(in, m.Seq, m.Deps, persistCmds)
+	return true
 }
 
 // sendCommit tells one peer the committed attributes of in.

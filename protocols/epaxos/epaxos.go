@@ -8,7 +8,8 @@
 // R leads. Files are named for what they do: preaccept.go holds phase 1 and
 // the fast-path decision, accept.go the slow path, commit.go commits,
 // executor.go and tarjan.go execution order, retransmit.go timers and
-// resends, persist.go and restore.go durability.
+// resends, catchup.go how a replica that is behind asks for what it missed,
+// persist.go and restore.go durability.
 package epaxos
 
 import (
@@ -68,8 +69,12 @@ type Replica struct {
 	ownUnexecuted int64          // own instances started and not executed here (max_inflight)
 
 	progress progressState // commit progress exchange and resends (retransmit.go)
-	suspect  uint64        // peers that missed a thrifty deadline; avoided until they answer
-	stats    counters
+	catchUp  catchUp       // requests for commits missed (catchup.go)
+	// order lists the other replicas' indexes in the order to ask them:
+	// commit requests go to the first that can answer.
+	order   []int
+	suspect uint64 // peers that missed a thrifty deadline; avoided until they answer
+	stats   counters
 }
 
 // New builds a replica from its environment, rebuilding state from
@@ -116,6 +121,8 @@ func New(env paxi.Env) (*Replica, error) {
 	}
 	r.exec = newExecutor(n, r)
 	r.progress.init(n, p.RetryTicks)
+	r.catchUp.init(n, r.others())
+	r.order = r.ringOrder()
 	if err := r.restore(env.Restored); err != nil {
 		return nil, err
 	}
@@ -161,6 +168,14 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Progress:
 		if len(m.UpTo) == r.n {
 			r.onProgress(p, m)
+		}
+	case *CommitRequest:
+		if r.validRef(from, m.Row, m.From, nil) {
+			r.onCommitRequest(from, m)
+		}
+	case *Commits:
+		if r.validCommits(from, m) {
+			r.onCommits(p, m)
 		}
 	default:
 		r.log.Warn("ignoring unknown message", "from", from, "msg", paxi.MessageName(msg))
@@ -217,6 +232,15 @@ func (r *Replica) ringPeers(k int, avoid uint64) uint64 {
 		}
 	}
 	return set
+}
+
+// ringOrder lists the other replicas in ring order after this one.
+func (r *Replica) ringOrder() []int {
+	out := make([]int, 0, r.n-1)
+	for d := 1; d < r.n; d++ {
+		out = append(out, (int(r.self)+d)%r.n)
+	}
+	return out
 }
 
 // sendTo queues m to every peer in set, in peer order.

@@ -82,10 +82,30 @@ type Commit struct {
 
 // Progress tells peers how far the sender has committed each row: UpTo[q] is
 // the highest k such that every instance (q, 0..k) is committed at the
-// sender. Leaders resend the Commits a peer is missing, so a lost Commit
-// never leaves a replica behind for good.
+// sender. A replica whose prefix of a row is below a peer's asks for the
+// difference (CommitRequest), and leaders resend Commits beyond their own
+// prefix, so a lost Commit never leaves a replica behind for good.
 type Progress struct {
 	UpTo []int64
+	// Ask requests the receiver's Progress in return: the sender has not
+	// heard from it since it started, and may have missed commits while it
+	// was down even though nothing changes any more.
+	Ask bool
+}
+
+// CommitRequest asks a peer that reported having committed instances
+// (Row, From..To) for their Commits (catchup.go).
+type CommitRequest struct {
+	Row  int32
+	From int64
+	To   int64
+}
+
+// Commits answers a CommitRequest with every instance of the range that is
+// committed at the sender, commands included, in instance order.
+type Commits struct {
+	Row     int32
+	Entries []Commit
 }
 
 // VoteRecord is persisted before a PreAcceptReply or AcceptReply (or the
@@ -130,6 +150,8 @@ func init() {
 	paxi.RegisterMessage("epaxos.AcceptReply", &AcceptReply{})
 	paxi.RegisterMessage("epaxos.Commit", &Commit{})
 	paxi.RegisterMessage("epaxos.Progress", &Progress{})
+	paxi.RegisterMessage("epaxos.CommitRequest", &CommitRequest{})
+	paxi.RegisterMessage("epaxos.Commits", &Commits{})
 	paxi.RegisterMessage("epaxos.VoteRecord", &VoteRecord{})
 	paxi.RegisterMessage("epaxos.CommitRecord", &CommitRecord{})
 }

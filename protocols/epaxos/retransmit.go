@@ -20,9 +20,12 @@ import (
 //     answered.
 //   - Commits are not acknowledged one by one. Instead every replica tells
 //     its peers, every retry_ticks while something changed or is missing,
-//     how far it has committed each row (Progress), and a leader resends
-//     the Commits of its own row that a peer's report shows it lacks and
-//     that committed long enough ago. Resends to a silent peer back off.
+//     how far it has committed each row (Progress). A replica behind a
+//     peer's report asks for what it lacks (catchup.go). What no report
+//     covers, the Commits of a leader's own row beyond its own committed
+//     prefix, the leader resends to a peer whose report shows it lacks
+//     them, once they committed long enough ago. Resends to a silent peer
+//     back off.
 //
 // Timers live in the instances listed in inflight, a slice in instance
 // order, so they fire in the same order on every run.
@@ -68,6 +71,7 @@ func (r *Replica) Tick() {
 		r.progress.timer.Reset(r.params.RetryTicks)
 		r.sendProgress()
 		r.resendCommits()
+		r.catchUpRound()
 	}
 }
 
@@ -125,9 +129,10 @@ func (r *Replica) setOf(ids []paxi.ID) uint64 {
 // sendProgress reports the committed prefix of every row to every peer,
 // when it changed, when a peer seems to have a stale copy, or while some
 // known instance is not committed here (its leader may have a Commit for
-// us).
+// us). Otherwise it answers only the peers that asked or are behind, and
+// asks the peers not heard from yet.
 func (r *Replica) sendProgress() {
-	ps := &r.progress
+	ps, cu := &r.progress, &r.catchUp
 	gap := false
 	for q := range r.rows {
 		if r.rows.known(int32(q)) > r.committedUpTo[q]+1 {
@@ -135,12 +140,24 @@ func (r *Replica) sendProgress() {
 			break
 		}
 	}
+	to := cu.answer | cu.ask
+	cu.answer = 0
 	if !ps.changed && !ps.dirty && !gap {
+		if to == 0 {
+			return
+		}
+		up := slices.Clone(r.committedUpTo)
+		for p := 0; p < r.n; p++ {
+			if to&bit(p) != 0 {
+				r.Send(r.peers[p], &Progress{UpTo: up, Ask: cu.ask&bit(p) != 0})
+				r.stats.progressSent++
+			}
+		}
 		return
 	}
 	ps.changed, ps.dirty = false, false
 	copy(ps.sent, r.committedUpTo)
-	r.Broadcast(&Progress{UpTo: slices.Clone(r.committedUpTo)})
+	r.Broadcast(&Progress{UpTo: slices.Clone(r.committedUpTo), Ask: cu.ask != 0})
 	r.stats.progressSent += int64(r.n - 1)
 }
 
@@ -152,11 +169,14 @@ func (r *Replica) onProgress(p int, m *Progress) {
 		ps.wait[p] = int64(r.params.RetryTicks)
 		ps.nextAt[p] = 0
 	}
+	r.learnProgress(p, m)
 }
 
 // resendCommits resends, to each peer whose turn it is, the Commits of own
-// instances above its reported prefix that committed at least two retry
-// periods ago (younger ones may simply not be reported yet).
+// instances above its reported prefix and above the prefix of our own row
+// we last reported (below that the peer asks, catchup.go) that committed
+// at least two retry periods ago (younger ones may simply not be reported
+// yet).
 func (r *Replica) resendCommits() {
 	ps := &r.progress
 	retry := int64(r.params.RetryTicks)
@@ -166,7 +186,7 @@ func (r *Replica) resendCommits() {
 			continue
 		}
 		sent := 0
-		for i := ps.acked[p] + 1; i < known && sent < r.params.ResendLimit; i++ {
+		for i := max(ps.acked[p], ps.sent[r.self]) + 1; i < known && sent < r.params.ResendLimit; i++ {
 			in := r.rows.get(r.self, i)
 			if in.status < Committed || r.now-in.committedAt < 2*retry {
 				continue

@@ -31,6 +31,8 @@ type counters struct {
 	execDelayCount    int64
 	execDelayMax      int64
 	throttled         int64 // Readies that left proposals queued because of max_inflight
+	catchUpRequests   int64 // CommitRequests sent
+	catchUpCommits    int64 // commits learned from their answers
 }
 
 // Counters is a snapshot of a replica's measurements, for tests and
@@ -53,6 +55,8 @@ type Counters struct {
 	ExecDelayMax                 int64
 	Throttled, Queued            int64 // max_inflight stalls; proposals waiting now
 	OwnUnexecuted                int64 // own instances started, not executed here
+	CatchUpRequests              int64 // CommitRequests sent
+	CatchUpCommits               int64 // commits learned from their answers
 }
 
 // Counters returns the replica's measurements.
@@ -74,7 +78,8 @@ func (r *Replica) Counters() Counters {
 		ExecDelaySum: s.execDelaySum, ExecDelayCount: s.execDelayCount,
 		ExecDelayMax: s.execDelayMax,
 		Throttled:    s.throttled, Queued: int64(len(r.queue)),
-		OwnUnexecuted: r.ownUnexecuted,
+		OwnUnexecuted:   r.ownUnexecuted,
+		CatchUpRequests: s.catchUpRequests, CatchUpCommits: s.catchUpCommits,
 	}
 }
 
@@ -108,6 +113,8 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_commit_to_execute_ticks_mean", Help: "Mean ticks from commit to execution.", Value: mean(c.ExecDelaySum, c.ExecDelayCount)},
 		{Name: "epaxos_throttled_total", Help: "Times proposals waited because max_inflight own instances were unexecuted.", Value: float64(c.Throttled), Counter: true},
 		{Name: "epaxos_queued_proposals", Help: "Proposals waiting for an instance.", Value: float64(c.Queued)},
+		{Name: "epaxos_catchup_requests_total", Help: "CommitRequests sent for commits missed.", Value: float64(c.CatchUpRequests), Counter: true},
+		{Name: "epaxos_catchup_commits_total", Help: "Commits learned from answers to CommitRequests.", Value: float64(c.CatchUpCommits), Counter: true},
 		{Name: "epaxos_commit_to_execute_ticks_max", Help: "Most ticks from commit to execution.", Value: float64(c.ExecDelayMax)},
 	}
 }
