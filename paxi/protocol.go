@@ -63,6 +63,36 @@ type Env struct {
 	// protocol rebuilds its state from them and re-executes what was
 	// committed: the state machine starts empty on every restart.
 	Restored []Message
+	// Nearest lists every other replica, nearest first (see NearestFirst),
+	// so that a protocol that asks only a quorum asks the one that answers
+	// soonest. Empty means the host does not know: use Peers order.
+	Nearest []ID
+}
+
+// NearestFirst lists the replicas of peers other than self by dist, the
+// smallest first; a nil dist puts the replicas of self's zone first, all
+// that is known without measured latencies. Ties go in ring order after self in peers (the next
+// replica first, wrapping around) rather than by id: where every replica is
+// equally near, as in one data center, each then leans on different peers
+// instead of all on the lowest ids, and the order is still deterministic.
+func NearestFirst(self ID, peers []ID, dist func(ID) int64) []ID {
+	at := IndexOf(peers, self)
+	var out []ID
+	for d := 1; d <= len(peers); d++ {
+		if p := peers[(at+d)%len(peers)]; p != self {
+			out = append(out, p)
+		}
+	}
+	if dist == nil {
+		dist = func(p ID) int64 {
+			if p.Zone() == self.Zone() {
+				return 0
+			}
+			return 1
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return dist(out[i]) < dist(out[j]) })
+	return out
 }
 
 // N is the number of replicas.

@@ -89,6 +89,7 @@ func New(o Options) (*Node, error) {
 		Rand:     rand.New(rand.NewSource(seed)),
 		Log:      log,
 		Restored: restored,
+		Nearest:  paxi.NearestFirst(o.ID, cfg.IDs(), nil), // same zone first
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica %s: %s: %w", o.ID, cfg.Algorithm, err)

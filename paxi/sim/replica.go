@@ -282,6 +282,10 @@ func (s *Sim) start(r *replica) error {
 		Rand:     rand.New(rand.NewSource(s.rng.Int63())),
 		Log:      s.cfg.Log,
 		Restored: restored,
+		// Nearest by mean round-trip time in the latency matrix.
+		Nearest: paxi.NearestFirst(r.id, s.ids, func(p paxi.ID) int64 {
+			return int64(s.cfg.Latency.Between(r.zone, p.Zone()).Avg + s.cfg.Latency.Between(p.Zone(), r.zone).Avg)
+		}),
 	}
 	p, err := f(env)
 	if err != nil {

@@ -29,20 +29,15 @@ func (r *Replica) acceptRound(in *instance) {
 	}
 	if r.params.Thrifty {
 		// The peers that just answered PreAccept are alive and hold the
-		// commands, so they make the cheapest majority.
-		l.sentTo = r.ringPeersIn(r.q.slow, l.holders&^r.suspect)
+		// commands, so they make the cheapest majority; among them and
+		// then the others, the nearest.
+		l.sentTo = r.nearestPeers(r.q.slow, r.others()&^(l.holders&^r.suspect))
 		l.timer.Reset(r.params.ThriftyFallbackTicks)
 	} else {
 		l.sentTo = r.others()
 		l.timer.Reset(r.params.RetryTicks)
 	}
 	r.sendAccept(in, l.sentTo)
-}
-
-// ringPeersIn picks k peers in ring order, preferring those in prefer.
-func (r *Replica) ringPeersIn(k int, prefer uint64) uint64 {
-	set := r.ringPeers(k, r.others()&^prefer)
-	return set
 }
 
 // sendAccept sends the instance's Accept to every peer in set, with the

@@ -40,6 +40,7 @@ var (
 	ErrEvenCluster = errors.New("epaxos: needs an odd number of replicas (N = 2F+1)")
 	ErrTooMany     = fmt.Errorf("epaxos: at most %d replicas", maxReplicas)
 	ErrNotAPeer    = errors.New("epaxos: own id is not among the peers")
+	ErrBadNearest  = errors.New("epaxos: env.Nearest must list every other replica once")
 )
 
 // Replica is the EPaxos state of one replica. It is not safe for
@@ -70,8 +71,9 @@ type Replica struct {
 
 	progress progressState // commit progress exchange and resends (retransmit.go)
 	catchUp  catchUp       // requests for commits missed (catchup.go)
-	// order lists the other replicas' indexes in the order to ask them:
-	// commit requests go to the first that can answer.
+	// order lists the other replicas' indexes nearest first (env.Nearest,
+	// else ring order): thrifty rounds ask the first ones, and commit
+	// requests go to the first that can answer.
 	order   []int
 	suspect uint64 // peers that missed a thrifty deadline; avoided until they answer
 	stats   counters
@@ -122,7 +124,11 @@ func New(env paxi.Env) (*Replica, error) {
 	r.exec = newExecutor(n, r)
 	r.progress.init(n, p.RetryTicks)
 	r.catchUp.init(n, r.others())
-	r.order = r.ringOrder()
+	order, err := r.peerOrder(env.Nearest)
+	if err != nil {
+		return nil, err
+	}
+	r.order = order
 	if err := r.restore(env.Restored); err != nil {
 		return nil, err
 	}
@@ -214,16 +220,17 @@ func (r *Replica) Ready() paxi.Ready {
 // bit is the set {p}.
 func bit(p int) uint64 { return 1 << uint(p) }
 
-// ringPeers returns up to k peers in ring order after this replica,
-// skipping those in avoid unless there are not enough others. Spreading
-// each leader's quorum over its successors balances load, and the order is
-// the same on every run.
-func (r *Replica) ringPeers(k int, avoid uint64) uint64 {
+// nearestPeers returns the first k peers of r.order, skipping those in
+// avoid unless there are not enough others. In thrifty mode these are the
+// peers asked, so the quorum that decides is the nearest one that is up.
+func (r *Replica) nearestPeers(k int, avoid uint64) uint64 {
 	var set uint64
 	got := 0
 	for pass := 0; pass < 2 && got < k; pass++ {
-		for d := 1; d < r.n && got < k; d++ {
-			p := (int(r.self) + d) % r.n
+		for _, p := range r.order {
+			if got == k {
+				break
+			}
 			if set&bit(p) != 0 || (pass == 0 && avoid&bit(p) != 0) {
 				continue
 			}
@@ -234,13 +241,30 @@ func (r *Replica) ringPeers(k int, avoid uint64) uint64 {
 	return set
 }
 
-// ringOrder lists the other replicas in ring order after this one.
-func (r *Replica) ringOrder() []int {
+// peerOrder turns env.Nearest into peer indexes. Without it, ring order
+// after this replica: each leader's quorum is its successors, which
+// spreads the load when every peer is as near as any other.
+func (r *Replica) peerOrder(nearest []paxi.ID) ([]int, error) {
 	out := make([]int, 0, r.n-1)
-	for d := 1; d < r.n; d++ {
-		out = append(out, (int(r.self)+d)%r.n)
+	if len(nearest) == 0 {
+		for d := 1; d < r.n; d++ {
+			out = append(out, (int(r.self)+d)%r.n)
+		}
+		return out, nil
 	}
-	return out
+	seen := bit(int(r.self))
+	for _, id := range nearest {
+		p := paxi.IndexOf(r.peers, id)
+		if p < 0 || seen&bit(p) != 0 {
+			return nil, fmt.Errorf("%w: %v (peers %v)", ErrBadNearest, nearest, r.peers)
+		}
+		seen |= bit(p)
+		out = append(out, p)
+	}
+	if len(out) != r.n-1 {
+		return nil, fmt.Errorf("%w: %v (peers %v)", ErrBadNearest, nearest, r.peers)
+	}
+	return out, nil
 }
 
 // sendTo queues m to every peer in set, in peer order.

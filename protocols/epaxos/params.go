@@ -14,7 +14,8 @@ type Params struct {
 	// or "basic" (2F replicas).
 	FastQuorum string `json:"fast_quorum"`
 	// Thrifty sends PreAccept and Accept only to as many peers as the
-	// quorum needs, falling back to everyone after ThriftyFallbackTicks.
+	// quorum needs, the nearest ones (paxi.Env.Nearest), falling back to
+	// everyone after ThriftyFallbackTicks.
 	Thrifty bool `json:"thrifty"`
 	// MaxBatch caps the number of commands one instance carries.
 	MaxBatch int `json:"max_batch"`
