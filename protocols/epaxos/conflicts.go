@@ -21,31 +21,70 @@ import "github.com/agora-consensus/agora/paxi"
 // key, the highest seq of any write and of any command, so a new command's
 // seq is one more than every interfering seq without a scan.
 
-// keyState is the conflict index entry of one key.
-type keyState struct {
-	write    []int64 // per row: highest instance that writes the key, -1 if none
-	read     []int64 // per row: highest instance that reads the key, -1 if none
-	writeSeq int64   // highest seq of an instance that writes the key, -1 if none
-	anySeq   int64   // highest seq of an instance that touches the key, -1 if none
-}
+// keyState is the conflict index entry of one key, 2+2n numbers in one
+// block: the highest seq of an instance that writes the key and of any
+// instance that touches it (-1 if none), then per row the highest instance
+// that writes the key, then per row the highest that reads it (-1 if none).
+// Blocks are carved out of shared chunks, so that an entry is one
+// contiguous piece of memory rather than a struct and two arrays: every
+// command of every instance looks its keys up at every replica, and with
+// many keys each piece of an entry is a cache miss.
+type keyState []int64
+
+func (ks keyState) writeSeq() int64 { return ks[0] }
+func (ks keyState) anySeq() int64   { return ks[1] }
+
+// write and read return the per-row maxima.
+func (ks keyState) write() []int64 { n := (len(ks) - 2) / 2; return ks[2 : 2+n : 2+n] }
+func (ks keyState) read() []int64  { n := (len(ks) - 2) / 2; return ks[2+n:] }
+
+// keyChunk is how many entries are allocated at once.
+const keyChunk = 256
 
 // conflictIndex maps keys to the instances that last touched them. Every
 // operation on a batch first resolves its keys once (lookup); attributes,
 // wouldChange and record then work on the resolved entries, so a command
 // costs one map lookup however many of them run.
 type conflictIndex struct {
-	n      int                  // rows
-	keys   map[string]*keyState // never ranged over
-	looked []*keyState          // scratch: the entries of the last lookup
+	n      int              // rows
+	keys   map[string]int32 // entry number of each key; never ranged over
+	chunks [][]int64        // entry e is chunks[e/keyChunk][(e%keyChunk)*stride:][:stride]
+	count  int32            // entries allocated
+	looked []keyState       // scratch: the entries of the last lookup
 }
 
 func newConflictIndex(n int) conflictIndex {
-	return conflictIndex{n: n, keys: make(map[string]*keyState)}
+	return conflictIndex{n: n, keys: make(map[string]int32)}
+}
+
+// stride is the length of one entry.
+func (c *conflictIndex) stride() int { return 2 + 2*c.n }
+
+// entry returns entry e.
+func (c *conflictIndex) entry(e int32) keyState {
+	st := c.stride()
+	off := int(e%keyChunk) * st
+	return keyState(c.chunks[e/keyChunk][off : off+st : off+st])
+}
+
+// add allocates an entry for a key never seen, every number -1.
+func (c *conflictIndex) add(key string) int32 {
+	e := c.count
+	if int(e/keyChunk) == len(c.chunks) {
+		chunk := make([]int64, keyChunk*c.stride())
+		for i := range chunk {
+			chunk[i] = -1
+		}
+		c.chunks = append(c.chunks, chunk)
+	}
+	c.count++
+	c.keys[key] = e
+	return e
 }
 
 // lookup returns the entries of the keys of cmds, creating missing ones
 // (nil for no-op commands). The slice is reused by the next lookup.
-func (c *conflictIndex) lookup(cmds []paxi.Command) []*keyState {
+func (c *conflictIndex) lookup(cmds []paxi.Command) []keyState {
 	c.looked = c.looked[:0]
 	for i := range cmds {
 		cmd := &cmds[i]
@@ -53,16 +92,11 @@ func (c *conflictIndex) lookup(cmds []paxi.Command) []*keyState {
 			c.looked = append(c.looked, nil)
 			continue
 		}
-		ks := c.keys[cmd.Key]
-		if ks == nil {
-			buf := make([]int64, 2*c.n)
-			for q := range buf {
-				buf[q] = -1
-			}
-			ks = &keyState{write: buf[:c.n:c.n], read: buf[c.n:], writeSeq: -1, anySeq: -1}
-			c.keys[cmd.Key] = ks
+		e, ok := c.keys[cmd.Key]
+		if !ok {
+			e = c.add(cmd.Key)
 		}
-		c.looked = append(c.looked, ks)
+		c.looked = append(c.looked, c.entry(e))
 	}
 	return c.looked
 }
@@ -72,25 +106,27 @@ func (c *conflictIndex) lookup(cmds []paxi.Command) []*keyState {
 // deps[q] at least the highest interfering instance of row q. deps is
 // written in place, so callers pass a slice they own. It reports whether
 // anything grew.
-func attributes(cmds []paxi.Command, states []*keyState, seq *int64, deps []int64) (changed bool) {
+func attributes(cmds []paxi.Command, states []keyState, seq *int64, deps []int64) (changed bool) {
 	for i, ks := range states {
 		if ks == nil {
 			continue
 		}
+		write := ks.write()
 		if cmds[i].Op.IsWrite() {
-			if ks.anySeq >= *seq {
-				*seq, changed = ks.anySeq+1, true
+			if ks.anySeq() >= *seq {
+				*seq, changed = ks.anySeq()+1, true
 			}
+			read := ks.read()
 			for q := range deps {
-				if d := max(ks.write[q], ks.read[q]); d > deps[q] {
+				if d := max(write[q], read[q]); d > deps[q] {
 					deps[q], changed = d, true
 				}
 			}
 		} else {
-			if ks.writeSeq >= *seq {
-				*seq, changed = ks.writeSeq+1, true
+			if ks.writeSeq() >= *seq {
+				*seq, changed = ks.writeSeq()+1, true
 			}
-			for q, d := range ks.write {
+			for q, d := range write {
 				if d > deps[q] {
 					deps[q], changed = d, true
 				}
@@ -103,25 +139,27 @@ func attributes(cmds []paxi.Command, states []*keyState, seq *int64, deps []int6
 // wouldChange reports whether attributes would add anything to (seq, deps),
 // without writing: the common case on an acceptor is that nothing is added,
 // and then the leader's deps slice is shared as it is.
-func wouldChange(cmds []paxi.Command, states []*keyState, seq int64, deps []int64) bool {
+func wouldChange(cmds []paxi.Command, states []keyState, seq int64, deps []int64) bool {
 	for i, ks := range states {
 		if ks == nil {
 			continue
 		}
+		write := ks.write()
 		if cmds[i].Op.IsWrite() {
-			if ks.anySeq >= seq {
+			if ks.anySeq() >= seq {
 				return true
 			}
+			read := ks.read()
 			for q := range deps {
-				if ks.write[q] > deps[q] || ks.read[q] > deps[q] {
+				if write[q] > deps[q] || read[q] > deps[q] {
 					return true
 				}
 			}
 		} else {
-			if ks.writeSeq >= seq {
+			if ks.writeSeq() >= seq {
 				return true
 			}
-			for q, d := range ks.write {
+			for q, d := range write {
 				if d > deps[q] {
 					return true
 				}
@@ -134,29 +172,25 @@ func wouldChange(cmds []paxi.Command, states []*keyState, seq int64, deps []int6
 // record enters instance (row, inst) with its seq into the entries of its
 // batch (from lookup). The index only keeps maxima, so recording the same
 // instance again (when its seq grows) is harmless.
-func record(cmds []paxi.Command, states []*keyState, row int32, inst, seq int64) {
+func record(cmds []paxi.Command, states []keyState, row int32, inst, seq int64) {
 	for i, ks := range states {
 		if ks == nil {
 			continue
 		}
-		if seq > ks.anySeq {
-			ks.anySeq = seq
-		}
+		ks[1] = max(ks[1], seq)
 		if cmds[i].Op.IsWrite() {
-			if inst > ks.write[row] {
-				ks.write[row] = inst
-			}
-			if seq > ks.writeSeq {
-				ks.writeSeq = seq
-			}
-		} else if inst > ks.read[row] {
-			ks.read[row] = inst
+			w := ks.write()
+			w[row] = max(w[row], inst)
+			ks[0] = max(ks[0], seq)
+		} else {
+			r := ks.read()
+			r[row] = max(r[row], inst)
 		}
 	}
 }
 
 // keyCount is the number of keys in the index (for tests and stats).
-func (c *conflictIndex) keyCount() int { return len(c.keys) }
+func (c *conflictIndex) keyCount() int { return int(c.count) }
 
 // index enters in into the conflict index unless it is there already with
 // its current seq.
