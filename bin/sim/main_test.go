@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
 )
 
 func runSim(t *testing.T, args ...string) (string, int) {
@@ -77,5 +79,31 @@ func TestExampleConfigRuns(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "checks: run=ok linearizable=ok execution=ok liveness=ok") ||
 		!strings.Contains(out, "faults: ") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// TestShortSwarm is the CI swarm: every replicated protocol, tens of seeds
+// of random crashes, restarts, partitions and loss (a few under -short, for
+// the race detector). A failing seed prints the command that replays it.
+// The long swarm is the same command with -seeds 1000 (see the README).
+func TestShortSwarm(t *testing.T) {
+	seeds := "30"
+	if testing.Short() {
+		seeds = "3"
+	}
+	for _, proto := range paxi.Names() {
+		// unreplicated serves clients alone, with nothing to agree on;
+		// simtest-pb is the simulator's own test double, whose backups
+		// do not catch up after a restart.
+		if proto == "unreplicated" || strings.HasPrefix(proto, "simtest") {
+			continue
+		}
+		t.Run(proto, func(t *testing.T) {
+			out, code := runSim(t, "-protocol", proto, "-n", "3", "-latency", "lan", "-duration", "5s",
+				"-seeds", seeds, "-faults", "random", "-quiesce", "500ms")
+			if code != exitOK {
+				t.Fatalf("exit %d:\n%s", code, out)
+			}
+		})
 	}
 }
