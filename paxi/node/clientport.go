@@ -56,20 +56,44 @@ func (s *Server) serveClient(ctx context.Context, conn net.Conn) {
 	conn.Close()
 }
 
+// batchBuf is a decoded batch and the callback that recycles it.
+type batchBuf struct {
+	b    client.Batch
+	done func() // clears b and offers it back to its connection's reader
+}
+
+// batchesPerConn is how many decoded batches of one connection may wait for
+// the node at once before the reader allocates fresh ones.
+const batchesPerConn = 4
+
 func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
 	fr := transport.NewFrameReader(cc.conn, s.cfg.MaxFrame)
+	// Batches are decoded into arrays the node hands back once it has
+	// proposed their commands (protocols copy what they keep), so a
+	// connection at full speed decodes without allocating them anew.
+	free := make(chan *batchBuf, batchesPerConn)
 	for {
 		body, err := fr.Next()
 		if err != nil {
 			return err
 		}
-		m, err := transport.Unmarshal(body)
-		if err != nil {
-			return err
+		var bb *batchBuf
+		select {
+		case bb = <-free:
+			bb.b.Commands = bb.b.Commands[:0]
+		default:
+			bb = &batchBuf{}
+			bb.done = func() {
+				clear(bb.b.Commands)
+				select {
+				case free <- bb:
+				default:
+				}
+			}
 		}
-		b, ok := m.(*client.Batch)
-		if !ok {
-			return errors.New("client sent " + paxi.MessageName(m) + ", want client.Batch")
+		b := &bb.b
+		if err := transport.UnmarshalInto(body, b); err != nil {
+			return err
 		}
 		cmds := b.Commands[:0]
 		for _, c := range b.Commands {
@@ -80,9 +104,10 @@ func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
 			cmds = append(cmds, c)
 		}
 		if len(cmds) == 0 {
+			bb.done()
 			continue
 		}
-		if err := s.node.Submit(ctx, cmds, cc.reply); err != nil {
+		if err := s.node.submit(ctx, submission{cmds: cmds, reply: cc.reply, done: bb.done}); err != nil {
 			return err
 		}
 	}

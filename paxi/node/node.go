@@ -27,6 +27,7 @@ type ReplyFunc func(paxi.Reply)
 type submission struct {
 	cmds  []paxi.Command
 	reply ReplyFunc
+	done  func() // if set, called once cmds have been proposed and may be reused
 }
 
 // Options configure a Node.
@@ -110,8 +111,14 @@ func New(o Options) (*Node, error) {
 // Submit hands client commands to the replica. It is safe for concurrent
 // use and blocks only while the replica's queue is full (back-pressure).
 func (n *Node) Submit(ctx context.Context, cmds []paxi.Command, reply ReplyFunc) error {
+	return n.submit(ctx, submission{cmds: cmds, reply: reply})
+}
+
+// submit is Submit with an optional done callback, which lets the client
+// port decode the next batch into the array of this one once it is proposed.
+func (n *Node) submit(ctx context.Context, s submission) error {
 	select {
-	case n.requests <- submission{cmds: cmds, reply: reply}:
+	case n.requests <- s:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -183,6 +190,9 @@ func (n *Node) propose(s submission) {
 		n.proto.Propose(paxi.Request{Command: c})
 	}
 	n.metrics.proposals.Add(float64(len(s.cmds)))
+	if s.done != nil {
+		s.done()
+	}
 }
 
 // failWaiting answers every waiting client with an error when the replica stops.

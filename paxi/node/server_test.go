@@ -11,6 +11,7 @@ import (
 
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/client"
+	"github.com/agora-consensus/agora/paxi/transport"
 	_ "github.com/agora-consensus/agora/protocols/unreplicated"
 )
 
@@ -88,6 +89,20 @@ func TestCorruptClientFrameClosesOnlyThatConnection(t *testing.T) {
 	bad.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := bad.Read(make([]byte, 1)); err == nil {
 		t.Fatal("replica answered a corrupt frame instead of closing the connection")
+	}
+	// A well-formed frame of another message type is refused too.
+	wrong, err := net.Dial("tcp", r1.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := transport.AppendFrame(nil, &client.Replies{Replies: []paxi.Reply{{ClientID: 1, CommandID: 1}}}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong.Write(frame)
+	wrong.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := wrong.Read(make([]byte, 1)); err == nil {
+		t.Fatal("replica answered a client.Replies frame instead of closing the connection")
 	}
 	huge, _ := net.Dial("tcp", r1.Client)
 	huge.Write([]byte{0x7f, 0xff, 0xff, 0xff})

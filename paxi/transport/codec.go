@@ -23,6 +23,8 @@ var (
 	// ErrCorrupt means a body is truncated, malformed, or has bytes left over
 	// after the message.
 	ErrCorrupt = errors.New("transport: corrupt message")
+	// ErrWrongType means UnmarshalInto was given a body of another type.
+	ErrWrongType = errors.New("transport: message of another type")
 )
 
 // tagSize is the length of the wire tag that starts every body.
@@ -114,6 +116,38 @@ func Unmarshal(b []byte) (m paxi.Message, err error) {
 	return unmarshal(b)
 }
 
+// UnmarshalInto decodes a body made by Marshal into m, which must be a
+// pointer to the registered type the body's tag names. Fields the body
+// carries overwrite m's; slices are decoded into the arrays m already has
+// when they are large enough, as msgpack does, so a caller that decodes one
+// message after another can reuse their memory. Fields the body leaves out
+// keep their values: reset what must not carry over before calling. Errors
+// are those of Unmarshal; after one, m is unspecified.
+func UnmarshalInto(b []byte, m paxi.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: decoder panicked: %v", ErrCorrupt, r)
+		}
+	}()
+	mt, ok := registry.typeOf(m)
+	if !ok {
+		return fmt.Errorf("%w: %T", ErrUnregistered, m)
+	}
+	if reflect.ValueOf(m).IsNil() {
+		return fmt.Errorf("transport: decode %s: nil message", mt.Name)
+	}
+	if len(b) >= tagSize {
+		if tag := binary.BigEndian.Uint16(b); tag != mt.Tag {
+			name := fmt.Sprintf("tag %d", tag)
+			if other, ok := registry.typeByTag(tag); ok {
+				name = other.Name
+			}
+			return fmt.Errorf("%w: got %s, want %s", ErrWrongType, name, mt.Name)
+		}
+	}
+	return decodeBody(b, mt, reflect.ValueOf(m).Elem())
+}
+
 // unmarshal is Unmarshal without the panic guard; the fuzz targets call it so
 // that a panic is reported instead of hidden.
 func unmarshal(b []byte) (paxi.Message, error) {
@@ -125,21 +159,32 @@ func unmarshal(b []byte) (paxi.Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %d", ErrUnknownTag, tag)
 	}
-	if err := checkMsgpack(b[tagSize:]); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, mt.Name, err)
-	}
 	v := reflect.New(mt.Type.Elem())
+	if err := decodeBody(b, mt, v.Elem()); err != nil {
+		return nil, err
+	}
+	return v.Interface(), nil
+}
+
+// decodeBody decodes the msgpack after b's tag into v, a value of type mt.
+func decodeBody(b []byte, mt paxi.MessageType, v reflect.Value) error {
+	if len(b) < tagSize {
+		return fmt.Errorf("%w: %d-byte body is shorter than its tag", ErrCorrupt, len(b))
+	}
+	if err := checkMsgpack(b[tagSize:]); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, mt.Name, err)
+	}
 	s := decoders.Get().(*decoderState)
 	s.r = sliceReader{b: b[tagSize:]}
-	err := s.dec.DecodeValue(v.Elem())
+	err := s.dec.DecodeValue(v)
 	left := len(s.r.b) - s.r.i
 	s.r = sliceReader{}
 	decoders.Put(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, mt.Name, err)
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, mt.Name, err)
 	}
 	if left != 0 {
-		return nil, fmt.Errorf("%w: %s: %d bytes left over", ErrCorrupt, mt.Name, left)
+		return fmt.Errorf("%w: %s: %d bytes left over", ErrCorrupt, mt.Name, left)
 	}
-	return v.Interface(), nil
+	return nil
 }

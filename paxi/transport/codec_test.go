@@ -152,3 +152,33 @@ func unusedTag(t *testing.T) uint16 {
 	t.Fatal("every tag is registered")
 	return 0
 }
+
+func TestUnmarshalIntoReusesTheArrayAndChecksTheType(t *testing.T) {
+	want := newBatch(3)
+	b, err := Marshal(nil, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	into := &Batch{Commands: make([]paxi.Command, 1, 8)}
+	array := &into.Commands[:1][0]
+	into.Commands = into.Commands[:0]
+	if err := UnmarshalInto(b, into); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(into, want) {
+		t.Errorf("decoded %#v, want %#v", into, want)
+	}
+	if &into.Commands[0] != array {
+		t.Error("the commands were decoded into a new array although the old one had room")
+	}
+	small, _ := Marshal(nil, &Small{})
+	if err := UnmarshalInto(small, into); !errors.Is(err, ErrWrongType) {
+		t.Errorf("UnmarshalInto(Small body, *Batch) = %v, want ErrWrongType", err)
+	}
+	if err := UnmarshalInto(b[:len(b)-1], into); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("UnmarshalInto(truncated) = %v, want ErrCorrupt", err)
+	}
+	if err := UnmarshalInto(b, (*Batch)(nil)); err == nil {
+		t.Error("UnmarshalInto(nil message) succeeded")
+	}
+}

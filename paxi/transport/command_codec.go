@@ -203,7 +203,14 @@ func registerArrayCodec[T any](appendOne func([]byte, *T) []byte, readOne func([
 		if n > len(b)-*i {
 			return fmt.Errorf("msgpack: %d elements claimed in %d bytes", n, len(b)-*i)
 		}
-		xs := make([]T, n)
+		// Like msgpack's own slice decoder, reuse the array already there
+		// when it is large enough (UnmarshalInto relies on it).
+		var xs []T
+		if !v.IsNil() && v.Cap() >= n {
+			xs = v.Slice(0, n).Interface().([]T)
+		} else {
+			xs = make([]T, n)
+		}
 		for k := range xs {
 			if err := readOne(b, i, &xs[k]); err != nil {
 				return fmt.Errorf("element %d: %w", k, err)
