@@ -34,6 +34,12 @@ func (s *Sim) Crash(id paxi.ID) {
 	if r == nil || !r.up {
 		return
 	}
+	if !s.keepDurable {
+		// Run decided from the schedule that nothing crashes; a restart
+		// would come back without the records it needs.
+		s.failf("crash of %s in a run built without durable records", id)
+		return
+	}
 	s.note("crash %s", id)
 	r.up = false
 	r.proto = nil

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math/rand"
 	"sort"
 	"testing"
@@ -39,5 +40,25 @@ func TestQueueOrdersByTimeThenSchedule(t *testing.T) {
 	}
 	if q.Len() != 0 {
 		t.Fatal("queue not empty")
+	}
+}
+
+// BenchmarkQueue pops and pushes with a steady number of pending events, as
+// a run does: each popped event schedules one more a random delay later.
+func BenchmarkQueue(b *testing.B) {
+	for _, pending := range []int{1000, 20000} {
+		b.Run(fmt.Sprintf("pending=%d", pending), func(b *testing.B) {
+			var q queue
+			rng := rand.New(rand.NewSource(1))
+			for i := 0; i < pending; i++ {
+				q.push(time.Duration(rng.Intn(1e8)), event{n: uint64(i)})
+			}
+			var e event
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				now := q.pop(&e)
+				q.push(now+time.Duration(rng.Intn(1e8)), event{kind: evDeliver, n: e.n})
+			}
+		})
 	}
 }

@@ -147,7 +147,9 @@ func (r *replica) Persist(recs []paxi.Message) error {
 			}
 			m = c
 		}
-		r.durable.append(m)
+		if r.s.keepDurable {
+			r.durable.append(m)
+		}
 	}
 	r.persisted += uint64(len(recs))
 	return nil

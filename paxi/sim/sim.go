@@ -58,14 +58,19 @@ type Sim struct {
 
 	sharedKeys []string
 	loadOn     bool
-	loadStop   time.Duration       // when StopLoad was called (0 while running)
-	record     bool                // record the history
-	hist       []checker.Operation // the client history
-	histKeys   []paxi.CommandKey   // hist[i]'s command
-	histHome   []int32             // hist[i]'s client's home replica
-	issued     uint64
-	completed  uint64
-	stats      latencyStats
+	loadStop   time.Duration // when StopLoad was called (0 while running)
+	record     bool          // record the history
+	// keepDurable says whether replicas keep the records they persist. A
+	// restart needs them; a run that cannot crash (Run without crashes in
+	// its schedule) does not, and keeping every record of a long run
+	// costs the garbage collector a fifth of the simulator's time.
+	keepDurable bool
+	hist        []checker.Operation // the client history
+	histKeys    []paxi.CommandKey   // hist[i]'s command
+	histHome    []int32             // hist[i]'s client's home replica
+	issued      uint64
+	completed   uint64
+	stats       latencyStats
 
 	faultsStop time.Duration // when the last scheduled fault ends
 	actions    []string      // faults applied, for the report
@@ -77,17 +82,22 @@ type Sim struct {
 }
 
 // New builds a cluster from cfg. Nothing runs until Start.
-func New(cfg Config) (*Sim, error) {
+func New(cfg Config) (*Sim, error) { return build(cfg, true) }
+
+// build builds a cluster; keepDurable says whether replicas keep what they
+// persist, for a restart or for Durable.
+func build(cfg Config, keepDurable bool) (*Sim, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	s := &Sim{
-		cfg:    cfg,
-		rng:    rand.New(rand.NewSource(cfg.Seed)),
-		ids:    cfg.Replicas,
-		trace:  cfg.Trace,
-		record: !cfg.Check.NoLinearizability,
+		cfg:         cfg,
+		rng:         rand.New(rand.NewSource(cfg.Seed)),
+		ids:         cfg.Replicas,
+		trace:       cfg.Trace,
+		record:      !cfg.Check.NoLinearizability,
+		keepDurable: keepDurable,
 	}
 	for k := range cfg.Workload.Keys {
 		s.sharedKeys = append(s.sharedKeys, "k"+fmt.Sprint(k))
@@ -285,11 +295,25 @@ func (s *Sim) quiet() bool {
 // Run builds the cluster, runs the load for cfg.Duration with the fault
 // schedule, lets it settle, and checks the outcome.
 func Run(cfg Config) (*Result, error) {
-	s, err := New(cfg)
+	s, err := build(cfg, mayCrash(cfg))
 	if err != nil {
 		return nil, err
 	}
 	return s.RunAll(), nil
+}
+
+// mayCrash reports whether a run of cfg can crash a replica: only its
+// fault schedule can, since nothing else holds the Sim that Run builds.
+func mayCrash(cfg Config) bool {
+	if cfg.Random != nil {
+		return true
+	}
+	for _, a := range cfg.Schedule {
+		if a.Crash != "" || a.Restart != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // RunAll runs a built cluster to completion: the load until Duration (and
