@@ -58,7 +58,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}{
 		{"unreplicated", 3, 0},
 		{"epaxos", 3, 0}, {"epaxos", 3, 2}, {"epaxos", 3, 25}, {"epaxos", 3, 100},
-		{"epaxos", 5, 0}, {"epaxos", 5, 100},
+		{"epaxos", 5, 0}, {"epaxos", 5, 2}, {"epaxos", 5, 25}, {"epaxos", 5, 100},
 	}
 	for _, c := range cases {
 		for _, out := range []int{1, 256} {

@@ -4,8 +4,15 @@
 # with one outstanding command (latency) and with a deep pipeline
 # (saturation), then stops the servers it started.
 #
-#   benchmark/processes.sh epaxos 3            # algorithm, replicas
+#   benchmark/processes.sh epaxos 3                    # algorithm, replicas
+#   benchmark/processes.sh "unreplicated epaxos" 3     # several, one after the other
 #   FSYNC=true DURATION=10s benchmark/processes.sh epaxos 5
+#
+# With several algorithms in one run, it ends with a summary: saturation
+# throughput and low-load p50 per algorithm and conflict rate, and each
+# one's share of the unreplicated ceiling measured in the same run (the
+# machine's load changes from minute to minute; a ratio of two runs an hour
+# apart means little).
 #
 # Each server runs with GOMAXPROCS=1 (SERVER_GOMAXPROCS overrides it). N
 # servers and the load generator share this machine's cores, so a server
@@ -16,7 +23,7 @@
 # on a multi-core machine should keep Go's default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALGO="${1:-epaxos}"
+ALGOS="${1:-epaxos}"
 N="${2:-3}"
 DURATION="${DURATION:-5s}"
 FSYNC="${FSYNC:-false}"
@@ -24,21 +31,43 @@ CONFLICTS="${CONFLICTS:-0 2 25 100}"
 work=$(mktemp -d)
 go build -o "$work/server" ./bin/server
 go build -o "$work/client" ./bin/client
-python3 - "$N" "$work" "$FSYNC" "$ALGO" <<'PY' 2>/dev/null || { echo "needs python3 to write the config" >&2; exit 1; }
+pids=()
+stop_servers() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
+trap 'stop_servers; rm -rf "$work"' EXIT
+for ALGO in $ALGOS; do
+  rm -rf "$work/state"
+  python3 - "$N" "$work" "$FSYNC" "$ALGO" <<'PY' 2>/dev/null || { echo "needs python3 to write the config" >&2; exit 1; }
 import json, sys
 n, work, fsync = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "true"
 reps = [{"id": f"1.{i}", "peer": f"127.0.0.1:{17000+i}", "client": f"127.0.0.1:{17100+i}", "http": f"127.0.0.1:{17200+i}"} for i in range(1, n + 1)]
 json.dump({"replicas": reps, "algorithm": sys.argv[4], "storage_dir": work + "/state", "fsync": fsync, "tick": "5ms"}, open(work + "/config.json", "w"))
 PY
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for i in $(seq 1 "$N"); do
-  GOMAXPROCS="${SERVER_GOMAXPROCS:-1}" "$work/server" -id "1.$i" -algorithm "$ALGO" -config "$work/config.json" -log-level warn &
-  pids+=($!)
+  for i in $(seq 1 "$N"); do
+    GOMAXPROCS="${SERVER_GOMAXPROCS:-1}" "$work/server" -id "1.$i" -algorithm "$ALGO" -config "$work/config.json" -log-level warn &
+    pids+=($!)
+  done
+  sleep 1 # let the servers bind; the client retries nothing
+  for c in $CONFLICTS; do
+    "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 1 -outstanding 1 -targets 1.1 |
+      sed "s/^/$ALGO n=$N conflicts=$c low-load   /" | tee -a "$work/results"
+    "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 2 -outstanding 128 |
+      sed "s/^/$ALGO n=$N conflicts=$c saturation /" | tee -a "$work/results"
+  done
+  stop_servers
 done
-sleep 1
-for c in $CONFLICTS; do
-  "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 1 -outstanding 1 -targets 1.1 | sed "s/^/n=$N low-load   /"
-  "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 2 -outstanding 128 | sed "s/^/n=$N saturation /"
-done
+echo
+python3 - "$work/results" <<'PY'
+import re, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    algo, conf, kind = f[0], f[2].split("=")[1], f[3]
+    m = re.search(r"throughput=([0-9.]+)/s.* p50=(\S+)", line)
+    rows.setdefault((algo, conf), {})[kind] = m.groups() if m else ("?", "?")
+ceiling = {c: float(v["saturation"][0]) for (a, c), v in rows.items() if a == "unreplicated" and "saturation" in v}
+print(f"{'algorithm':<14}{'conflicts':>10}{'saturation/s':>14}{'low-load p50':>14}{'of unreplicated':>17}")
+for (a, c), v in rows.items():
+    sat, p50 = v.get("saturation", ("?",))[0], v.get("low-load", ("?", "?"))[1]
+    share = f"{float(sat) / ceiling[c]:.0%}" if c in ceiling and sat != "?" else "-"
+    print(f"{a:<14}{c + '%':>10}{sat:>14}{p50:>14}{share:>17}")
+PY
