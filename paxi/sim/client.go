@@ -81,7 +81,12 @@ func (s *Sim) issue(k int32) {
 	cmd := paxi.Command{Op: paxi.Get, Key: key, ClientID: uint64(c.id), CommandID: c.seq}
 	if w.Writes >= 1 || (w.Writes > 0 && s.rng.Float64() < w.Writes) {
 		cmd.Op = paxi.Put
-		cmd.Value = "v-" + strconv.Itoa(c.id) + "-" + strconv.FormatUint(c.seq, 10)
+		// One allocation for the value rather than one per piece.
+		var buf [48]byte
+		b := append(buf[:0], "v-"...)
+		b = strconv.AppendInt(b, int64(c.id), 10)
+		b = append(b, '-')
+		cmd.Value = string(strconv.AppendUint(b, c.seq, 10))
 	}
 	c.cur = cmd
 	c.busy = true

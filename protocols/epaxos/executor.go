@@ -68,12 +68,18 @@ func (v *vertex) knownBlocked() bool { return v.blockedBy != nil && !v.blockedBy
 const chunkBits = 10 // vertices are allocated 1024 at a time
 
 // vrow holds the vertices of one row in fixed-size chunks, so vertex
-// pointers stay valid as the row grows.
+// pointers stay valid as the row grows. A chunk whose vertices have all
+// executed is released (set to nil): nothing looks at or below
+// executedUpTo again, and the executor would otherwise keep a vertex of
+// every instance ever committed, a third of a long simulation's heap.
+// Pointers still held into a released chunk (a stale blockedBy, a queued
+// root) keep it alive and see executed vertices, which searches skip.
 type vrow struct {
 	chunks [][]vertex
 	// executedUpTo is the highest k such that every (row, 0..k) executed;
 	// searches skip everything at or below it.
 	executedUpTo int64
+	released     int // chunks[:released] are released
 }
 
 // executor holds the dependency graph of committed instances.
@@ -113,9 +119,13 @@ func newExecutor(n int, out applier) *executor {
 }
 
 // vertex returns the vertex of (row, inst), allocating its chunk if needed.
+// The instance must not be in a released chunk.
 func (e *executor) vertex(row int32, inst int64) *vertex {
 	r := &e.rows[row]
 	c := int(inst >> chunkBits)
+	if c < r.released {
+		panic(fmt.Sprintf("epaxos: executor: (%d,%d) asked for after its chunk was released (executed up to %d)", row, inst, r.executedUpTo))
+	}
 	for len(r.chunks) <= c {
 		base := int64(len(r.chunks)) << chunkBits
 		chunk := make([]vertex, 1<<chunkBits)
@@ -191,6 +201,9 @@ func (e *executor) execute(comp []*vertex) {
 		for e.isExecuted(v.row, r.executedUpTo+1) {
 			r.executedUpTo++
 		}
+		for done := int((r.executedUpTo + 1) >> chunkBits); r.released < done; r.released++ {
+			r.chunks[r.released] = nil
+		}
 		e.out.apply(v.row, v.inst)
 		for _, w := range v.waiters {
 			if w.waitingOn == v {
@@ -205,6 +218,9 @@ func (e *executor) execute(comp []*vertex) {
 // isExecuted reports whether (row, inst) executed, without allocating.
 func (e *executor) isExecuted(row int32, inst int64) bool {
 	r := &e.rows[row]
+	if inst <= r.executedUpTo {
+		return true
+	}
 	c := int(inst >> chunkBits)
 	if c >= len(r.chunks) {
 		return false

@@ -260,3 +260,21 @@ func TestExecutorSkipsNoDependencyAndSelf(t *testing.T) {
 		t.Fatalf("executed %v", o.got)
 	}
 }
+
+func TestExecutedChunksAreReleased(t *testing.T) {
+	o := newOrder()
+	e := newExecutor(1, o)
+	for i := int64(0); i < 3000; i++ {
+		e.commit(0, i, i, chainDeps(i))
+	}
+	r := &e.rows[0]
+	if r.executedUpTo != 2999 || r.released != 2 || r.chunks[0] != nil || r.chunks[1] != nil || r.chunks[2] == nil {
+		t.Fatalf("executed up to %d, released %d chunks", r.executedUpTo, r.released)
+	}
+	// Commits past the released chunks still execute, out of order too.
+	e.commit(0, 3001, 3001, chainDeps(3001))
+	e.commit(0, 3000, 3000, chainDeps(3000))
+	if len(o.got) != 3002 || o.got[3001].inst != 3001 {
+		t.Fatalf("executed %d instances", len(o.got))
+	}
+}
