@@ -16,7 +16,7 @@ import (
 // clipped so that a second instance copies it instead of writing past its
 // end: a batch is never modified once proposed (messages and records share
 // it already), and hosts only read Ready.Execute. A Ready that executes
-// more gets a slice sized from the previous one.
+// more gets a slice that doubles as it fills.
 func (r *Replica) apply(row int32, inst int64) {
 	in := r.rows.get(row, inst)
 	if in == nil || in.status != Committed {
@@ -31,7 +31,7 @@ func (r *Replica) apply(row int32, inst int64) {
 		case len(r.execBuf) == 0:
 			r.execBuf = slices.Clip(in.cmds)
 		case n > cap(r.execBuf):
-			buf := make([]paxi.Command, 0, max(r.execHint, 2*n))
+			buf := make([]paxi.Command, 0, 2*n)
 			r.execBuf = append(append(buf, r.execBuf...), in.cmds...)
 		default:
 			r.execBuf = append(r.execBuf, in.cmds...)
