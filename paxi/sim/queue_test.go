@@ -62,3 +62,58 @@ func BenchmarkQueue(b *testing.B) {
 		})
 	}
 }
+
+// The queue pops exactly in (time, scheduling order), as a run schedules:
+// mostly after the current time, often at the same time, now and then
+// (from a test's At, say) before it.
+func TestQueueMatchesReferenceOrder(t *testing.T) {
+	for seed := int64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		var q queue
+		type ref struct {
+			at time.Duration
+			n  uint64
+		}
+		var pending []ref
+		var now time.Duration
+		n := uint64(0)
+		for step := 0; step < 20000; step++ {
+			if len(pending) == 0 || rng.Intn(100) < 55 {
+				var at time.Duration
+				switch r := rng.Intn(100); {
+				case r < 10:
+					at = now
+				case r < 12:
+					at = now - time.Duration(rng.Intn(1000))
+				case r < 20:
+					at = now + time.Duration(rng.Intn(4))
+				default:
+					at = now + time.Duration(rng.Int63n(1<<uint(rng.Intn(40))))
+				}
+				n++
+				q.push(at, event{n: n})
+				pending = append(pending, ref{at, n})
+				continue
+			}
+			m := 0
+			for i, p := range pending {
+				if p.at < pending[m].at || (p.at == pending[m].at && p.n < pending[m].n) {
+					m = i
+				}
+			}
+			want := pending[m]
+			pending = append(pending[:m], pending[m+1:]...)
+			if at, ok := q.peek(); !ok || at != want.at {
+				t.Fatalf("seed %d step %d: peek %v, want %v", seed, step, at, want.at)
+			}
+			var e event
+			if got := q.pop(&e); got != want.at || e.n != want.n {
+				t.Fatalf("seed %d step %d: got (%v, %d), want %v", seed, step, got, e.n, want)
+			}
+			now = want.at
+			if q.Len() != len(pending) {
+				t.Fatalf("seed %d: Len %d, want %d", seed, q.Len(), len(pending))
+			}
+		}
+	}
+}

@@ -210,15 +210,19 @@ func (s *Sim) RunUntil(t time.Duration) (err error) {
 		}
 		err = s.err
 	}()
-	var e event
 	for s.err == nil {
 		at, ok := s.q.peek()
 		if !ok || at > t {
 			break
 		}
-		s.now = s.q.pop(&e)
+		var slot int32
+		s.now, slot = s.q.take()
 		s.events++
-		s.dispatch(&e)
+		// The event runs where it lies in the slab. Events it schedules
+		// may grow the slab, which leaves this one readable in the old
+		// array, and its slot is not reused before release.
+		s.dispatch(&s.q.slab[slot])
+		s.q.release(slot)
 	}
 	if s.err == nil && s.now < t {
 		s.now = t
