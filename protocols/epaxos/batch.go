@@ -1,6 +1,6 @@
 package epaxos
 
-import "github.com/agora-consensus/agora/paxi"
+import "slices"
 
 // Batching has no waiting gate. Proposals queue until the host takes Ready,
 // which it does at the end of every batch of events it fed the protocol;
@@ -20,16 +20,15 @@ func (r *Replica) flushProposals() {
 			r.stats.throttled++
 			return
 		}
+		// The instance keeps its batch, so the batch is a copy of exactly
+		// its size, and the queue's array is kept for the next proposals:
+		// handing the array over made the queue regrow from nothing, by
+		// doubling, on every batch.
 		k := min(len(r.queue), r.params.MaxBatch)
-		var cmds []paxi.Command
-		if k == len(r.queue) {
-			// Hand the queue's array to the instance and start a new one,
-			// so the batch is not copied.
-			cmds, r.queue = r.queue, nil
-		} else {
-			cmds = append([]paxi.Command(nil), r.queue[:k]...)
-			r.queue = r.queue[k:]
-		}
+		cmds := slices.Clone(r.queue[:k])
+		n := copy(r.queue, r.queue[k:])
+		clear(r.queue[n:])
+		r.queue = r.queue[:n]
 		r.startInstance(cmds)
 	}
 }

@@ -20,7 +20,7 @@ type benchNet struct {
 	executed []int
 }
 
-func newBenchNet(b *testing.B, n int, params string) *benchNet {
+func newBenchNet(b testing.TB, n int, params string) *benchNet {
 	net := &benchNet{ids: ids(n), reps: make([]*Replica, n), executed: make([]int, n)}
 	for i := range net.reps {
 		var raw []byte

@@ -150,8 +150,10 @@ func (r *Replica) onCommitRequest(from paxi.ID, m *CommitRequest) {
 	to := min(m.To, m.From+int64(r.params.ResendLimit)-1, r.rows.known(m.Row)-1)
 	var out []Commit
 	for i := m.From; i <= to; i++ {
+		// A forgotten instance is committed at the requester already: the
+		// request is a late copy.
 		in := r.rows.get(m.Row, i)
-		if in.status < Committed {
+		if in == nil || in.status < Committed {
 			continue
 		}
 		out = append(out, Commit{Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps, HasCmds: true, Cmds: in.cmds, Noop: in.noop})

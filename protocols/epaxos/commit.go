@@ -73,9 +73,10 @@ func (r *Replica) advanceCommitted(row int32) {
 
 // onCommit learns a commit from its leader (or from a resend).
 func (r *Replica) onCommit(from paxi.ID, m *Commit) {
-	if in := r.rows.get(m.Row, m.Inst); in != nil && in.status >= Committed {
+	if in := r.rows.get(m.Row, m.Inst); r.rows.isForgotten(m.Row, m.Inst) || in != nil && in.status >= Committed {
 		// The sender thinks we lack it: our Progress report was lost or is
-		// stale, so send a fresh one.
+		// stale, so send a fresh one. (Or it is a late copy; a forgotten
+		// instance is committed everywhere, forget.go.)
 		r.progress.dirty = true
 		return
 	}
@@ -85,9 +86,12 @@ func (r *Replica) onCommit(from paxi.ID, m *Commit) {
 }
 
 // learnCommit commits an instance here with the attributes of m. It
-// reports false when the instance was committed already, or when m carries
-// no commands and no vote of this replica holds them.
+// reports false when the instance was committed already (or forgotten), or
+// when m carries no commands and no vote of this replica holds them.
 func (r *Replica) learnCommit(m *Commit) bool {
+	if r.rows.isForgotten(m.Row, m.Inst) {
+		return false
+	}
 	in := r.rows.getOrCreate(m.Row, m.Inst)
 	if in.status >= Committed {
 		return false

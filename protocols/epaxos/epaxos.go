@@ -9,7 +9,8 @@
 // the fast-path decision, accept.go the slow path, commit.go commits,
 // executor.go and tarjan.go execution order, retransmit.go timers and
 // resends, catchup.go how a replica that is behind asks for what it missed,
-// persist.go and restore.go durability.
+// forget.go when an instance can be dropped from memory, persist.go and
+// restore.go durability.
 package epaxos
 
 import (
@@ -56,7 +57,7 @@ type Replica struct {
 	log    *slog.Logger
 	ballot paxi.Ballot // the ballot this replica leads its own instances with
 
-	rows          rows           // every known instance
+	rows          rows           // every known instance not yet forgotten (forget.go)
 	next          int64          // next own instance number
 	committedUpTo []int64        // per row: highest k with (row, 0..k) all committed here
 	conflicts     conflictIndex  // latest instances per key

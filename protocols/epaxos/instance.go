@@ -101,21 +101,25 @@ type leader struct {
 const instChunkBits = 10
 
 // instRow holds the instances of one row in fixed-size chunks, so instance
-// pointers stay valid as the row grows.
+// pointers stay valid as the row grows. The instances below forgotten are
+// gone (forget.go): their state is zeroed and the chunks wholly below it
+// are released (nil).
 type instRow struct {
-	chunks [][]instance
-	known  int64 // one more than the highest instance number touched
+	chunks    [][]instance
+	known     int64 // one more than the highest instance number touched
+	forgotten int64 // instances 0..forgotten-1 are forgotten
+	released  int   // chunks[:released] are nil
 }
 
 // rows holds every known instance, row by row.
 type rows []instRow
 
-// get returns instance (row, i), or nil if nothing at or above i in the row
-// was ever touched. Instances below that come back with status None when
-// this replica knows nothing of them.
+// get returns instance (row, i), or nil if it is forgotten or nothing at
+// or above i in the row was ever touched. Instances below that come back
+// with status None when this replica knows nothing of them.
 func (rs rows) get(row int32, i int64) *instance {
 	r := &rs[row]
-	if i < 0 || i >= r.known {
+	if i < r.forgotten || i < 0 || i >= r.known {
 		return nil
 	}
 	return &r.chunks[i>>instChunkBits][i&(1<<instChunkBits-1)]
@@ -127,6 +131,9 @@ func (rs rows) getOrCreate(row int32, i int64) *instance {
 		panic(fmt.Sprintf("epaxos: negative instance number (%d,%d)", row, i))
 	}
 	r := &rs[row]
+	if i < r.forgotten {
+		panic(fmt.Sprintf("epaxos: instance (%d,%d) wanted after it was forgotten (row forgotten below %d)", row, i, r.forgotten))
+	}
 	for c := int(i >> instChunkBits); len(r.chunks) <= c; {
 		base := int64(len(r.chunks)) << instChunkBits
 		chunk := make([]instance, 1<<instChunkBits)
@@ -141,3 +148,16 @@ func (rs rows) getOrCreate(row int32, i int64) *instance {
 
 // known is one more than the highest instance number touched in row.
 func (rs rows) known(row int32) int64 { return rs[row].known }
+
+// isForgotten reports whether instance (row, i) was forgotten: it is
+// committed and executed here and committed at every peer.
+func (rs rows) isForgotten(row int32, i int64) bool { return i < rs[row].forgotten }
+
+// held is the number of instances the rows hold: known and not forgotten.
+func (rs rows) held() int64 {
+	var n int64
+	for q := range rs {
+		n += rs[q].known - rs[q].forgotten
+	}
+	return n
+}

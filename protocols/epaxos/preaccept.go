@@ -91,7 +91,8 @@ func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
 		if d < 0 {
 			continue
 		}
-		if in := r.rows.get(int32(q), d); in != nil && in.status >= Committed {
+		// A forgotten instance committed long ago (forget.go).
+		if in := r.rows.get(int32(q), d); r.rows.isForgotten(int32(q), d) || in != nil && in.status >= Committed {
 			set |= bit(q)
 		}
 	}
@@ -101,6 +102,9 @@ func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
 // onPreAccept is the acceptor's side of phase 1: merge the leader's
 // attributes with this replica's view, vote, and answer.
 func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
+	if r.rows.isForgotten(m.Row, m.Inst) {
+		return // a late copy: the leader has committed it (forget.go)
+	}
 	in := r.rows.getOrCreate(m.Row, m.Inst)
 	switch {
 	case in.status >= Committed:

@@ -72,6 +72,7 @@ func (r *Replica) Tick() {
 		r.sendProgress()
 		r.resendCommits()
 		r.catchUpRound()
+		r.forgetInstances()
 	}
 }
 
@@ -188,7 +189,7 @@ func (r *Replica) resendCommits() {
 		sent := 0
 		for i := max(ps.acked[p], ps.sent[r.self]) + 1; i < known && sent < r.params.ResendLimit; i++ {
 			in := r.rows.get(r.self, i)
-			if in.status < Committed || r.now-in.committedAt < 2*retry {
+			if in == nil || in.status < Committed || r.now-in.committedAt < 2*retry {
 				continue
 			}
 			r.sendCommit(r.peers[p], in, true)

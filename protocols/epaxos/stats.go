@@ -57,6 +57,7 @@ type Counters struct {
 	OwnUnexecuted                int64 // own instances started, not executed here
 	CatchUpRequests              int64 // CommitRequests sent
 	CatchUpCommits               int64 // commits learned from their answers
+	HeldInstances                int64 // instances held in memory, not forgotten (forget.go)
 }
 
 // Counters returns the replica's measurements.
@@ -80,6 +81,7 @@ func (r *Replica) Counters() Counters {
 		Throttled:    s.throttled, Queued: int64(len(r.queue)),
 		OwnUnexecuted:   r.ownUnexecuted,
 		CatchUpRequests: s.catchUpRequests, CatchUpCommits: s.catchUpCommits,
+		HeldInstances: r.rows.held(),
 	}
 }
 
@@ -115,12 +117,14 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_queued_proposals", Help: "Proposals waiting for an instance.", Value: float64(c.Queued)},
 		{Name: "epaxos_catchup_requests_total", Help: "CommitRequests sent for commits missed.", Value: float64(c.CatchUpRequests), Counter: true},
 		{Name: "epaxos_catchup_commits_total", Help: "Commits learned from answers to CommitRequests.", Value: float64(c.CatchUpCommits), Counter: true},
+		{Name: "epaxos_instances_held", Help: "Instances held in memory: known and not yet forgotten.", Value: float64(c.HeldInstances)},
 		{Name: "epaxos_commit_to_execute_ticks_max", Help: "Most ticks from commit to execution.", Value: float64(c.ExecDelayMax)},
 	}
 }
 
 // Status returns the status of instance inst of the row led by replica row
-// at this replica (None for an unknown row or instance).
+// at this replica (None for an unknown row or instance, Executed for a
+// forgotten one).
 func (r *Replica) Status(row paxi.ID, inst int64) Status {
 	q := paxi.IndexOf(r.peers, row)
 	if q < 0 {
@@ -128,6 +132,9 @@ func (r *Replica) Status(row paxi.ID, inst int64) Status {
 	}
 	if in := r.rows.get(int32(q), inst); in != nil {
 		return in.status
+	}
+	if r.rows.isForgotten(int32(q), inst) {
+		return Executed
 	}
 	return None
 }

@@ -1,0 +1,61 @@
+package epaxos
+
+// Forgetting instances. Without it a replica keeps every instance it ever
+// saw, commands included, and its memory grows with the length of the run.
+// An instance may go once nothing can ask for it again:
+//
+//   - it is executed here, so the executor is done with it (the executor
+//     skips every dependency at or below its row's executed prefix, which
+//     is where forgotten instances are, and it frees its own vertices);
+//   - every peer reported a committed prefix of its row past it (Progress,
+//     catchup.go), so no peer will ask for it in a CommitRequest, and its
+//     leader, having committed it, retransmits no PreAccept or Accept for
+//     it. A peer reports a prefix only after persisting those commits, so
+//     a restart does not take the report back.
+//
+// The conflict index holds instance numbers, not instances, so it may keep
+// naming a forgotten instance as the latest to touch a key; a new
+// instance then depends on it, which costs nothing: a forgotten dependency
+// counts as committed (leaderCommittedDeps) and the executor finds it
+// executed. A message about a forgotten instance can only be a late copy
+// (its sender reported it committed) and is ignored.
+//
+// A peer that is down or cut off stops reporting, so its last report holds
+// every row's forgotten prefix back and memory grows as if nothing were
+// forgotten, until it comes back and catches up (from whoever still holds
+// what it lacks). Forgetting is a prefix per row: one instance that cannot
+// execute here holds back everything after it in its row.
+
+// forgetInstances forgets, row by row, the prefix of instances that are
+// executed here and committed at every peer. It runs at every progress
+// round, right after the peers' reports have been taken into account.
+func (r *Replica) forgetInstances() {
+	for q := range r.rows {
+		row := int32(q)
+		limit := r.rows.known(row)
+		for p := 0; p < r.n; p++ {
+			if p != int(r.self) {
+				limit = min(limit, r.catchUp.peerUpTo[p][q]+1)
+			}
+		}
+		upTo := r.rows[q].forgotten
+		for upTo < limit && r.rows.get(row, upTo).status == Executed {
+			upTo++
+		}
+		r.rows.forget(row, upTo)
+	}
+}
+
+// forget drops the instances of row below upTo: each is zeroed, so the
+// commands and deps it held can be collected even while its chunk is
+// still in use, and every chunk wholly below upTo is released.
+func (rs rows) forget(row int32, upTo int64) {
+	r := &rs[row]
+	for i := r.forgotten; i < upTo; i++ {
+		r.chunks[i>>instChunkBits][i&(1<<instChunkBits-1)] = instance{}
+	}
+	r.forgotten = max(r.forgotten, upTo)
+	for done := int(r.forgotten >> instChunkBits); r.released < done; r.released++ {
+		r.chunks[r.released] = nil
+	}
+}
