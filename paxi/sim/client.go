@@ -39,6 +39,7 @@ func (s *Sim) startClients(r *replica) {
 			c.keys = append(c.keys, "c"+strconv.Itoa(c.id)+"-"+strconv.Itoa(k))
 		}
 		s.clients = append(s.clients, c)
+		s.waits = append(s.waits, clientWait{at: c.at, home: c.home})
 		r.clients = append(r.clients, int32(len(s.clients)-1))
 		s.issue(int32(len(s.clients) - 1))
 	}
@@ -93,6 +94,7 @@ func (s *Sim) issue(k int32) {
 	c.call = s.now
 	c.at = c.home
 	c.op = -1
+	s.syncWait(k)
 	if s.record {
 		c.op = int32(len(s.hist))
 		s.hist = append(s.hist, checker.Operation{
@@ -139,8 +141,7 @@ func (s *Sim) request(e *event) {
 // replyToClient sends an answer from replica r to client k; it leaves when
 // r's CPU has produced it.
 func (s *Sim) replyToClient(r *replica, k int32, n uint64, val string, isErr bool, leader int32) {
-	c := s.clients[k]
-	at := r.cursor + s.clientDelay(c.home, r.idx)
+	at := r.cursor + s.clientDelay(s.waits[k].home, r.idx)
 	s.q.push(at, event{kind: evReply, to: k, from: r.idx, n: n, str: val, isErr: isErr, leader: leader})
 }
 
@@ -156,6 +157,7 @@ func (s *Sim) reply(e *event) {
 		}
 		if e.leader >= 0 {
 			c.at = e.leader
+			s.syncWait(e.to)
 			s.sendRequest(e.to)
 		} else {
 			s.q.push(s.now+s.cfg.Workload.RetryAfter, event{kind: evIssue, to: e.to, n: e.n, isErr: true})
@@ -166,6 +168,7 @@ func (s *Sim) reply(e *event) {
 		s.tracef("client %d <- %s %v = %q", c.id, s.ids[e.from], c.cur.Ident(), e.str)
 	}
 	c.busy = false
+	s.syncWait(e.to)
 	s.completed++
 	if c.op >= 0 {
 		o := &s.hist[c.op]
@@ -197,5 +200,24 @@ func (s *Sim) issueEvent(e *event) {
 		return
 	}
 	c.at = c.home
+	s.syncWait(e.to)
 	s.sendRequest(e.to)
+}
+
+// clientWait mirrors the fields of a client that every execution at every
+// replica reads (see waitsAt), and the one a replica answering it reads,
+// packed in one slice so that they stay in cache instead of touching each
+// client's own struct.
+type clientWait struct {
+	cmd  uint64 // cur.CommandID
+	at   int32
+	home int32
+	busy bool
+}
+
+// syncWait copies client k's fields into its mirror; every change to busy,
+// at or cur is followed by it (home never changes).
+func (s *Sim) syncWait(k int32) {
+	c := s.clients[k]
+	s.waits[k] = clientWait{cmd: c.cur.CommandID, at: c.at, home: c.home, busy: c.busy}
 }

@@ -204,11 +204,11 @@ func (r *replica) Executed(c paxi.Command, res paxi.Result) {
 // replica at. Client ids are client indices plus one.
 func (s *Sim) waitsAt(c paxi.Command, at int32) bool {
 	k := c.ClientID - 1
-	if k >= uint64(len(s.clients)) {
+	if k >= uint64(len(s.waits)) {
 		return false
 	}
-	cl := s.clients[k]
-	return cl.busy && cl.at == at && cl.cur.CommandID == c.CommandID
+	w := &s.waits[k]
+	return w.busy && w.at == at && w.cmd == c.CommandID
 }
 
 // Replied answers a client waiting here with a reply that did not come

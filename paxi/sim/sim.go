@@ -53,6 +53,7 @@ type Sim struct {
 	ids      []paxi.ID
 	replicas []*replica
 	clients  []*client
+	waits    []clientWait // by client index: what waitsAt reads
 	net      network
 	logs     []*ExecLog
 
