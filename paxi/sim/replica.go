@@ -189,10 +189,10 @@ func (r *replica) Executed(c paxi.Command, res paxi.Result) {
 		r.log.sum += mix(c.ClientID, c.CommandID)
 	}
 	// Every replica executes every command but at most one has its client
-	// waiting: the cheap per-replica test comes first, and only then the
-	// client, whose state is a cache miss away.
+	// waiting: the client's packed state, which every replica reads for
+	// the same command, rules the others out before their own lists.
 	key := c.Ident()
-	if !r.waiting.latest(key) || !r.s.waitsAt(c, r.idx) {
+	if !r.s.waitsAt(c, r.idx) || !r.waiting.latest(key) {
 		return
 	}
 	if k, ok := r.waiting.take(key); ok {
