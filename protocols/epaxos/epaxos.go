@@ -66,7 +66,6 @@ type Replica struct {
 	inflight      []*instance    // own instances still in PreAccept or Accept
 	now           int64          // ticks since start
 	execBuf       []paxi.Command // commands executed since the last Ready (execute.go)
-	execHint      int            // size of the last execBuf, to size the next one
 	freeLeaders   []*leader      // leader states to reuse
 	ownUnexecuted int64          // own instances started and not executed here (max_inflight)
 
@@ -213,7 +212,7 @@ func (r *Replica) Ready() paxi.Ready {
 	r.flushProposals()
 	rd := r.Outbox.Ready()
 	if len(r.execBuf) > 0 {
-		rd.Execute, r.execHint, r.execBuf = r.execBuf, len(r.execBuf), nil
+		rd.Execute, r.execBuf = r.execBuf, nil
 	}
 	return rd
 }
