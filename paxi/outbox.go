@@ -6,7 +6,11 @@ package paxi
 type Outbox struct {
 	self  ID
 	peers []ID
-	ready Ready
+	ready Ready // what is queued for the next Ready
+	// spare holds the slices handed over by the previous Ready, which the
+	// host has finished with by the next call: they are emptied and filled
+	// again instead of every Ready regrowing its slices from nothing.
+	spare Ready
 }
 
 // NewOutbox returns an outbox for replica self in a cluster of peers (self included).
@@ -54,9 +58,27 @@ func (o *Outbox) Execute(c Command) { o.ready.Execute = append(o.ready.Execute, 
 // Reply queues an answer to a client that does not come from execution.
 func (o *Outbox) Reply(r Reply) { o.ready.Replies = append(o.ready.Replies, r) }
 
-// Ready hands over everything queued and starts afresh.
+// Ready hands over everything queued and starts afresh. The slices of the
+// returned Ready are the host's only until its next call to Ready, which
+// takes their arrays back for what is queued after it. Hosts carry out a
+// Ready (paxi.Process) before they ask for the next one; one that keeps a
+// Ready's slices longer must copy them. The messages, records and commands
+// in them are never reused.
 func (o *Outbox) Ready() Ready {
 	r := o.ready
-	o.ready = Ready{}
+	o.ready = Ready{
+		Persist:  emptied(o.spare.Persist),
+		Messages: emptied(o.spare.Messages),
+		Execute:  emptied(o.spare.Execute),
+		Replies:  emptied(o.spare.Replies),
+	}
+	o.spare = r
 	return r
+}
+
+// emptied returns s with length zero and its old elements zeroed, so that
+// the array does not keep handed-over messages alive.
+func emptied[T any](s []T) []T {
+	clear(s)
+	return s[:0]
 }
