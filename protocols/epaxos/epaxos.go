@@ -66,8 +66,12 @@ type Replica struct {
 	inflight      []*instance    // own instances still in PreAccept or Accept
 	now           int64          // ticks since start
 	execBuf       []paxi.Command // commands executed since the last Ready (execute.go)
-	freeLeaders   []*leader      // leader states to reuse
-	ownUnexecuted int64          // own instances started and not executed here (max_inflight)
+	// execArrays are the arrays execBuf fills when a Ready executes more
+	// than one batch, used by alternate Readies; execTurn is this one's.
+	execArrays    [2][]paxi.Command
+	execTurn      int
+	freeLeaders   []*leader // leader states to reuse
+	ownUnexecuted int64     // own instances started and not executed here (max_inflight)
 
 	progress progressState // commit progress exchange and resends (retransmit.go)
 	catchUp  catchUp       // requests for commits missed (catchup.go)
@@ -214,6 +218,7 @@ func (r *Replica) Ready() paxi.Ready {
 	if len(r.execBuf) > 0 {
 		rd.Execute, r.execBuf = r.execBuf, nil
 	}
+	r.execTurn ^= 1
 	return rd
 }
 

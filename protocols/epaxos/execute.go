@@ -16,7 +16,9 @@ import (
 // clipped so that a second instance copies it instead of writing past its
 // end: a batch is never modified once proposed (messages and records share
 // it already), and hosts only read Ready.Execute. A Ready that executes
-// more gets a slice that doubles as it fills.
+// more copies into one of two arrays the replica keeps, a different one
+// from the previous Ready's, which the host is done with by the next call
+// (paxi.Outbox.Ready); the array doubles when it is too small.
 func (r *Replica) apply(row int32, inst int64) {
 	in := r.rows.get(row, inst)
 	if in == nil || in.status != Committed {
@@ -31,8 +33,16 @@ func (r *Replica) apply(row int32, inst int64) {
 		case len(r.execBuf) == 0:
 			r.execBuf = slices.Clip(in.cmds)
 		case n > cap(r.execBuf):
-			buf := make([]paxi.Command, 0, 2*n)
-			r.execBuf = append(append(buf, r.execBuf...), in.cmds...)
+			// An array big enough is not execBuf's own (that one is
+			// full): empty it of the commands of two Readies ago.
+			buf := r.execArrays[r.execTurn]
+			if cap(buf) >= n {
+				clear(buf[:cap(buf)])
+			} else {
+				buf = make([]paxi.Command, 0, 2*n)
+			}
+			r.execBuf = append(append(buf[:0], r.execBuf...), in.cmds...)
+			r.execArrays[r.execTurn] = r.execBuf
 		default:
 			r.execBuf = append(r.execBuf, in.cmds...)
 		}
