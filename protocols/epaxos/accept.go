@@ -93,8 +93,17 @@ func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
 	in.status, in.seq, in.deps = Accepted, m.Seq, m.Deps
 	in.bal, in.vbal = m.Ballot, m.Ballot
 	r.index(in)
-	r.persistVote(in, newCmds)
-	r.Send(from, &AcceptReply{Ballot: m.Ballot, Row: m.Row, Inst: m.Inst, OK: true})
+	out := new(acceptVote)
+	r.persistVoteIn(&out.vote, in, newCmds)
+	out.reply = AcceptReply{Ballot: m.Ballot, Row: m.Row, Inst: m.Inst, OK: true}
+	r.Send(from, &out.reply)
+}
+
+// acceptVote is an acceptor's vote on an Accept and its answer, allocated
+// together: one object per Accept instead of two.
+type acceptVote struct {
+	vote  VoteRecord
+	reply AcceptReply
 }
 
 // onAcceptReply collects phase-2 answers at the leader; a majority commits.

@@ -12,22 +12,28 @@ func (r *Replica) commit(in *instance, seq int64, deps []int64) {
 		holders = in.lead.holders
 	}
 	r.commitLocal(in, seq, deps, false)
-	lean := &Commit{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps}
-	var full *Commit
+	// Peers that did not answer the PreAccept (all but the fast quorum in
+	// thrifty mode) need the commands: the lean and the full Commit are
+	// then allocated together.
+	var lean, full *Commit
+	if r.others()&^holders == 0 {
+		lean = &Commit{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps}
+	} else {
+		both := &[2]Commit{
+			{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps},
+			{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, HasCmds: true, Cmds: in.cmds, Noop: in.noop},
+		}
+		lean, full = &both[0], &both[1]
+	}
 	for p := 0; p < r.n; p++ {
 		if p == int(r.self) {
 			continue
 		}
 		if holders&bit(p) != 0 {
 			r.Send(r.peers[p], lean)
-			continue
+		} else {
+			r.Send(r.peers[p], full)
 		}
-		if full == nil {
-			c := *lean
-			c.HasCmds, c.Cmds, c.Noop = true, in.cmds, in.noop
-			full = &c
-		}
-		r.Send(r.peers[p], full)
 	}
 	r.stats.commitsSent += int64(r.n - 1)
 	if r.params.ReplyAtCommit && !in.noop {

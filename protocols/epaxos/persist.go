@@ -9,7 +9,13 @@ package epaxos
 // persistVote records this replica's vote on in (its current status, seq,
 // deps, bal and vbal); withCmds says the record must carry the commands.
 func (r *Replica) persistVote(in *instance, withCmds bool) {
-	rec := &VoteRecord{
+	r.persistVoteIn(new(VoteRecord), in, withCmds)
+}
+
+// persistVoteIn is persistVote into rec, for a caller that allocates the
+// record together with the reply that follows it (one object, not two).
+func (r *Replica) persistVoteIn(rec *VoteRecord, in *instance, withCmds bool) {
+	*rec = VoteRecord{
 		Row: in.row, Inst: in.inst, Bal: in.bal, VBal: in.vbal,
 		Accepted: in.status == Accepted, Seq: in.seq, Deps: in.deps,
 		Unchanged: in.unchanged,

@@ -136,16 +136,30 @@ func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
 	in.bal, in.vbal = m.Ballot, m.Ballot
 	record(in.cmds, states, in.row, in.inst, seq)
 	in.indexed, in.indexedSeq = true, seq
-	r.persistVote(in, true)
-	r.sendPreAcceptReply(from, in)
+	out := new(preAcceptVote)
+	r.persistVoteIn(&out.vote, in, true)
+	r.sendPreAcceptReplyIn(&out.reply, from, in)
+}
+
+// preAcceptVote is an acceptor's vote on a PreAccept and its answer,
+// allocated together: one object per PreAccept instead of two.
+type preAcceptVote struct {
+	vote  VoteRecord
+	reply PreAcceptReply
 }
 
 func (r *Replica) sendPreAcceptReply(to paxi.ID, in *instance) {
-	r.Send(to, &PreAcceptReply{
+	r.sendPreAcceptReplyIn(new(PreAcceptReply), to, in)
+}
+
+// sendPreAcceptReplyIn answers with this replica's vote on in, written into m.
+func (r *Replica) sendPreAcceptReplyIn(m *PreAcceptReply, to paxi.ID, in *instance) {
+	*m = PreAcceptReply{
 		Ballot: in.vbal, Row: in.row, Inst: in.inst, OK: true,
 		Seq: in.seq, Deps: in.deps, Unchanged: in.unchanged,
 		CommittedDeps: r.leaderCommittedDeps(in.deps),
-	})
+	}
+	r.Send(to, m)
 }
 
 // onPreAcceptReply collects phase-1 answers at the leader.
