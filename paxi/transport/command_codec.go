@@ -120,12 +120,16 @@ func readKeyValue(b []byte, i *int) (key, value string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("value: %w", err)
 	}
-	if vs+vl-ks > sharedStringMax || kl == 0 || vl == 0 {
+	if kl+vl > sharedStringMax || kl == 0 || vl == 0 {
 		return string(b[ks : ks+kl]), string(b[vs : vs+vl]), nil
 	}
-	// The span includes the value's header, a few bytes that are never read.
-	s := string(b[ks : vs+vl])
-	return s[:kl], s[vs-ks:], nil
+	// Joined without the value's header between them, the pair fits a
+	// smaller size class (a 16-byte key and value: 32 bytes, not 48).
+	var joined [sharedStringMax]byte
+	n := copy(joined[:], b[ks:ks+kl])
+	n += copy(joined[n:], b[vs:vs+vl])
+	s := string(joined[:n])
+	return s[:kl], s[kl:], nil
 }
 
 // skipValue steps over one value of any shape at b[*i].
