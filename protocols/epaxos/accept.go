@@ -108,18 +108,8 @@ type acceptVote struct {
 
 // onAcceptReply collects phase-2 answers at the leader; a majority commits.
 func (r *Replica) onAcceptReply(from paxi.ID, p int, m *AcceptReply) {
-	in := r.rows.get(m.Row, m.Inst)
-	if in == nil || in.lead == nil {
-		return
-	}
-	l := in.lead
-	if !m.OK {
-		if m.Ballot > l.ballot {
-			r.abandon(in, m.Ballot)
-		}
-		return
-	}
-	if l.phase != Accepted || m.Ballot != l.ballot || !l.accepted.Add(from) {
+	in, l := r.replyLeader(m.Row, m.Inst, m.OK, m.Ballot, Accepted)
+	if l == nil || !l.accepted.Add(from) {
 		return
 	}
 	l.holders |= bit(p)

@@ -162,20 +162,32 @@ func (r *Replica) sendPreAcceptReplyIn(m *PreAcceptReply, to paxi.ID, in *instan
 	r.Send(to, m)
 }
 
-// onPreAcceptReply collects phase-1 answers at the leader.
-func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
-	in := r.rows.get(m.Row, m.Inst)
+// replyLeader returns the instance and leader state that a phase reply in
+// ballot b is for, or a nil leader when the reply is late (not leading, or
+// past that phase) or from another ballot. A refusal naming a higher
+// ballot means another replica took the instance over: stop leading it.
+func (r *Replica) replyLeader(row int32, inst int64, ok bool, b paxi.Ballot, phase Status) (*instance, *leader) {
+	in := r.rows.get(row, inst)
 	if in == nil || in.lead == nil {
-		return
+		return nil, nil
 	}
 	l := in.lead
-	if !m.OK {
-		if m.Ballot > l.ballot {
-			r.abandon(in, m.Ballot)
+	if !ok {
+		if b > l.ballot {
+			r.abandon(in, b)
 		}
-		return
+		return nil, nil
 	}
-	if l.phase != PreAccepted || m.Ballot != l.ballot || !l.replied.Add(from) {
+	if l.phase != phase || b != l.ballot {
+		return nil, nil
+	}
+	return in, l
+}
+
+// onPreAcceptReply collects phase-1 answers at the leader.
+func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
+	in, l := r.replyLeader(m.Row, m.Inst, m.OK, m.Ballot, PreAccepted)
+	if l == nil || !l.replied.Add(from) {
 		return
 	}
 	l.holders |= bit(p)
