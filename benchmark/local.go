@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/node"
 )
@@ -21,21 +21,14 @@ type Local struct {
 // StartLocal starts n replicas of algorithm on free loopback ports. dir
 // holds their logs ("" keeps state in memory); fsync false skips the sync.
 func StartLocal(algorithm string, n int, params json.RawMessage, dir string, fsync bool) (*Local, error) {
-	var lns []net.Listener
-	for i := 0; i < 3*n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
+	addrs, err := netutil.FreeLoopbackAddrs(3 * n)
+	if err != nil {
+		return nil, err
 	}
 	var reps []string
 	for i := 0; i < n; i++ {
 		reps = append(reps, fmt.Sprintf(`{"id":"1.%d","peer":%q,"client":%q,"http":%q}`, i+1,
-			lns[3*i].Addr(), lns[3*i+1].Addr(), lns[3*i+2].Addr()))
-	}
-	for _, ln := range lns {
-		ln.Close()
+			addrs[3*i], addrs[3*i+1], addrs[3*i+2]))
 	}
 	if len(params) == 0 {
 		params = json.RawMessage("{}")

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 	_ "github.com/agora-consensus/agora/protocols/all"
 )
@@ -33,23 +34,6 @@ func buildTools(t *testing.T) (server, cmd string) {
 	return filepath.Join(dir, "server"), filepath.Join(dir, "cmd")
 }
 
-func freePorts(t *testing.T, n int) []string {
-	var out []string
-	var lns []net.Listener
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return out
-}
-
 type cluster struct {
 	t      *testing.T
 	server string
@@ -61,7 +45,10 @@ type cluster struct {
 
 func newCluster(t *testing.T, server, algorithm string) *cluster {
 	dir := t.TempDir()
-	addrs := freePorts(t, 9)
+	addrs, err := netutil.FreeLoopbackAddrs(9)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var reps []string
 	for i := 0; i < 3; i++ {
 		reps = append(reps, fmt.Sprintf(`{"id":"1.%d","peer":%q,"client":%q,"http":%q}`, i+1, addrs[3*i], addrs[3*i+1], addrs[3*i+2]))

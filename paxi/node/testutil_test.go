@@ -2,36 +2,19 @@ package node
 
 import (
 	"fmt"
-	"net"
 	"testing"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 )
-
-// freeAddrs reserves n loopback ports by listening and closing; the tiny
-// window before the server binds again is acceptable in tests.
-func freeAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	var lns []net.Listener
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return out
-}
 
 // testConfig builds an n-replica loopback configuration.
 func testConfig(t *testing.T, n int, algorithm, dir string) *paxi.Config {
 	t.Helper()
-	addrs := freeAddrs(t, 3*n)
+	addrs, err := netutil.FreeLoopbackAddrs(3 * n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	js := `{"replicas":[`
 	for i := 0; i < n; i++ {
 		if i > 0 {
