@@ -66,14 +66,11 @@ func (r *Replica) sendAccept(in *instance, set uint64) {
 
 // onAccept is the acceptor's side of phase 2.
 func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
-	if r.rows.isForgotten(m.Row, m.Inst) {
-		return // a late copy: the leader has committed it (forget.go)
-	}
-	in := r.rows.getOrCreate(m.Row, m.Inst)
-	switch {
-	case in.status >= Committed:
-		r.sendCommit(from, in, true)
+	in := r.acceptorInstance(from, m.Row, m.Inst)
+	if in == nil {
 		return
+	}
+	switch {
 	case m.Ballot < in.bal:
 		r.Send(from, &AcceptReply{Ballot: in.bal, Row: m.Row, Inst: m.Inst})
 		return

@@ -99,19 +99,31 @@ func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
 	return set
 }
 
+// acceptorInstance returns the instance a leader's PreAccept or Accept is
+// about, or nil when there is nothing to vote on: a late copy for an
+// instance forgotten here (its leader has committed it, forget.go), or one
+// already committed, whose leader is retransmitting and is sent the Commit,
+// which tells it more, and sooner, than silence would.
+func (r *Replica) acceptorInstance(from paxi.ID, row int32, inst int64) *instance {
+	if r.rows.isForgotten(row, inst) {
+		return nil
+	}
+	in := r.rows.getOrCreate(row, inst)
+	if in.status >= Committed {
+		r.sendCommit(from, in, true)
+		return nil
+	}
+	return in
+}
+
 // onPreAccept is the acceptor's side of phase 1: merge the leader's
 // attributes with this replica's view, vote, and answer.
 func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
-	if r.rows.isForgotten(m.Row, m.Inst) {
-		return // a late copy: the leader has committed it (forget.go)
-	}
-	in := r.rows.getOrCreate(m.Row, m.Inst)
-	switch {
-	case in.status >= Committed:
-		// The leader is retransmitting for an instance that is decided:
-		// the Commit tells it (and it converges) faster than silence.
-		r.sendCommit(from, in, true)
+	in := r.acceptorInstance(from, m.Row, m.Inst)
+	if in == nil {
 		return
+	}
+	switch {
 	case m.Ballot < in.bal:
 		r.Send(from, &PreAcceptReply{Ballot: in.bal, Row: m.Row, Inst: m.Inst})
 		return
