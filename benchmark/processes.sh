@@ -46,7 +46,14 @@ PY
     GOMAXPROCS="${SERVER_GOMAXPROCS:-1}" "$work/server" -id "1.$i" -algorithm "$ALGO" -config "$work/config.json" -log-level warn &
     pids+=($!)
   done
-  sleep 1 # let the servers bind; the client retries nothing
+  # The load generator does not retry a refused connection: wait until every
+  # client port accepts one (at most 10 s).
+  for i in $(seq 1 "$N"); do
+    for _ in $(seq 1 200); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$((17100 + i))") 2>/dev/null && break
+      sleep 0.05
+    done
+  done
   for c in $CONFLICTS; do
     "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 1 -outstanding 1 -targets 1.1 |
       sed "s/^/$ALGO n=$N conflicts=$c low-load   /" | tee -a "$work/results"
