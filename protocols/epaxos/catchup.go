@@ -64,6 +64,10 @@ func (r *Replica) learnProgress(p int, m *Progress) {
 	cu.ask &^= bit(p)
 	behind := m.Ask
 	for q, up := range m.UpTo {
+		// A report past what we may hold is read as the part of it we may
+		// (bounds.go). Taken as it is, math.MaxInt64 would overflow
+		// peerUpTo+1 in forgetInstances and stop forgetting for good.
+		up = min(up, r.highestNamable(int32(q)))
 		if up > cu.peerUpTo[p][q] {
 			cu.peerUpTo[p][q] = up
 			cu.latest[q] = max(cu.latest[q], up)
@@ -184,13 +188,22 @@ func (r *Replica) onCommits(p int, m *Commits) {
 	}
 }
 
-// validCommits checks every entry of a Commits message like a Commit.
+// validCommits checks every entry of a Commits message like a Commit, and
+// that it is no further past our committed prefix than a request of ours
+// reaches (resend_limit instances from the prefix we had when we asked,
+// requestCommits): one message then allocates for a few chunks of
+// instances at most, however many entries it has (bounds.go).
 func (r *Replica) validCommits(from paxi.ID, m *Commits) bool {
 	if !r.validRef(from, m.Row, 0, nil) {
 		return false
 	}
+	asked := r.committedUpTo[m.Row] + int64(r.params.ResendLimit)
 	for k := range m.Entries {
 		e := &m.Entries[k]
+		if e.Inst > asked {
+			r.refuseAhead(from, m.Row, e.Inst)
+			return false
+		}
 		if e.Row != m.Row || !r.validRef(from, e.Row, e.Inst, e.Deps) || !e.HasCmds {
 			r.log.Warn("ignoring Commits with a malformed entry", "from", from, "row", e.Row, "inst", e.Inst)
 			return false

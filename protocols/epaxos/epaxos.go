@@ -9,8 +9,8 @@
 // the fast-path decision, accept.go the slow path, commit.go commits,
 // executor.go and tarjan.go execution order, retransmit.go timers and
 // resends, catchup.go how a replica that is behind asks for what it missed,
-// forget.go when an instance can be dropped from memory, persist.go and
-// restore.go durability.
+// forget.go when an instance can be dropped from memory, bounds.go how far
+// ahead a peer's message may reach, persist.go and restore.go durability.
 package epaxos
 
 import (
@@ -70,6 +70,7 @@ type Replica struct {
 	// than one batch, used by alternate Readies; execTurn is this one's.
 	execArrays    [2][]paxi.Command
 	execTurn      int
+	execInArray   bool      // execBuf is execArrays[execTurn]
 	freeLeaders   []*leader // leader states to reuse
 	ownUnexecuted int64     // own instances started and not executed here (max_inflight)
 
@@ -81,6 +82,10 @@ type Replica struct {
 	order   []int
 	suspect uint64 // peers that missed a thrifty deadline; avoided until they answer
 	stats   counters
+	// ahead is how far past its committed prefix of another replica's row
+	// a message may name an instance: aheadWindow, except in tests
+	// (bounds.go).
+	ahead int64
 }
 
 // New builds a replica from its environment, rebuilding state from
@@ -121,6 +126,7 @@ func New(env paxi.Env) (*Replica, error) {
 		rows:          make(rows, n),
 		committedUpTo: make([]int64, n),
 		conflicts:     newConflictIndex(n),
+		ahead:         aheadWindow,
 	}
 	for q := range r.committedUpTo {
 		r.committedUpTo[q] = -1
@@ -192,29 +198,17 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	}
 }
 
-// validRef checks the instance reference and deps of a message: a peer that
-// runs a different configuration must not make us index out of range.
-func (r *Replica) validRef(from paxi.ID, row int32, inst int64, deps []int64) bool {
-	if row < 0 || int(row) >= r.n || inst < 0 {
-		r.log.Warn("ignoring message for an impossible instance", "from", from, "row", row, "inst", inst)
-		return false
-	}
-	return deps == nil || r.validDeps(from, deps)
-}
-
-func (r *Replica) validDeps(from paxi.ID, deps []int64) bool {
-	if len(deps) != r.n {
-		r.log.Warn("ignoring message with deps of the wrong length", "from", from, "len", len(deps))
-		return false
-	}
-	return true
-}
-
 // Ready starts an instance for whatever was proposed since the last call
 // and hands over everything produced.
 func (r *Replica) Ready() paxi.Ready {
 	r.flushProposals()
 	rd := r.Outbox.Ready()
+	if r.execInArray {
+		// The array's length records how much of it holds commands, the
+		// part the next use must clear (execute.go).
+		r.execArrays[r.execTurn] = r.execBuf
+		r.execInArray = false
+	}
 	if len(r.execBuf) > 0 {
 		rd.Execute, r.execBuf = r.execBuf, nil
 	}

@@ -73,7 +73,10 @@ const chunkBits = 10 // vertices are allocated 1024 at a time
 // executedUpTo again, and the executor would otherwise keep a vertex of
 // every instance ever committed, a third of a long simulation's heap.
 // Pointers still held into a released chunk (a stale blockedBy, a queued
-// root) keep it alive and see executed vertices, which searches skip.
+// root) keep it alive and see executed vertices, which searches skip. A
+// chunk above executedUpTo is nil until one of its vertices is asked for:
+// a dependency may name an instance far past the others (bounds.go), and
+// the vertices in between must not cost memory.
 type vrow struct {
 	chunks [][]vertex
 	// executedUpTo is the highest k such that every (row, 0..k) executed;
@@ -126,15 +129,14 @@ func (e *executor) vertex(row int32, inst int64) *vertex {
 	if c < r.released {
 		panic(fmt.Sprintf("epaxos: executor: (%d,%d) asked for after its chunk was released (executed up to %d)", row, inst, r.executedUpTo))
 	}
-	for len(r.chunks) <= c {
-		base := int64(len(r.chunks)) << chunkBits
-		chunk := make([]vertex, 1<<chunkBits)
+	chunk, fresh := chunkAt(&r.chunks, c, 1<<chunkBits)
+	if fresh {
+		base := int64(c) << chunkBits
 		for k := range chunk {
 			chunk[k].row, chunk[k].inst = row, base+int64(k)
 		}
-		r.chunks = append(r.chunks, chunk)
 	}
-	return &r.chunks[c][inst&(1<<chunkBits-1)]
+	return &chunk[inst&(1<<chunkBits-1)]
 }
 
 // add records a commit without searching; commit and restore use it.
@@ -222,8 +224,8 @@ func (e *executor) isExecuted(row int32, inst int64) bool {
 		return true
 	}
 	c := int(inst >> chunkBits)
-	if c >= len(r.chunks) {
-		return false
+	if c >= len(r.chunks) || r.chunks[c] == nil {
+		return false // nothing in its chunk was asked for
 	}
 	return r.chunks[c][inst&(1<<chunkBits-1)].executed
 }

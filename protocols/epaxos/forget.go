@@ -39,7 +39,10 @@ func (r *Replica) forgetInstances() {
 			}
 		}
 		upTo := r.rows[q].forgotten
-		for upTo < limit && r.rows.get(row, upTo).status == Executed {
+		for upTo < limit {
+			if in := r.rows.get(row, upTo); in == nil || in.status != Executed {
+				break
+			}
 			upTo++
 		}
 		r.rows.forget(row, upTo)

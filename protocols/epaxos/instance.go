@@ -103,7 +103,9 @@ const instChunkBits = 10
 // instRow holds the instances of one row in fixed-size chunks, so instance
 // pointers stay valid as the row grows. The instances below forgotten are
 // gone (forget.go): their state is zeroed and the chunks wholly below it
-// are released (nil).
+// are released (nil). A chunk above them is nil until one of its instances
+// is touched: a message may name an instance far past the others
+// (bounds.go), and the instances in between must not cost memory.
 type instRow struct {
 	chunks    [][]instance
 	known     int64 // one more than the highest instance number touched
@@ -114,15 +116,19 @@ type instRow struct {
 // rows holds every known instance, row by row.
 type rows []instRow
 
-// get returns instance (row, i), or nil if it is forgotten or nothing at
-// or above i in the row was ever touched. Instances below that come back
-// with status None when this replica knows nothing of them.
+// get returns instance (row, i), or nil if it is forgotten or nothing in
+// its chunk or above i in the row was ever touched. Other instances come
+// back with status None when this replica knows nothing of them.
 func (rs rows) get(row int32, i int64) *instance {
 	r := &rs[row]
 	if i < r.forgotten || i < 0 || i >= r.known {
 		return nil
 	}
-	return &r.chunks[i>>instChunkBits][i&(1<<instChunkBits-1)]
+	chunk := r.chunks[i>>instChunkBits]
+	if chunk == nil {
+		return nil
+	}
+	return &chunk[i&(1<<instChunkBits-1)]
 }
 
 // getOrCreate returns instance (row, i), making room for it.
@@ -134,16 +140,33 @@ func (rs rows) getOrCreate(row int32, i int64) *instance {
 	if i < r.forgotten {
 		panic(fmt.Sprintf("epaxos: instance (%d,%d) wanted after it was forgotten (row forgotten below %d)", row, i, r.forgotten))
 	}
-	for c := int(i >> instChunkBits); len(r.chunks) <= c; {
-		base := int64(len(r.chunks)) << instChunkBits
-		chunk := make([]instance, 1<<instChunkBits)
+	c := int(i >> instChunkBits)
+	chunk, fresh := chunkAt(&r.chunks, c, 1<<instChunkBits)
+	if fresh {
+		base := int64(c) << instChunkBits
 		for k := range chunk {
 			chunk[k].row, chunk[k].inst = row, base+int64(k)
 		}
-		r.chunks = append(r.chunks, chunk)
 	}
 	r.known = max(r.known, i+1)
-	return &r.chunks[i>>instChunkBits][i&(1<<instChunkBits-1)]
+	return &chunk[i&(1<<instChunkBits-1)]
+}
+
+// chunkAt returns chunk c of a chunk table (the instances of a row here,
+// the vertices of a row in executor.go), lengthening the table with nil
+// chunks and allocating chunk c, of size zero values, if it is nil; fresh
+// says it was just allocated. Only the chunk asked for is allocated: the
+// ones skipped over cost a nil entry each (bounds.go).
+func chunkAt[T any](table *[][]T, c, size int) (chunk []T, fresh bool) {
+	for len(*table) <= c {
+		*table = append(*table, nil)
+	}
+	if chunk = (*table)[c]; chunk == nil {
+		chunk = make([]T, size)
+		(*table)[c] = chunk
+		fresh = true
+	}
+	return chunk, fresh
 }
 
 // known is one more than the highest instance number touched in row.

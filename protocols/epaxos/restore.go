@@ -62,7 +62,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		row := int32(q)
 		for i := range r.rows.known(row) {
 			in := r.rows.get(row, i)
-			if in.status == None {
+			if in == nil || in.status == None {
 				continue
 			}
 			r.index(in)
@@ -79,7 +79,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	}
 	for q := range r.rows {
 		for i := range r.rows.known(int32(q)) {
-			if in := r.rows.get(int32(q), i); in.status >= Committed {
+			if in := r.rows.get(int32(q), i); in != nil && in.status >= Committed {
 				r.exec.kick(r.exec.vertex(in.row, in.inst))
 			}
 		}
@@ -89,7 +89,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	// Resume own instances that were not decided, in instance order.
 	for i := range r.rows.known(r.self) {
 		in := r.rows.get(r.self, i)
-		if in.status == None || in.status >= Committed || in.vbal != r.ballot {
+		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot {
 			continue
 		}
 		committed := r.leaderCommittedDeps(in.deps)

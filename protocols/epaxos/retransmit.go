@@ -165,7 +165,11 @@ func (r *Replica) sendProgress() {
 // onProgress learns how far peer p has committed our row.
 func (r *Replica) onProgress(p int, m *Progress) {
 	ps := &r.progress
-	if up := m.UpTo[r.self]; up > ps.acked[p] {
+	// No peer can have committed an own instance not started yet: a report
+	// that says so is read up to the last one (bounds.go). Taken as it is,
+	// math.MaxInt64 would make resendCommits start at acked+1, which wraps
+	// round to the lowest int64, and loop for ever.
+	if up := min(m.UpTo[r.self], r.next-1); up > ps.acked[p] {
 		ps.acked[p] = up
 		ps.wait[p] = int64(r.params.RetryTicks)
 		ps.nextAt[p] = 0
