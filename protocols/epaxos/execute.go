@@ -35,14 +35,18 @@ func (r *Replica) apply(row int32, inst int64) {
 		case n > cap(r.execBuf):
 			// An array big enough is not execBuf's own (that one is
 			// full): empty it of the commands of two Readies ago.
+			// Its length is what the Ready that last used it filled
+			// (see Ready), so clearing it costs what was used, not the
+			// whole array, which after one big Ready can be far larger.
 			buf := r.execArrays[r.execTurn]
 			if cap(buf) >= n {
-				clear(buf[:cap(buf)])
+				clear(buf)
 			} else {
 				buf = make([]paxi.Command, 0, 2*n)
 			}
 			r.execBuf = append(append(buf[:0], r.execBuf...), in.cmds...)
 			r.execArrays[r.execTurn] = r.execBuf
+			r.execInArray = true
 		default:
 			r.execBuf = append(r.execBuf, in.cmds...)
 		}
