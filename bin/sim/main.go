@@ -40,6 +40,7 @@ const (
 )
 
 func main() {
+	sim.TuneGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -26,8 +26,10 @@ func cpuTime() time.Duration {
 
 // benchWAN runs protocol on the paper's five sites at 0% conflicts, every
 // check off, and reports simulated commands per CPU-second and per
-// wall-second.
+// wall-second, with the garbage collector set as in bin/sim (sim.TuneGC;
+// GOGC=100 in the environment measures Go's default).
 func benchWAN(b *testing.B, protocol string, clients int, model sim.CPU) {
+	sim.TuneGC() // as bin/sim does
 	var completed, events uint64
 	cpu0, wall0 := cpuTime(), time.Now()
 	for i := 0; i < b.N; i++ {
