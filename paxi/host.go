@@ -35,39 +35,3 @@ func Process(rd Ready, kv *KV, fx Effects) error {
 	}
 	return nil
 }
-
-// Waiting tracks the clients waiting at one replica, by command. A command
-// is answered once: by a Reply (say a write acknowledged at commit) or by its
-// execution, whichever comes first; Take returns false for the later one.
-type Waiting[T any] struct {
-	m map[CommandKey]T
-}
-
-// Add registers a waiter for command k.
-func (w *Waiting[T]) Add(k CommandKey, v T) {
-	if w.m == nil {
-		w.m = map[CommandKey]T{}
-	}
-	w.m[k] = v
-}
-
-// Take removes and returns the waiter for k, if any.
-func (w *Waiting[T]) Take(k CommandKey) (T, bool) {
-	v, ok := w.m[k]
-	if ok {
-		delete(w.m, k)
-	}
-	return v, ok
-}
-
-// Len is the number of waiting commands.
-func (w *Waiting[T]) Len() int { return len(w.m) }
-
-// Drain calls f for every waiter and forgets them all (used when a replica
-// stops and its clients must be told).
-func (w *Waiting[T]) Drain(f func(CommandKey, T)) {
-	for k, v := range w.m {
-		f(k, v)
-	}
-	w.m = nil
-}

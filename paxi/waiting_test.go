@@ -1,0 +1,124 @@
+package paxi
+
+import (
+	"flag"
+	"math/rand"
+	"testing"
+)
+
+var waitingSeed = flag.Int64("waiting-seed", 1, "seed of TestWaitingAgreesWithAMap")
+
+// TestWaitingAgreesWithAMap drives Waiting and a plain map with the same
+// random adds and takes: pipelined clients with consecutive ids, a client
+// whose ids are random (they collide in the ring and overflow), one whose
+// oldest command never finishes while its ids run far ahead, and one-shot
+// clients; every answer, Len and the final Drain must agree.
+func TestWaitingAgreesWithAMap(t *testing.T) {
+	seed := *waitingSeed
+	rng := rand.New(rand.NewSource(seed))
+	fail := func(step int, format string, args ...any) {
+		t.Helper()
+		t.Fatalf("seed %d step %d: "+format+"\nreplay: go test ./paxi/ -run TestWaitingAgreesWithAMap -waiting-seed %d",
+			append(append([]any{seed, step}, args...), seed)...)
+	}
+	var w Waiting[int]
+	model := map[CommandKey]int{}
+	next := map[uint64]uint64{}
+	newID := func(client uint64) uint64 {
+		switch client {
+		case 7: // random ids, colliding in every ring size
+			return rng.Uint64()>>uint(rng.Intn(64)) | 1<<20*uint64(rng.Intn(2))
+		case 8: // an old command stays while ids run on
+			if next[client] == 0 {
+				next[client] = 1
+				return 1
+			}
+			next[client] += uint64(1 + rng.Intn(3))
+			return next[client] + ringMax
+		default:
+			next[client]++
+			return next[client]
+		}
+	}
+	for step := 0; step < 300000; step++ {
+		client := uint64(1 + rng.Intn(9))
+		if client == 9 {
+			client = 100 + uint64(step) // one-shot
+		}
+		if rng.Intn(2) == 0 || len(model) == 0 {
+			k := CommandKey{ClientID: client, CommandID: newID(client)}
+			if rng.Intn(50) == 0 && len(model) > 0 {
+				for mk := range model { // add again: replaces
+					k = mk
+					break
+				}
+			}
+			w.Add(k, step)
+			model[k] = step
+		} else {
+			// Take a waiting command, or one that is not waiting.
+			var k CommandKey
+			if rng.Intn(4) == 0 {
+				k = CommandKey{ClientID: client, CommandID: rng.Uint64()}
+			} else {
+				for mk := range model {
+					k = mk
+					break
+				}
+			}
+			v, ok := w.Take(k)
+			mv, mok := model[k]
+			if ok != mok || v != mv {
+				fail(step, "Take(%v) = %d, %v; model has %d, %v", k, v, ok, mv, mok)
+			}
+			delete(model, k)
+		}
+		if w.Len() != len(model) {
+			fail(step, "Len = %d, model has %d", w.Len(), len(model))
+		}
+	}
+	drained := map[CommandKey]int{}
+	w.Drain(func(k CommandKey, v int) { drained[k] = v })
+	if len(drained) != len(model) {
+		t.Fatalf("seed %d: Drain gave %d waiters, model has %d", seed, len(drained), len(model))
+	}
+	for k, v := range model {
+		if drained[k] != v {
+			t.Fatalf("seed %d: Drain gave %v = %d, model has %d", seed, k, drained[k], v)
+		}
+	}
+	if w.Len() != 0 {
+		t.Fatalf("seed %d: Len %d after Drain", seed, w.Len())
+	}
+}
+
+// TestWaitingForgetsIdleClients: a client with nothing waiting leaves
+// nothing behind, so one-shot clients cannot accumulate.
+func TestWaitingForgetsIdleClients(t *testing.T) {
+	var w Waiting[int]
+	for c := uint64(1); c <= 10000; c++ {
+		k := CommandKey{ClientID: c, CommandID: 1}
+		w.Add(k, 1)
+		if _, ok := w.Take(k); !ok {
+			t.Fatalf("client %d: added command not found", c)
+		}
+	}
+	if len(w.clients) != 0 || w.Len() != 0 {
+		t.Fatalf("%d clients and %d waiters remembered after every command was taken", len(w.clients), w.Len())
+	}
+}
+
+func BenchmarkWaitingPipelined(b *testing.B) {
+	var w Waiting[int]
+	const depth = 1024
+	for id := uint64(1); id <= depth; id++ {
+		w.Add(CommandKey{ClientID: 42, CommandID: id}, 0)
+	}
+	id := uint64(depth)
+	for b.Loop() {
+		id++
+		w.Add(CommandKey{ClientID: 42, CommandID: id}, 0)
+		w.Take(CommandKey{ClientID: 42, CommandID: id - depth})
+		w.Take(CommandKey{ClientID: 43, CommandID: id}) // another replica's command
+	}
+}
