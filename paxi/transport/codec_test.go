@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -180,5 +182,36 @@ func TestUnmarshalIntoReusesTheArrayAndChecksTheType(t *testing.T) {
 	}
 	if err := UnmarshalInto(b, (*Batch)(nil)); err == nil {
 		t.Error("UnmarshalInto(nil message) succeeded")
+	}
+}
+
+// TestCommandShapesRoundTrip covers the boundaries of readCommonCommand's
+// fast path (empty, 31- and 32-byte keys and values, ops and ids of every
+// integer width) and the general path beyond them: each command reads back
+// equal, and every truncation of its encoding is an error, not a panic.
+func TestCommandShapesRoundTrip(t *testing.T) {
+	strs := []string{"", "k", strings.Repeat("a", 31), strings.Repeat("b", 32), strings.Repeat("c", 300)}
+	ids := []uint64{0, 1, 127, 128, 255, 1 << 16, 1 << 32, math.MaxUint64}
+	ops := []paxi.Op{paxi.Noop, paxi.Get, paxi.Put, paxi.Delete, 127, 200}
+	for _, op := range ops {
+		for _, k := range strs {
+			for _, v := range strs {
+				for _, id := range ids {
+					c := paxi.Command{Op: op, Key: k, Value: v, ClientID: id, CommandID: ^id}
+					b := appendCommand(nil, &c)
+					var got paxi.Command
+					i := 0
+					if err := readCommand(b, &i, &got); err != nil || got != c || i != len(b) {
+						t.Fatalf("%+v: read %+v, consumed %d of %d, err %v", c, got, i, len(b), err)
+					}
+					for cut := 0; cut < len(b); cut++ {
+						i := 0
+						if err := readCommand(b[:cut], &i, &got); err == nil {
+							t.Fatalf("%+v cut to %d of %d bytes: no error", c, cut, len(b))
+						}
+					}
+				}
+			}
+		}
 	}
 }

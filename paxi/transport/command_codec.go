@@ -65,6 +65,9 @@ func appendCommand(b []byte, c *paxi.Command) []byte {
 // missing fields zero and a longer one has its extra elements skipped, so a
 // log written by a build with a different Command still reads.
 func readCommand(b []byte, i *int, c *paxi.Command) error {
+	if readCommonCommand(b, i, c) {
+		return nil
+	}
 	n, err := readArrayLen(b, i)
 	if err != nil {
 		return err
@@ -99,6 +102,45 @@ func readCommand(b []byte, i *int, c *paxi.Command) error {
 		}
 	}
 	return nil
+}
+
+// readCommonCommand reads, in one straight pass, a command of the shape
+// nearly every command has: five fields, an op below 128, and a key and a
+// value of 1 to 31 bytes each. It reports false, having consumed nothing,
+// for any other shape (readCommand then takes the general path). Decoding
+// commands is a fifth of a replica's CPU at saturation, and the general
+// path's call and switch per field was half of that.
+func readCommonCommand(b []byte, i *int, c *paxi.Command) bool {
+	j := *i
+	if j+3 > len(b) || b[j] != 0x90|5 || b[j+1] > 0x7f || b[j+2]&0xe0 != 0xa0 {
+		return false
+	}
+	ks, kl := j+3, int(b[j+2]&0x1f)
+	vh := ks + kl
+	if vh >= len(b) || b[vh]&0xe0 != 0xa0 {
+		return false
+	}
+	vs, vl := vh+1, int(b[vh]&0x1f)
+	if kl == 0 || vl == 0 || vs+vl > len(b) {
+		return false
+	}
+	k := vs + vl
+	client, err := readUint(b, &k)
+	if err != nil {
+		return false
+	}
+	id, err := readUint(b, &k)
+	if err != nil {
+		return false
+	}
+	// kl+vl <= 62 < sharedStringMax: one allocation, as in readKeyValue.
+	var joined [sharedStringMax]byte
+	n := copy(joined[:], b[ks:ks+kl])
+	n += copy(joined[n:], b[vs:vs+vl])
+	str := string(joined[:n])
+	*c = paxi.Command{Op: paxi.Op(b[j+1]), Key: str[:kl], Value: str[kl:], ClientID: client, CommandID: id}
+	*i = k
+	return true
 }
 
 // sharedStringMax is the largest key-and-value span readKeyValue copies into
