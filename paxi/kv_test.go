@@ -34,14 +34,7 @@ func TestKVSnapshotRestore(t *testing.T) {
 	kv := NewKV()
 	kv.Apply(Command{Op: Put, Key: "a", Value: "1", ClientID: 1, CommandID: 1})
 	kv.Apply(Command{Op: Put, Key: "b", Value: "2", ClientID: 1, CommandID: 3})
-	snap, err := kv.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv2 := NewKV()
-	if err := kv2.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
+	kv2, _ := snapshotRoundTrip(t, kv)
 	if v, _ := kv2.Get("b"); v != "2" || kv2.Len() != 2 {
 		t.Fatalf("restored state differs: b=%q len=%d", v, kv2.Len())
 	}
@@ -77,14 +70,7 @@ func TestKVClientIDsSmallAndLargeKeepTheirWindows(t *testing.T) {
 			}
 		}
 	}
-	snap, err := kv.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv2 := NewKV()
-	if err := kv2.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
+	kv2, snap := snapshotRoundTrip(t, kv)
 	for _, c := range []uint64{small, large} {
 		for id, dup := range map[uint64]bool{2: true, 3: false, 4: true, 5: false} {
 			if got := kv2.Apply(Command{Op: Put, Key: "k", Value: "v", ClientID: c, CommandID: id}).Duplicate; got != dup {
@@ -99,4 +85,19 @@ func TestKVClientIDsSmallAndLargeKeepTheirWindows(t *testing.T) {
 	if string(again) != string(snap) {
 		t.Fatal("snapshot not stable")
 	}
+}
+
+// snapshotRoundTrip restores a snapshot of kv into a new KV; it returns
+// both.
+func snapshotRoundTrip(t *testing.T, kv *KV) (*KV, []byte) {
+	t.Helper()
+	snap, err := kv.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv2 := NewKV()
+	if err := kv2.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	return kv2, snap
 }
