@@ -43,6 +43,18 @@ work=$(mktemp -d)
 go build -o "$work/server" ./bin/server
 go build -o "$work/client" ./bin/client
 pids=()
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+TIMEFORMAT='%U %S'
+window=-
+[[ $DURATION =~ ^[0-9]+s$ ]] && window=$((${DURATION%s} + 2)) # seconds a client runs: warm-up and measurement
+# server_ticks is the user+system CPU of the running servers, in clock ticks.
+server_ticks() {
+  local t=0 p
+  for p in "${pids[@]}"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
 stop_servers() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=(); }
 trap 'stop_servers; rm -rf "$work"' EXIT
 for ALGO in $ALGOS; do
@@ -69,7 +81,14 @@ PY
     "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 1 -outstanding 1 -targets 1.1 |
       sed "s/^/$ALGO n=$N conflicts=$c low-load   /" | tee -a "$work/results"
     for d in $DEPTHS; do
-      "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 2 -outstanding "$d" |
+      # CPU spent per command, by the servers together and by the client,
+      # is what a share of the ceiling comes down to. The CPU is measured
+      # over the whole run, the client's 2 s warm-up included, so it is
+      # divided by the commands of the whole run at the measured rate.
+      t0=$(server_ticks)
+      { time "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 2 -outstanding "$d" >"$work/out"; } 2>"$work/time"
+      t1=$(server_ticks)
+      echo "$(cat "$work/out") server_cpu=$(((t1 - t0) * 1000000 / hz))us client_cpu=$(tr ' ' '+' <"$work/time" | bc)s window=$window" |
         sed "s/^/$ALGO n=$N conflicts=$c depth=2x$d /" | tee -a "$work/results"
     done
   done
@@ -89,11 +108,14 @@ for line in open(sys.argv[1]):
     if kind == "low-load":
         r["low"] = m.group(2)
     elif float(m.group(1)) > r.get("sat", (0,))[0]:
-        r["sat"] = (float(m.group(1)), kind.split("=")[1], m.group(2))
+        cpu = re.search(r"server_cpu=([0-9]+)us client_cpu=([0-9.]+)s window=([0-9]+)", line)
+        ops = float(m.group(1)) * float(cpu.group(3)) if cpu else 0
+        per = (f"{float(cpu.group(1)) / ops:.2f}", f"{float(cpu.group(2)) * 1e6 / ops:.2f}") if ops else ("-", "-")
+        r["sat"] = (float(m.group(1)), kind.split("=")[1], m.group(2)) + per
 ceiling = {c: v["sat"][0] for (a, c), v in rows.items() if a == "unreplicated" and "sat" in v}
-print(f"{'algorithm':<14}{'conflicts':>10}{'saturation/s':>14}{'at depth':>10}{'p50 there':>11}{'low-load p50':>14}{'of unreplicated':>17}")
+print(f"{'algorithm':<14}{'conflicts':>10}{'saturation/s':>14}{'at depth':>10}{'p50 there':>11}{'low-load p50':>14}{'of unreplicated':>17}{'server us/op':>14}{'client us/op':>14}")
 for (a, c), v in rows.items():
-    sat, depth, p50 = v.get("sat", (0, "-", "-"))
+    sat, depth, p50, srv, cli = v.get("sat", (0, "-", "-", "-", "-"))
     share = f"{sat / ceiling[c]:.0%}" if c in ceiling and sat else "-"
-    print(f"{a:<14}{c + '%':>10}{sat:>14.0f}{depth:>10}{p50:>11}{v.get('low', '-'):>14}{share:>17}")
+    print(f"{a:<14}{c + '%':>10}{sat:>14.0f}{depth:>10}{p50:>11}{v.get('low', '-'):>14}{share:>17}{srv:>14}{cli:>14}")
 PY
