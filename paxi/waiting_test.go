@@ -92,19 +92,34 @@ func TestWaitingAgreesWithAMap(t *testing.T) {
 	}
 }
 
-// TestWaitingForgetsIdleClients: a client with nothing waiting leaves
-// nothing behind, so one-shot clients cannot accumulate.
+// TestWaitingForgetsIdleClients: clients with nothing waiting are dropped
+// once their rings add up to idleMax slots, so one-shot clients cannot
+// accumulate, while a client that keeps coming back keeps its grown ring.
 func TestWaitingForgetsIdleClients(t *testing.T) {
 	var w Waiting[int]
-	for c := uint64(1); c <= 10000; c++ {
+	// A pipelined client: its ring grows to hold 1000 commands, then empties.
+	for id := uint64(1); id <= 1000; id++ {
+		w.Add(CommandKey{ClientID: 1, CommandID: id}, 0)
+	}
+	for id := uint64(1); id <= 1000; id++ {
+		w.Take(CommandKey{ClientID: 1, CommandID: id})
+	}
+	grown := len(w.clients[1].slots)
+	for c := uint64(2); c <= 100000; c++ {
 		k := CommandKey{ClientID: c, CommandID: 1}
 		w.Add(k, 1)
 		if _, ok := w.Take(k); !ok {
 			t.Fatalf("client %d: added command not found", c)
 		}
+		if len(w.clients)*ringMin > idleMax+grown+ringMin {
+			t.Fatalf("after %d one-shot clients, %d clients remembered", c, len(w.clients))
+		}
+		if c == 100 && len(w.clients[1].slots) != grown {
+			t.Fatalf("the pipelined client's ring was dropped while few rings were idle")
+		}
 	}
-	if len(w.clients) != 0 || w.Len() != 0 {
-		t.Fatalf("%d clients and %d waiters remembered after every command was taken", len(w.clients), w.Len())
+	if w.Len() != 0 {
+		t.Fatalf("%d waiters remembered after every command was taken", w.Len())
 	}
 }
 
