@@ -25,7 +25,7 @@ type Waiting[T any] struct {
 	idle int
 }
 
-// idleMax bounds the slots of empty rings kept (2 MiB of slots for a
+// idleMax bounds the slots of empty rings kept (1.5 MiB of slots for a
 // pointer-sized T).
 const idleMax = 1 << 16
 
