@@ -133,12 +133,8 @@ func readCommonCommand(b []byte, i *int, c *paxi.Command) bool {
 	if err != nil {
 		return false
 	}
-	// kl+vl <= 62 < sharedStringMax: one allocation, as in readKeyValue.
-	var joined [sharedStringMax]byte
-	n := copy(joined[:], b[ks:ks+kl])
-	n += copy(joined[n:], b[vs:vs+vl])
-	str := string(joined[:n])
-	*c = paxi.Command{Op: paxi.Op(b[j+1]), Key: str[:kl], Value: str[kl:], ClientID: client, CommandID: id}
+	key, value := joinKeyValue(b[ks:ks+kl], b[vs:vs+vl]) // kl+vl <= 62
+	*c = paxi.Command{Op: paxi.Op(b[j+1]), Key: key, Value: value, ClientID: client, CommandID: id}
 	*i = k
 	return true
 }
@@ -165,13 +161,20 @@ func readKeyValue(b []byte, i *int) (key, value string, err error) {
 	if kl+vl > sharedStringMax || kl == 0 || vl == 0 {
 		return string(b[ks : ks+kl]), string(b[vs : vs+vl]), nil
 	}
-	// Joined without the value's header between them, the pair fits a
-	// smaller size class (a 16-byte key and value: 32 bytes, not 48).
+	key, value = joinKeyValue(b[ks:ks+kl], b[vs:vs+vl])
+	return key, value, nil
+}
+
+// joinKeyValue copies a key and a value of at most sharedStringMax bytes
+// together into one string, which it returns as two. Joined without the
+// value's header between them, the pair fits a smaller size class (a
+// 16-byte key and value: 32 bytes, not 48).
+func joinKeyValue(k, v []byte) (key, value string) {
 	var joined [sharedStringMax]byte
-	n := copy(joined[:], b[ks:ks+kl])
-	n += copy(joined[n:], b[vs:vs+vl])
+	n := copy(joined[:], k)
+	n += copy(joined[n:], v)
 	s := string(joined[:n])
-	return s[:kl], s[kl:], nil
+	return s[:len(k)], s[len(k):]
 }
 
 // skipValue steps over one value of any shape at b[*i].
