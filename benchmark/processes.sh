@@ -15,6 +15,7 @@
 #   benchmark/processes.sh "unreplicated epaxos" 3     # several, one after the other
 #   FSYNC=true DURATION=10s benchmark/processes.sh epaxos 5
 #   DEPTHS="256 1024" CONFLICTS="0 100" benchmark/processes.sh epaxos 3
+#   WARMUP=1s DURATION=3s benchmark/processes.sh epaxos 3   # unmeasured, then measured, per point
 #
 # DEPTHS are commands in flight per connection (2 connections).
 #
@@ -36,6 +37,7 @@ cd "$(dirname "$0")/.."
 ALGOS="${1:-epaxos}"
 N="${2:-3}"
 DURATION="${DURATION:-5s}"
+WARMUP="${WARMUP:-2s}"
 FSYNC="${FSYNC:-false}"
 CONFLICTS="${CONFLICTS:-0 2 25 100}"
 DEPTHS="${DEPTHS:-128 512 1024 2048}"
@@ -45,8 +47,8 @@ go build -o "$work/client" ./bin/client
 pids=()
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 TIMEFORMAT='%U %S'
-window=-
-[[ $DURATION =~ ^[0-9]+s$ ]] && window=$((${DURATION%s} + 2)) # seconds a client runs: warm-up and measurement
+window=- # seconds a client runs: warm-up and measurement
+[[ $DURATION =~ ^[0-9]+s$ && $WARMUP =~ ^[0-9]+s$ ]] && window=$((${DURATION%s} + ${WARMUP%s}))
 # server_ticks is the user+system CPU of the running servers, in clock ticks.
 server_ticks() {
   local t=0 p
@@ -78,15 +80,15 @@ PY
     done
   done
   for c in $CONFLICTS; do
-    "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 1 -outstanding 1 -targets 1.1 |
+    "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -warmup "$WARMUP" -clients 1 -outstanding 1 -targets 1.1 |
       sed "s/^/$ALGO n=$N conflicts=$c low-load   /" | tee -a "$work/results"
     for d in $DEPTHS; do
       # CPU spent per command, by the servers together and by the client,
       # is what a share of the ceiling comes down to. The CPU is measured
-      # over the whole run, the client's 2 s warm-up included, so it is
-      # divided by the commands of the whole run at the measured rate.
+      # over the whole run, the client's warm-up included, so it is divided
+      # by the commands of the whole run at the measured rate.
       t0=$(server_ticks)
-      { time "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -clients 2 -outstanding "$d" >"$work/out"; } 2>"$work/time"
+      { time "$work/client" -config "$work/config.json" -conflicts "$c" -duration "$DURATION" -warmup "$WARMUP" -clients 2 -outstanding "$d" >"$work/out"; } 2>"$work/time"
       t1=$(server_ticks)
       echo "$(cat "$work/out") server_cpu=$(((t1 - t0) * 1000000 / hz))us client_cpu=$(tr ' ' '+' <"$work/time" | bc)s window=$window" |
         sed "s/^/$ALGO n=$N conflicts=$c depth=2x$d /" | tee -a "$work/results"

@@ -35,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 0, "connections per target replica")
 	outstanding := fs.Int("outstanding", 0, "commands in flight per connection")
 	duration := fs.Duration("duration", 0, "measured duration")
+	warmup := fs.Duration("warmup", -1, "unmeasured load before it (default from the workload: 2s)")
 	targets := fs.String("targets", "", "comma-separated replica ids to send to (default: all)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
@@ -67,6 +68,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *duration > 0 {
 		w.Duration = paxi.Duration(*duration)
+	}
+	if *warmup >= 0 {
+		w.Warmup = paxi.Duration(*warmup)
 	}
 	if *targets != "" {
 		w.Targets = nil
