@@ -4,5 +4,6 @@ package all
 
 import (
 	_ "github.com/agora-consensus/agora/protocols/epaxos"
+	_ "github.com/agora-consensus/agora/protocols/multipaxos"
 	_ "github.com/agora-consensus/agora/protocols/unreplicated"
 )

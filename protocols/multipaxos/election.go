@@ -1,0 +1,148 @@
+package multipaxos
+
+import (
+	"fmt"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// campaign is phase 1 in progress: the promises gathered for r.bal and the
+// best value seen for every slot from its commit point on.
+type campaign struct {
+	from  int64
+	acks  uint64
+	slots []Vote // slots[i] is the best vote for slot from+i (Slot -1: none)
+}
+
+// campaign starts phase 1 with a ballot above every one seen. Its own
+// promise is persisted, and counted, like anyone's.
+func (r *Replica) campaign() {
+	r.resetElection()
+	r.setBallot(r.bal.Next(r.Self()))
+	r.stats.campaigns++
+	r.Persist(&Promised{Ballot: r.bal})
+	c := &campaign{from: r.commit}
+	r.camp = c
+	if !r.merge(c, r.self, r.votesFrom(c.from)) {
+		panic(fmt.Sprintf("%s: %s holds votes more than %d slots past its commit point %d", Name, r.Self(), window, r.commit))
+	}
+	r.Broadcast(&Prepare{Ballot: r.bal, From: c.from})
+	// Commands proposed here while nobody led go in the first slots.
+	for i := range r.pending {
+		if f := &r.pending[i]; !f.done {
+			f.sent = r.now
+			r.queue = append(r.queue, f.cmd)
+		}
+	}
+}
+
+// votesFrom lists what this replica holds in slots from and above.
+func (r *Replica) votesFrom(from int64) []Vote {
+	var out []Vote
+	for s := max(from, 0); s < int64(len(r.log)); s++ {
+		if e := &r.log[s]; e.has {
+			out = append(out, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: e.committed})
+		}
+	}
+	return out
+}
+
+// onPrepare promises a higher ballot (persisting the promise first) or
+// tells the candidate it is behind.
+func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
+	if m.Ballot < r.bal {
+		r.stats.rejects++
+		r.Send(from, &Reject{Ballot: r.bal})
+		return
+	}
+	if m.Ballot > r.bal {
+		r.setBallot(m.Ballot)
+		r.Persist(&Promised{Ballot: m.Ballot})
+	}
+	r.resetElection()
+	r.Send(from, &Promise{Ballot: m.Ballot, From: m.From, Votes: r.votesFrom(m.From)})
+}
+
+// onPromise counts a promise for the running campaign.
+func (r *Replica) onPromise(p int, m *Promise) {
+	c := r.camp
+	if c == nil || m.Ballot != r.bal || m.From != c.from || c.acks&bit(p) != 0 {
+		return
+	}
+	if !r.merge(c, p, m.Votes) {
+		// The promiser holds votes further ahead than this replica can
+		// take: it is too far behind to lead. It learns the chosen slots
+		// and runs again at its next election timeout.
+		r.camp = nil
+		r.Send(r.peers[p], &CatchUp{From: r.commit})
+		return
+	}
+	if r.quorum(c.acks) {
+		r.lead()
+	}
+}
+
+// merge counts p's promise and keeps, per slot, a chosen value if anyone
+// knows one, else the vote of the highest ballot. It reports false, having
+// counted nothing, if a vote lies beyond the window: ignoring it would be
+// unsafe, and holding it would let one message allocate without bound.
+func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
+	for _, v := range votes {
+		if v.Slot >= c.from+window {
+			return false
+		}
+	}
+	c.acks |= bit(p)
+	for _, v := range votes {
+		if v.Slot < c.from {
+			continue
+		}
+		i := v.Slot - c.from
+		for int64(len(c.slots)) <= i {
+			c.slots = append(c.slots, Vote{Slot: -1})
+		}
+		best := &c.slots[i]
+		if best.Slot < 0 || (!best.Committed && (v.Committed || v.Ballot > best.Ballot)) {
+			*best = v
+		}
+	}
+	return true
+}
+
+// lead ends a won campaign: every slot it learned about is proposed again
+// at the new ballot, with the value phase 1 found or a no-op, before any
+// new command.
+func (r *Replica) lead() {
+	c := r.camp
+	r.camp, r.leading = nil, true
+	r.backoff = 0
+	r.stats.elected++
+	r.next = c.from
+	for _, v := range c.slots {
+		if v.Slot < 0 {
+			r.stats.noops++
+			r.propose(r.next, nil, true)
+		} else {
+			r.propose(r.next, v.Cmds, v.Noop)
+		}
+		r.next++
+	}
+	for s := r.next; s < int64(len(r.log)); s++ {
+		// Slots past what the majority reported can only hold votes this
+		// replica got after its own promise (it promised nothing newer),
+		// and those belong to a ballot below this one: drop them.
+		if !r.log[s].committed {
+			r.log[s] = entry{}
+		}
+	}
+	r.announced = -1
+	r.heartbeat.Reset(r.p.HeartbeatTicks)
+}
+
+// onReject learns a higher ballot: this replica no longer leads or runs.
+func (r *Replica) onReject(m *Reject) {
+	if m.Ballot > r.bal {
+		r.setBallot(m.Ballot)
+		r.resetElection()
+	}
+}

@@ -1,0 +1,354 @@
+// Package multipaxos is Multi-Paxos with a stable leader, the baseline
+// EPaxos is measured against (PROTOCOLS.md).
+//
+// A leader that has run phase 1 once for every slot from its commit point
+// on proposes each batch of commands in the next slot with phase 2 alone.
+// Replicas that are not the leader forward the commands their clients give
+// them and answer those clients when they execute the command themselves;
+// every replica executes chosen slots in slot order. A replica that hears
+// nothing from a leader for a randomized election timeout runs phase 1 with
+// a higher ballot (number, replica): it learns every value a majority
+// accepted in the slots it does not know to be chosen, proposes the value of
+// the highest ballot in each (a no-op where there is none) and only then
+// proposes new commands. A replica persists a promise before its Promise
+// leaves and a vote before its Accepted leaves, so two leaders at once can
+// never choose two values for one slot.
+//
+// The first replica (the lowest id) leads from the start: no ballot below
+// its initial one (0, itself) can exist, so its phase 1 is empty. That holds
+// only for a replica that never persisted anything; a restarted one starts
+// as a follower.
+//
+// Not done yet: the log is never truncated (every replica keeps every
+// slot's commands), so a long run's memory grows with it, and a Promise to
+// a candidate far behind carries every slot it lacks; a restarted replica
+// learns which of its votes were chosen from the leader again.
+package multipaxos
+
+import (
+	"fmt"
+	"math/bits"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// Name is the registered protocol name.
+const Name = "multipaxos"
+
+func init() {
+	paxi.Register(Name, func(env paxi.Env) (paxi.Protocol, error) { return New(env) })
+}
+
+// entry is one slot as this replica knows it.
+type entry struct {
+	cmds      []paxi.Command
+	noop      bool
+	has       bool        // holds a value: its vote, or the chosen value
+	vbal      paxi.Ballot // ballot of its vote (0: it never voted here)
+	committed bool        // the value held is the chosen one
+	acks      uint64      // leader: replicas that accepted it at the current ballot
+	sent      int64       // leader: tick the Accept was last sent
+}
+
+// forward is a command a client gave this replica, not yet executed here.
+type forward struct {
+	cmd  paxi.Command
+	sent int64 // tick it was last routed
+	done bool  // executed; dropped at the next compaction
+}
+
+// Replica is one Multi-Paxos replica.
+type Replica struct {
+	paxi.Outbox
+	p     Params
+	env   paxi.Env
+	peers []paxi.ID
+	self  int
+	maj   int
+
+	bal      paxi.Ballot // the highest ballot promised (or seen)
+	leaderID paxi.ID     // bal.ID(), kept to avoid formatting it per message
+	leading  bool        // phase 1 done for bal, which is this replica's
+	camp     *campaign   // phase 1 in progress for bal
+
+	log      []entry
+	commit   int64 // every slot below is chosen and held here
+	executed int64 // every slot below is executed
+	next     int64 // leader: the next free slot
+	heard    int64 // highest commit point a leader announced
+
+	queue    []paxi.Command           // leader or candidate: waiting for a slot
+	assigned map[paxi.CommandKey]bool // leader: proposed at bal, not executed yet
+	fwdBuf   []paxi.Command           // to forward to the leader at the next Ready
+
+	pending []forward                 // commands proposed here, in order
+	waiting map[paxi.CommandKey]int32 // index in pending of those not executed
+
+	now        int64
+	election   paxi.Timer
+	backoff    int // election timeouts in a row with no leader heard; doubles the next
+	heartbeat  paxi.Timer
+	announced  int64 // leader: commit point last broadcast
+	catchingUp int64 // tick of the last CatchUp sent
+
+	stats stats
+}
+
+type stats struct {
+	campaigns, elected, resends, forwards, caughtUp, noops, rejects uint64
+}
+
+// New builds a replica, restoring what it persisted.
+func New(env paxi.Env) (*Replica, error) {
+	p, err := decodeParams(env)
+	if err != nil {
+		return nil, err
+	}
+	if len(env.Peers) > 64 {
+		return nil, fmt.Errorf("%s: at most 64 replicas, got %d", Name, len(env.Peers))
+	}
+	r := &Replica{
+		Outbox:   paxi.NewOutbox(env.ID, env.Peers),
+		p:        p,
+		env:      env,
+		peers:    env.Peers,
+		self:     paxi.IndexOf(env.Peers, env.ID),
+		maj:      paxi.Majority(len(env.Peers)),
+		assigned: map[paxi.CommandKey]bool{},
+		waiting:  map[paxi.CommandKey]int32{},
+	}
+	if r.self < 0 {
+		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
+	}
+	if len(env.Restored) == 0 {
+		r.setBallot(paxi.NewBallot(0, env.Peers[0]))
+		if r.self == 0 {
+			r.leading = true
+		}
+	} else if err := r.restore(env.Restored); err != nil {
+		return nil, err
+	}
+	r.resetElection()
+	r.heartbeat.Reset(p.HeartbeatTicks)
+	return r, nil
+}
+
+// restore rebuilds the promise and the votes from the records.
+func (r *Replica) restore(recs []paxi.Message) error {
+	bal := paxi.Ballot(0)
+	for _, m := range recs {
+		switch m := m.(type) {
+		case *Promised:
+			bal = max(bal, m.Ballot)
+		case *Vote:
+			if m.Slot < 0 {
+				return fmt.Errorf("%s: record of slot %d", Name, m.Slot)
+			}
+			bal = max(bal, m.Ballot)
+			e := r.slot(m.Slot)
+			if m.Ballot >= e.vbal {
+				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
+			}
+		default:
+			return fmt.Errorf("%s: unexpected record %T", Name, m)
+		}
+	}
+	r.setBallot(bal)
+	return nil
+}
+
+// setBallot records a higher (or the first) ballot. A leader or candidate
+// of a lower one steps down; its queued commands are still in pending and
+// are routed to the new leader when they are retried.
+func (r *Replica) setBallot(b paxi.Ballot) {
+	if b == r.bal && r.leaderID != "" {
+		return
+	}
+	r.bal, r.leaderID = b, b.ID()
+	r.leading, r.camp = false, nil
+	r.queue = r.queue[:0]
+	clear(r.assigned)
+}
+
+// slot returns slot s's entry, growing the log to hold it.
+func (r *Replica) slot(s int64) *entry {
+	for int64(len(r.log)) <= s {
+		r.log = append(r.log, entry{})
+	}
+	return &r.log[s]
+}
+
+// maxBackoff caps the doubling of the election timeout: 2^8 times the
+// configured one, 77 s with the defaults.
+const maxBackoff = 8
+
+// resetElection restarts the wait for a leader, with a random share. Each
+// election timeout that passed without a leader doubles the wait, so that
+// a timeout configured shorter than a round trip (where every campaign is
+// overtaken by the next before its promises arrive) still ends with a
+// leader; hearing one resets it.
+func (r *Replica) resetElection() {
+	t := r.p.ElectionTicks << r.backoff
+	r.election.Reset(t + r.env.Rand.Intn(t))
+}
+
+// heardLeader notes a message from the leader of the promised ballot.
+func (r *Replica) heardLeader() {
+	r.backoff = 0
+	r.resetElection()
+}
+
+// Propose queues a client command at the leader and forwards it elsewhere.
+func (r *Replica) Propose(req paxi.Request) {
+	c := req.Command
+	if _, ok := r.waiting[c.Ident()]; !ok {
+		r.waiting[c.Ident()] = int32(len(r.pending))
+		r.pending = append(r.pending, forward{cmd: c, sent: r.now})
+	}
+	r.route(c)
+}
+
+// route sends c where it can be proposed: this replica's queue if it leads
+// or is running for leader, else the leader it knows.
+func (r *Replica) route(c paxi.Command) {
+	switch {
+	case r.leading || r.camp != nil:
+		r.queue = append(r.queue, c)
+	case r.leaderID != r.Self():
+		r.fwdBuf = append(r.fwdBuf, c)
+	}
+}
+
+// Step handles a peer's message.
+func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
+	p := paxi.IndexOf(r.peers, from)
+	if p < 0 || p == r.self {
+		return
+	}
+	switch m := msg.(type) {
+	case *Prepare:
+		r.onPrepare(from, m)
+	case *Promise:
+		r.onPromise(p, m)
+	case *Accept:
+		r.onAccept(from, m)
+	case *Accepted:
+		r.onAccepted(p, m)
+	case *Reject:
+		r.onReject(m)
+	case *Heartbeat:
+		r.onHeartbeat(from, m)
+	case *Forward:
+		if r.leading || r.camp != nil {
+			r.queue = append(r.queue, m.Cmds...)
+		}
+	case *CatchUp:
+		r.onCatchUp(from, m)
+	case *Chosen:
+		r.onChosen(from, m)
+	}
+}
+
+// Tick drives heartbeats, elections and retries.
+func (r *Replica) Tick() {
+	r.now++
+	if r.leading {
+		if r.heartbeat.Tick() {
+			r.heartbeat.Restart()
+			r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.commit})
+		}
+		if r.now%int64(r.p.RetryTicks) == 0 {
+			r.resendAccepts()
+		}
+	} else if r.election.Tick() {
+		r.backoff = min(r.backoff+1, maxBackoff)
+		r.campaign()
+	}
+	if r.commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
+		r.askCatchUp()
+	}
+	r.retryForwards()
+}
+
+// Ready proposes what is queued and takes everything produced.
+func (r *Replica) Ready() paxi.Ready {
+	r.flushQueue()
+	if len(r.fwdBuf) > 0 {
+		if r.leaderID != r.Self() {
+			r.Send(r.leaderID, &Forward{Cmds: r.fwdBuf})
+			r.stats.forwards += uint64(len(r.fwdBuf))
+		}
+		r.fwdBuf = nil
+	}
+	if r.leading && r.commit > r.announced {
+		r.announced = r.commit
+		r.heartbeat.Restart()
+		r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.commit})
+	}
+	return r.Outbox.Ready()
+}
+
+// retryForwards routes again, at most ResendLimit per tick, the commands
+// proposed here that have waited RetryTicks without executing, and drops
+// executed ones once they are the majority of the list.
+func (r *Replica) retryForwards() {
+	if len(r.waiting)*2 <= len(r.pending) {
+		live := r.pending[:0]
+		for _, f := range r.pending {
+			if !f.done {
+				r.waiting[f.cmd.Ident()] = int32(len(live))
+				live = append(live, f)
+			}
+		}
+		clear(r.pending[len(live):])
+		r.pending = live
+	}
+	sent := 0
+	for i := range r.pending {
+		f := &r.pending[i]
+		if f.done || r.now-f.sent < int64(r.p.RetryTicks) {
+			continue
+		}
+		if sent == r.p.ResendLimit {
+			return
+		}
+		f.sent = r.now
+		r.route(f.cmd)
+		sent++
+	}
+}
+
+// Stats reports the protocol's counters.
+func (r *Replica) Stats() []paxi.Stat {
+	leading := 0.0
+	if r.leading {
+		leading = 1
+	}
+	return []paxi.Stat{
+		{Name: "multipaxos_campaigns_total", Help: "phase 1 rounds this replica started", Value: float64(r.stats.campaigns), Counter: true},
+		{Name: "multipaxos_elected_total", Help: "phase 1 rounds this replica won", Value: float64(r.stats.elected), Counter: true},
+		{Name: "multipaxos_leading", Help: "1 while this replica is the leader", Value: leading},
+		{Name: "multipaxos_noops_total", Help: "holes a new leader filled with a no-op", Value: float64(r.stats.noops), Counter: true},
+		{Name: "multipaxos_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
+		{Name: "multipaxos_forwarded_total", Help: "commands forwarded to the leader", Value: float64(r.stats.forwards), Counter: true},
+		{Name: "multipaxos_caught_up_total", Help: "chosen slots learned from the leader's catch-up replies", Value: float64(r.stats.caughtUp), Counter: true},
+		{Name: "multipaxos_rejects_total", Help: "messages refused for a stale ballot", Value: float64(r.stats.rejects), Counter: true},
+		{Name: "multipaxos_commit_slot", Help: "slots chosen and held here", Value: float64(r.commit)},
+	}
+}
+
+// window is how far past its commit point a replica takes slot numbers
+// from a peer. Slots are held in one array, so a message naming slot 1<<40
+// would otherwise make the replica allocate every slot below it; a replica
+// further behind than this catches up first (CatchUp), which a real leader
+// sends it anyway.
+const window = 1 << 20
+
+// tooFar reports whether slot s is out of the window.
+func (r *Replica) tooFar(s int64) bool { return s >= r.commit+window }
+
+// bit is the set {p}.
+func bit(p int) uint64 { return 1 << uint(p) }
+
+// quorum reports whether acks hold a majority.
+func (r *Replica) quorum(acks uint64) bool { return bits.OnesCount64(acks) >= r.maj }
