@@ -24,7 +24,7 @@ func (r *Replica) campaign() {
 	c := &campaign{from: r.commit}
 	r.camp = c
 	if !r.merge(c, r.self, r.votesFrom(c.from)) {
-		panic(fmt.Sprintf("%s: %s holds votes more than %d slots past its commit point %d", Name, r.Self(), window, r.commit))
+		panic(fmt.Sprintf("%s: %s refused its own votes", Name, r.Self()))
 	}
 	r.Broadcast(&Prepare{Ballot: r.bal, From: c.from})
 	// Commands proposed here while nobody led go in the first slots.
@@ -84,11 +84,13 @@ func (r *Replica) onPromise(p int, m *Promise) {
 
 // merge counts p's promise and keeps, per slot, a chosen value if anyone
 // knows one, else the vote of the highest ballot. It reports false, having
-// counted nothing, if a vote lies beyond the window: ignoring it would be
-// unsafe, and holding it would let one message allocate without bound.
+// counted nothing, if a vote lies more than a window past both the
+// campaign's first slot and this replica's own log: ignoring the vote would
+// be unsafe, and holding it would let one message allocate without bound.
 func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
+	limit := max(c.from, int64(len(r.log))) + window
 	for _, v := range votes {
-		if v.Slot >= c.from+window {
+		if v.Slot >= limit {
 			return false
 		}
 	}

@@ -130,6 +130,7 @@ func New(env paxi.Env) (*Replica, error) {
 	}
 	r.resetElection()
 	r.heartbeat.Reset(p.HeartbeatTicks)
+	r.catchingUp = -int64(p.RetryTicks) // never
 	return r, nil
 }
 

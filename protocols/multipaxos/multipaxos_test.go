@@ -1,0 +1,160 @@
+package multipaxos
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// A value that one acceptor accepted before the leader crashed, uncommitted,
+// is the value the next leader proposes in that slot: phase 1 finds it.
+func TestNewLeaderKeepsAnAcceptedValue(t *testing.T) {
+	c := newNet(t, 3)
+	x := put(7, 1, "k", "x")
+	// 1.3 never hears the Accept, and no Accepted reaches the leader.
+	c.drop = func(e paxi.Envelope) bool {
+		_, acc := e.Msg.(*Accept)
+		_, ok := e.Msg.(*Accepted)
+		return (acc && e.To == "1.3") || ok
+	}
+	c.propose(0, x)
+	if len(c.exec[1]) != 0 || len(c.exec[2]) != 0 {
+		t.Fatalf("executed before anything was chosen: %v %v", c.exec[1], c.exec[2])
+	}
+	c.down[0] = true
+	c.drop = nil
+	c.tick(2, 4*c.reps[2].p.ElectionTicks)
+	if !c.reps[2].leading {
+		t.Fatalf("1.3 did not become leader (ballot %s)", c.reps[2].bal)
+	}
+	for i := 1; i < 3; i++ {
+		if !slices.Equal(c.exec[i], []paxi.Command{x}) {
+			t.Errorf("%s executed %v, want only %v", c.ids[i], c.exec[i], x)
+		}
+	}
+}
+
+// A follower whose vote in a slot is from an older ballot than the leader's
+// must not take the leader's commit point as the choice of its own value:
+// another value may have been chosen there. It asks, and executes the
+// chosen one.
+func TestStaleVoteIsNotTakenAsChosen(t *testing.T) {
+	c := newNet(t, 3)
+	old := paxi.NewBallot(0, "1.1")
+	stale, chosen := put(1, 1, "k", "stale"), put(2, 1, "k", "chosen")
+	r := c.start(2, []paxi.Message{&Vote{Slot: 0, Ballot: old, Cmds: []paxi.Command{stale}}}, nil)
+	b := paxi.NewBallot(3, "1.2")
+	r.Step("1.2", &Heartbeat{Ballot: b, Commit: 1})
+	rd := r.Ready()
+	if len(rd.Execute) != 0 {
+		t.Fatalf("executed %v on a commit point of ballot %s over a vote of %s", rd.Execute, b, old)
+	}
+	var asked bool
+	for _, e := range rd.Messages {
+		if cu, ok := e.Msg.(*CatchUp); ok && e.To == "1.2" && cu.From == 0 {
+			asked = true
+		}
+	}
+	if !asked {
+		t.Fatalf("no CatchUp from slot 0 to the leader; sent %v", rd.Messages)
+	}
+	r.Step("1.2", &Chosen{From: 0, Values: []Value{{Cmds: []paxi.Command{chosen}}}, Commit: 1})
+	if rd := r.Ready(); !slices.Equal(rd.Execute, []paxi.Command{chosen}) {
+		t.Fatalf("executed %v, want %v", rd.Execute, chosen)
+	}
+}
+
+// A restarted replica keeps the highest promise and, per slot, the vote of
+// the highest ballot, and it does not resume leading even if it led.
+func TestRestoreKeepsPromiseAndVotes(t *testing.T) {
+	c := newNet(t, 3)
+	b1, b2 := paxi.NewBallot(1, "1.2"), paxi.NewBallot(2, "1.2")
+	x, y, z := put(1, 1, "a", "x"), put(1, 2, "a", "y"), put(1, 3, "b", "z")
+	r := c.start(0, []paxi.Message{
+		&Promised{Ballot: b2},
+		&Vote{Slot: 0, Ballot: b1, Cmds: []paxi.Command{x}},
+		&Vote{Slot: 0, Ballot: b2, Cmds: []paxi.Command{y}},
+		&Vote{Slot: 1, Ballot: b1, Cmds: []paxi.Command{z}},
+	}, nil)
+	if r.bal != b2 || r.leading {
+		t.Fatalf("ballot %s, leading %v; want %s, not leading", r.bal, r.leading, b2)
+	}
+	if !slices.Equal(r.log[0].cmds, []paxi.Command{y}) || r.log[0].vbal != b2 || !slices.Equal(r.log[1].cmds, []paxi.Command{z}) {
+		t.Fatalf("log after restore: %+v", r.log)
+	}
+	r.Step("1.2", &Accept{Ballot: b1, Slot: 2, Cmds: []paxi.Command{x}})
+	rd := r.Ready()
+	if len(rd.Persist) != 0 || len(rd.Messages) != 1 {
+		t.Fatalf("an Accept below the promise: persisted %v, sent %v", rd.Persist, rd.Messages)
+	}
+	if rej, ok := rd.Messages[0].Msg.(*Reject); !ok || rej.Ballot != b2 {
+		t.Fatalf("answered %T %+v, want a Reject naming %s", rd.Messages[0].Msg, rd.Messages[0].Msg, b2)
+	}
+}
+
+// The first leader restarts as a follower; after an election everything
+// it had committed is still executed, and new commands commit.
+func TestLeaderRestartsAsFollower(t *testing.T) {
+	c := newNet(t, 3)
+	a, b := put(1, 1, "k", "a"), put(1, 2, "k", "b")
+	c.propose(0, a)
+	c.down[0] = true
+	c.restart(0)
+	if c.reps[0].leading {
+		t.Fatal("a restarted leader leads without phase 1")
+	}
+	c.tick(1, 4*c.reps[1].p.ElectionTicks)
+	if !c.reps[1].leading {
+		t.Fatal("1.2 did not become leader")
+	}
+	c.propose(0, b)
+	c.tick(0, c.reps[0].p.RetryTicks) // its catch-up and its forward
+	for i := range 3 {
+		if !slices.Equal(c.exec[i], []paxi.Command{a, b}) {
+			t.Errorf("%s executed %v, want %v", c.ids[i], c.exec[i], []paxi.Command{a, b})
+		}
+	}
+}
+
+// Slot numbers far past the commit point cost nothing: one message cannot
+// make a replica allocate every slot below it.
+func TestSlotsFarAheadAreRefused(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.reps[1]
+	b0 := r.bal
+	huge := []int64{window, 1 << 40, 1<<63 - 1}
+	for _, s := range huge {
+		r.Step("1.1", &Accept{Ballot: b0, Slot: s, Cmds: []paxi.Command{put(1, 1, "k", "v")}})
+		r.Step("1.1", &Chosen{From: s})
+		r.Step("1.1", &CatchUp{From: s})
+		r.Step("1.1", &Prepare{Ballot: paxi.NewBallot(9, "1.1"), From: s})
+		r.Step("1.1", &Accepted{Ballot: b0, Slot: s})
+	}
+	r.campaign()
+	from := r.camp.from
+	for _, s := range huge {
+		r.Step("1.3", &Promise{Ballot: r.bal, From: from, Votes: []Vote{{Slot: s, Ballot: b0}}})
+	}
+	r.Ready()
+	if len(r.log) > 0 {
+		t.Fatalf("log grew to %d slots", len(r.log))
+	}
+	if r.leading {
+		t.Fatal("led on a promise it could not take in")
+	}
+}
+
+func TestParamsAreValidated(t *testing.T) {
+	for _, tc := range []struct{ params, want string }{
+		{`{"max_batch": 0}`, "max_batch"},
+		{`{"heartbeat_ticks": 60, "election_ticks": 60}`, "heartbeat_ticks"},
+		{`{"retry_tick": 5}`, "retry_tick"},
+	} {
+		_, err := New(paxi.Env{ID: "1.1", Peers: []paxi.ID{"1.1"}, Params: []byte(tc.params)})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("params %s: error %v, want one naming %s", tc.params, err, tc.want)
+		}
+	}
+}
