@@ -189,8 +189,8 @@ func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
 	r.Send(from, &Chosen{From: m.From, Values: vals, Commit: r.commit})
 }
 
-// onChosen takes chosen values from a catch-up reply and asks for more at
-// once if it is still behind.
+// onChosen takes chosen values from a catch-up reply and asks for more if
+// it is still behind.
 func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	if m.From < 0 || m.From > r.commit || int64(len(m.Values)) > window {
 		return
@@ -207,8 +207,12 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 		r.stats.caughtUp++
 	}
 	r.heard = max(r.heard, m.Commit)
+	before := r.commit
 	r.advance()
-	if r.commit < r.heard && from == r.leaderID {
+	// Ask for the next part at once, but only on a reply that moved the
+	// commit point: a duplicated or stale reply moves nothing, and asking
+	// on it too would fork one catch-up chain into two, again and again.
+	if r.commit > before && r.commit < r.heard && from == r.leaderID {
 		r.askCatchUp()
 	}
 }
