@@ -39,8 +39,8 @@ func (r *Replica) campaign() {
 // votesFrom lists what this replica holds in slots from and above.
 func (r *Replica) votesFrom(from int64) []Vote {
 	var out []Vote
-	for s := max(from, 0); s < int64(len(r.log)); s++ {
-		if e := &r.log[s]; e.has {
+	for s := max(from, r.base); s < r.end(); s++ {
+		if e := r.at(s); e.has {
 			out = append(out, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: e.committed})
 		}
 	}
@@ -88,7 +88,7 @@ func (r *Replica) onPromise(p int, m *Promise) {
 // campaign's first slot and this replica's own log: ignoring the vote would
 // be unsafe, and holding it would let one message allocate without bound.
 func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
-	limit := max(c.from, int64(len(r.log))) + window
+	limit := max(c.from, r.end()) + window
 	for _, v := range votes {
 		if v.Slot >= limit {
 			return false
@@ -129,12 +129,12 @@ func (r *Replica) lead() {
 		}
 		r.next++
 	}
-	for s := r.next; s < int64(len(r.log)); s++ {
+	for s := r.next; s < r.end(); s++ {
 		// Slots past what the majority reported can only hold votes this
 		// replica got after its own promise (it promised nothing newer),
 		// and those belong to a ballot below this one: drop them.
-		if !r.log[s].committed {
-			r.log[s] = entry{}
+		if e := r.at(s); !e.committed {
+			*e = entry{}
 		}
 	}
 	r.announced = -1

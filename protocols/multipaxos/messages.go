@@ -42,6 +42,24 @@ type Promised struct {
 	Ballot paxi.Ballot
 }
 
+// Committed is the record of a commit point: the slots below Upto are
+// chosen, and for each the value this replica holds is the chosen one (its
+// latest Learned record for the slot if it has one, else its latest vote;
+// a later vote in a chosen slot can only be for the chosen value). A
+// restarted replica executes them from its own records, so it never needs
+// slots that every replica has forgotten.
+type Committed struct {
+	Upto int64
+}
+
+// Learned is the record of a chosen value learned from a catch-up reply
+// rather than voted for. It is not a vote: it never counts in phase 1.
+type Learned struct {
+	Slot int64
+	Cmds []paxi.Command
+	Noop bool
+}
+
 // Accept is phase 2: the leader of Ballot proposes a value for Slot. Commit
 // is the leader's commit point, piggybacked.
 type Accept struct {
@@ -52,10 +70,13 @@ type Accept struct {
 	Commit int64
 }
 
-// Accepted says the sender durably accepted Slot's value at Ballot.
+// Accepted says the sender durably accepted Slot's value at Ballot, and
+// that it has executed every slot below Executed (which it persisted as a
+// Committed record before saying so).
 type Accepted struct {
-	Ballot paxi.Ballot
-	Slot   int64
+	Ballot   paxi.Ballot
+	Slot     int64
+	Executed int64
 }
 
 // Reject tells a replica that the sender has promised Ballot, higher than
@@ -67,9 +88,14 @@ type Reject struct {
 // Heartbeat is the leader of Ballot announcing itself and its commit point:
 // every slot below Commit is chosen, and a replica that accepted a slot's
 // value at Ballot knows it is the chosen one.
+//
+// Forget is the lowest slot some replica has not executed: every replica
+// executed the slots below it, so none will ask for them again, and each
+// drops them from memory.
 type Heartbeat struct {
 	Ballot paxi.Ballot
 	Commit int64
+	Forget int64
 }
 
 // Forward carries client commands from the replica they arrived at to the
@@ -102,6 +128,8 @@ func init() {
 	paxi.RegisterMessage("multipaxos.Promise", &Promise{})
 	paxi.RegisterMessage("multipaxos.Vote", &Vote{})
 	paxi.RegisterMessage("multipaxos.Promised", &Promised{})
+	paxi.RegisterMessage("multipaxos.Committed", &Committed{})
+	paxi.RegisterMessage("multipaxos.Learned", &Learned{})
 	paxi.RegisterMessage("multipaxos.Accept", &Accept{})
 	paxi.RegisterMessage("multipaxos.Accepted", &Accepted{})
 	paxi.RegisterMessage("multipaxos.Reject", &Reject{})

@@ -71,10 +71,13 @@ type Replica struct {
 	leading  bool        // phase 1 done for bal, which is this replica's
 	camp     *campaign   // phase 1 in progress for bal
 
-	log      []entry
+	log      []entry // log[i] is slot base+i
+	base     int64   // slots below are executed everywhere and forgotten
 	commit   int64 // every slot below is chosen and held here
 	executed int64 // every slot below is executed
 	next     int64 // leader: the next free slot
+	durable  int64 // the commit point last persisted (a Committed record)
+	peerExec []int64 // leader: what each replica said it executed
 	heard    int64 // highest commit point a leader announced
 
 	queue    []paxi.Command           // leader or candidate: waiting for a slot
@@ -116,6 +119,7 @@ func New(env paxi.Env) (*Replica, error) {
 		maj:      paxi.Majority(len(env.Peers)),
 		assigned: map[paxi.CommandKey]bool{},
 		waiting:  map[paxi.CommandKey]int32{},
+		peerExec: make([]int64, len(env.Peers)),
 	}
 	if r.self < 0 {
 		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
@@ -128,32 +132,53 @@ func New(env paxi.Env) (*Replica, error) {
 	} else if err := r.restore(env.Restored); err != nil {
 		return nil, err
 	}
+	r.advance() // re-execute what was committed before the restart
 	r.resetElection()
 	r.heartbeat.Reset(p.HeartbeatTicks)
 	r.catchingUp = -int64(p.RetryTicks) // never
 	return r, nil
 }
 
-// restore rebuilds the promise and the votes from the records.
+// restore rebuilds the promise, the votes and the commit point from the
+// records.
 func (r *Replica) restore(recs []paxi.Message) error {
-	bal := paxi.Ballot(0)
+	bal, upto := paxi.Ballot(0), int64(0)
 	for _, m := range recs {
 		switch m := m.(type) {
 		case *Promised:
 			bal = max(bal, m.Ballot)
 		case *Vote:
 			if m.Slot < 0 {
-				return fmt.Errorf("%s: record of slot %d", Name, m.Slot)
+				return fmt.Errorf("%s: vote record of slot %d", Name, m.Slot)
 			}
 			bal = max(bal, m.Ballot)
 			e := r.slot(m.Slot)
-			if m.Ballot >= e.vbal {
+			if m.Ballot >= e.vbal && !e.committed {
 				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
 			}
+		case *Learned:
+			if m.Slot < 0 {
+				return fmt.Errorf("%s: learned record of slot %d", Name, m.Slot)
+			}
+			e := r.slot(m.Slot)
+			e.cmds, e.noop, e.has, e.committed = m.Cmds, m.Noop, true, true
+		case *Committed:
+			upto = max(upto, m.Upto)
 		default:
 			return fmt.Errorf("%s: unexpected record %T", Name, m)
 		}
 	}
+	if upto > r.end() {
+		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.end())
+	}
+	for s := int64(0); s < upto; s++ {
+		e := r.at(s)
+		if !e.has {
+			return fmt.Errorf("%s: records say slot %d is committed, but hold no value for it", Name, s)
+		}
+		e.committed = true
+	}
+	r.durable = upto
 	r.setBallot(bal)
 	return nil
 }
@@ -171,13 +196,19 @@ func (r *Replica) setBallot(b paxi.Ballot) {
 	clear(r.assigned)
 }
 
-// slot returns slot s's entry, growing the log to hold it.
+// slot returns slot s's entry (s >= base), growing the log to hold it.
 func (r *Replica) slot(s int64) *entry {
-	for int64(len(r.log)) <= s {
+	for r.end() <= s {
 		r.log = append(r.log, entry{})
 	}
-	return &r.log[s]
+	return r.at(s)
 }
+
+// at returns slot s's entry; base <= s < end().
+func (r *Replica) at(s int64) *entry { return &r.log[s-r.base] }
+
+// end is the first slot past the log.
+func (r *Replica) end() int64 { return r.base + int64(len(r.log)) }
 
 // maxBackoff caps the doubling of the election timeout: 2^8 times the
 // configured one, 77 s with the defaults.
@@ -256,7 +287,7 @@ func (r *Replica) Tick() {
 	if r.leading {
 		if r.heartbeat.Tick() {
 			r.heartbeat.Restart()
-			r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.commit})
+			r.broadcastHeartbeat()
 		}
 		if r.now%int64(r.p.RetryTicks) == 0 {
 			r.resendAccepts()
@@ -281,10 +312,16 @@ func (r *Replica) Ready() paxi.Ready {
 		}
 		r.fwdBuf = nil
 	}
+	if r.commit > r.durable {
+		// In the Ready that executes the slots, so that a replica never
+		// says it executed what it would not re-execute after a restart.
+		r.durable = r.commit
+		r.Persist(&Committed{Upto: r.commit})
+	}
 	if r.leading && r.commit > r.announced {
 		r.announced = r.commit
 		r.heartbeat.Restart()
-		r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.commit})
+		r.broadcastHeartbeat()
 	}
 	return r.Outbox.Ready()
 }

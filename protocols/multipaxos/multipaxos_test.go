@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -156,5 +157,32 @@ func TestParamsAreValidated(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("params %s: error %v, want one naming %s", tc.params, err, tc.want)
 		}
+	}
+}
+
+// Once every replica executed a slot, each forgets it; a replica that
+// restarts after that executes everything again from its own records,
+// without asking anyone.
+func TestRestartAfterEveryoneForgot(t *testing.T) {
+	c := newNet(t, 3)
+	var want []paxi.Command
+	for i := range 5 {
+		cmd := put(1, uint64(i+1), "k", fmt.Sprint(i))
+		want = append(want, cmd)
+		c.propose(i%3, cmd)
+	}
+	c.tick(0, 2*c.reps[0].p.HeartbeatTicks) // Forget goes out with a heartbeat
+	// Followers report what they executed in their Accepted replies, so
+	// the leader learns of the last slot's execution with the next one.
+	for i, r := range c.reps {
+		if r.base != 4 || len(r.log) != 1 {
+			t.Fatalf("%s: base %d and %d slots held; want slots 0-3 forgotten", c.ids[i], r.base, len(r.log))
+		}
+	}
+	c.down[0], c.down[1] = true, true
+	c.restart(2)
+	c.run()
+	if !slices.Equal(c.exec[2], want) {
+		t.Fatalf("after the restart 1.3 executed %v, want %v", c.exec[2], want)
 	}
 }

@@ -1,7 +1,6 @@
 package multipaxos
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -51,8 +50,10 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 
 // onAccept votes for a leader's value unless a higher ballot was promised.
 func (r *Replica) onAccept(from paxi.ID, m *Accept) {
-	if m.Slot < 0 || r.tooFar(m.Slot) {
-		return // the leader's heartbeats make a replica this far behind catch up
+	if m.Slot < r.base || r.tooFar(m.Slot) {
+		// Below base the slot is executed everywhere. Far ahead, the
+		// leader's heartbeats make this replica catch up first.
+		return
 	}
 	if m.Ballot < r.bal {
 		r.stats.rejects++
@@ -69,33 +70,40 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	e := r.slot(m.Slot)
 	switch {
 	case e.committed:
-		// The chosen value is the only one a leader at a ballot this high
-		// can propose; anything else is a broken invariant.
+		// A leader of a ballot above the one that chose the value proposes
+		// that value again. One below it may propose anything: this
+		// replica, restarted, may have forgotten that it saw the higher
+		// ballot. Its vote for another value could not be chosen, and is
+		// not given.
 		if e.noop != m.Noop || !slices.Equal(e.cmds, m.Cmds) {
-			panic(fmt.Sprintf("%s: %s: slot %d was chosen as %s, and the leader of %s proposes %s",
-				Name, r.Self(), m.Slot, describe(e.cmds, e.noop), m.Ballot, describe(m.Cmds, m.Noop)))
+			r.stats.rejects++
+			return
 		}
 	case e.vbal != m.Ballot:
 		e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
 		r.Persist(&Vote{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
 	}
-	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot})
 	r.learn(m.Ballot, m.Commit)
+	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.executed})
 }
 
 // onAccepted counts a vote for one of this leader's slots.
 func (r *Replica) onAccepted(p int, m *Accepted) {
-	if !r.leading || m.Ballot != r.bal || m.Slot < 0 || m.Slot >= int64(len(r.log)) {
+	if !r.leading || m.Ballot != r.bal {
 		return
 	}
-	r.log[m.Slot].acks |= bit(p)
+	r.peerExec[p] = max(r.peerExec[p], m.Executed)
+	if m.Slot < r.base || m.Slot >= r.end() {
+		return
+	}
+	r.at(m.Slot).acks |= bit(p)
 	r.tryChoose(m.Slot)
 }
 
 // tryChoose marks slot s chosen once a majority accepted it at this
 // leader's ballot, and moves the commit point.
 func (r *Replica) tryChoose(s int64) {
-	e := &r.log[s]
+	e := r.at(s)
 	if !e.committed && r.quorum(e.acks) {
 		e.committed = true
 	}
@@ -104,11 +112,11 @@ func (r *Replica) tryChoose(s int64) {
 
 // advance moves the commit point over chosen slots and executes them.
 func (r *Replica) advance() {
-	for r.commit < int64(len(r.log)) && r.log[r.commit].committed {
+	for r.commit < r.end() && r.at(r.commit).committed {
 		r.commit++
 	}
 	for r.executed < r.commit {
-		e := &r.log[r.executed]
+		e := r.at(r.executed)
 		if !e.noop {
 			for _, c := range e.cmds {
 				r.Execute(c)
@@ -146,6 +154,35 @@ func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
 	}
 	r.heardLeader()
 	r.learn(m.Ballot, m.Commit)
+	r.forget(m.Forget)
+}
+
+// broadcastHeartbeat announces the commit point and the slots every
+// replica executed, and forgets those here too.
+func (r *Replica) broadcastHeartbeat() {
+	r.peerExec[r.self] = r.executed
+	low := r.peerExec[0]
+	for _, x := range r.peerExec {
+		low = min(low, x)
+	}
+	r.forget(low)
+	r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.commit, Forget: low})
+}
+
+// forget drops the slots below upto, which every replica has executed (a
+// replica down stops it). Executed slots are never needed again: a replica
+// behind asks only for slots above what it executed, a candidate only for
+// slots above its commit point, and a restarted replica executes its own
+// records. Only slots this replica executed itself go.
+func (r *Replica) forget(upto int64) {
+	upto = min(upto, r.executed)
+	if upto <= r.base {
+		return
+	}
+	k := upto - r.base
+	clear(r.log[:k])
+	r.log = r.log[k:]
+	r.base = upto
 }
 
 // learn takes the commit point of the leader of b: a slot below it whose
@@ -154,8 +191,8 @@ func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
 // are asked for.
 func (r *Replica) learn(b paxi.Ballot, commit int64) {
 	r.heard = max(r.heard, commit)
-	for s := r.commit; s < commit && s < int64(len(r.log)); s++ {
-		e := &r.log[s]
+	for s := r.commit; s < commit && s < r.end(); s++ {
+		e := r.at(s)
 		if !e.committed && !(e.has && e.vbal == b) {
 			break
 		}
@@ -178,13 +215,14 @@ func (r *Replica) askCatchUp() {
 
 // onCatchUp sends up to ResendLimit chosen slots from m.From.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
-	if m.From < 0 || m.From >= r.commit {
+	if m.From < r.base || m.From >= r.commit {
 		return
 	}
 	end := min(r.commit, m.From+int64(r.p.ResendLimit))
 	vals := make([]Value, 0, end-m.From)
 	for s := m.From; s < end; s++ {
-		vals = append(vals, Value{Cmds: r.log[s].cmds, Noop: r.log[s].noop})
+		e := r.at(s)
+		vals = append(vals, Value{Cmds: e.cmds, Noop: e.noop})
 	}
 	r.Send(from, &Chosen{From: m.From, Values: vals, Commit: r.commit})
 }
@@ -197,13 +235,18 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	}
 	for i, v := range m.Values {
 		s := m.From + int64(i)
+		if s < r.base {
+			continue
+		}
 		e := r.slot(s)
 		if e.committed {
 			continue
 		}
 		// The chosen value, not a vote: vbal stays what this replica
-		// voted, which is what its records say after a restart.
+		// voted, and the value is persisted as learned so that a restart
+		// executes it rather than the vote.
 		e.cmds, e.noop, e.has, e.committed = v.Cmds, v.Noop, true, true
+		r.Persist(&Learned{Slot: s, Cmds: v.Cmds, Noop: v.Noop})
 		r.stats.caughtUp++
 	}
 	r.heard = max(r.heard, m.Commit)
@@ -226,7 +269,7 @@ func (r *Replica) resendAccepts() {
 		}
 		sent := 0
 		for s := r.commit; s < r.next && sent < r.p.ResendLimit; s++ {
-			e := &r.log[s]
+			e := r.at(s)
 			if e.committed || e.acks&bit(p) != 0 || r.now-e.sent < int64(r.p.RetryTicks) {
 				continue
 			}
@@ -236,16 +279,8 @@ func (r *Replica) resendAccepts() {
 		}
 	}
 	for s := r.commit; s < r.next; s++ {
-		if e := &r.log[s]; !e.committed && r.now-e.sent >= int64(r.p.RetryTicks) {
+		if e := r.at(s); !e.committed && r.now-e.sent >= int64(r.p.RetryTicks) {
 			e.sent = r.now
 		}
 	}
-}
-
-// describe names a slot's value in a panic message.
-func describe(cmds []paxi.Command, noop bool) string {
-	if noop {
-		return "a no-op"
-	}
-	return fmt.Sprint(cmds)
 }
