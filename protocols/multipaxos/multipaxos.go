@@ -73,12 +73,12 @@ type Replica struct {
 
 	log      []entry // log[i] is slot base+i
 	base     int64   // slots below are executed everywhere and forgotten
-	commit   int64 // every slot below is chosen and held here
-	executed int64 // every slot below is executed
-	next     int64 // leader: the next free slot
-	durable  int64 // the commit point last persisted (a Committed record)
+	commit   int64   // every slot below is chosen and held here
+	executed int64   // every slot below is executed
+	next     int64   // leader: the next free slot
+	durable  int64   // the commit point last persisted (a Committed record)
 	peerExec []int64 // leader: what each replica said it executed
-	heard    int64 // highest commit point a leader announced
+	heard    int64   // highest commit point a leader announced
 
 	queue    []paxi.Command           // leader or candidate: waiting for a slot
 	assigned map[paxi.CommandKey]bool // leader: proposed at bal, not executed yet
