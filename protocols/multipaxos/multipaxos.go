@@ -19,10 +19,16 @@
 // only for a replica that never persisted anything; a restarted one starts
 // as a follower.
 //
-// Not done yet: the log is never truncated (every replica keeps every
-// slot's commands), so a long run's memory grows with it, and a Promise to
-// a candidate far behind carries every slot it lacks; a restarted replica
-// learns which of its votes were chosen from the leader again.
+// Every replica forgets the slots that all replicas have executed (the
+// leader learns what each executed from its Accepted replies and passes
+// the lowest on in its heartbeats), and persists its commit point with the
+// slots it executes, so a restarted replica executes its own records again
+// and never needs a slot the others forgot. A replica that is down stops
+// the forgetting until it is back.
+//
+// Not done yet: the durable log is never compacted (paxi/storage has no
+// compaction for any protocol yet, so a restart reads every record), and a
+// Promise to a candidate carries every slot it lacks.
 package multipaxos
 
 import (
