@@ -110,6 +110,20 @@ func (r *waitRing[T]) grow() {
 	}
 }
 
+// Get returns the waiter for k, if any, and leaves it there.
+func (w *Waiting[T]) Get(k CommandKey) (T, bool) {
+	var zero T
+	r := w.clients[k.ClientID]
+	if r == nil {
+		return zero, false
+	}
+	if s := &r.slots[k.CommandID&uint64(len(r.slots)-1)]; s.used && s.id == k.CommandID {
+		return s.v, true
+	}
+	v, ok := r.over[k.CommandID]
+	return v, ok
+}
+
 // Take removes and returns the waiter for k, if any.
 func (w *Waiting[T]) Take(k CommandKey) (T, bool) {
 	var zero T

@@ -12,7 +12,8 @@ var waitingSeed = flag.Int64("waiting-seed", 1, "seed of TestWaitingAgreesWithAM
 // random adds and takes: pipelined clients with consecutive ids, a client
 // whose ids are random (they collide in the ring and overflow), one whose
 // oldest command never finishes while its ids run far ahead, and one-shot
-// clients; every answer, Len and the final Drain must agree.
+// clients; every answer (Get, then Take), Len and the final Drain must
+// agree.
 func TestWaitingAgreesWithAMap(t *testing.T) {
 	seed := *waitingSeed
 	rng := rand.New(rand.NewSource(seed))
@@ -66,8 +67,11 @@ func TestWaitingAgreesWithAMap(t *testing.T) {
 					break
 				}
 			}
-			v, ok := w.Take(k)
 			mv, mok := model[k]
+			if v, ok := w.Get(k); ok != mok || v != mv {
+				fail(step, "Get(%v) = %d, %v; model has %d, %v", k, v, ok, mv, mok)
+			}
+			v, ok := w.Take(k)
 			if ok != mok || v != mv {
 				fail(step, "Take(%v) = %d, %v; model has %d, %v", k, v, ok, mv, mok)
 			}

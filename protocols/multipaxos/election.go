@@ -20,6 +20,7 @@ func (r *Replica) campaign() {
 	r.resetElection()
 	r.setBallot(r.bal.Next(r.Self()))
 	r.stats.campaigns++
+	r.promised = r.bal
 	r.Persist(&Promised{Ballot: r.bal})
 	c := &campaign{from: r.commit}
 	r.camp = c
@@ -47,9 +48,16 @@ func (r *Replica) votesFrom(from int64) []Vote {
 	return out
 }
 
-// onPrepare promises a higher ballot (persisting the promise first) or
-// tells the candidate it is behind.
+// onPrepare promises a ballot at least as high as any seen, persisting the
+// promise first, or tells the candidate it is behind. The promise is
+// persisted whenever it is above the last one persisted, not only when it
+// is above the ballot seen: a Reject or a heartbeat may have raised that
+// without a record (a Reject naming b, say, reaching b's owner's rival
+// before b's own Prepare does).
 func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
+	if m.Ballot.ID() != from {
+		return
+	}
 	if m.Ballot < r.bal {
 		r.stats.rejects++
 		r.Send(from, &Reject{Ballot: r.bal})
@@ -57,6 +65,9 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 	}
 	if m.Ballot > r.bal {
 		r.setBallot(m.Ballot)
+	}
+	if m.Ballot > r.promised {
+		r.promised = m.Ballot
 		r.Persist(&Promised{Ballot: m.Ballot})
 	}
 	r.resetElection()

@@ -33,7 +33,9 @@ package multipaxos
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -72,7 +74,9 @@ type Replica struct {
 	self  int
 	maj   int
 
-	bal      paxi.Ballot // the highest ballot promised (or seen)
+	bal      paxi.Ballot // the highest ballot seen; nothing lower is accepted
+	promised paxi.Ballot // the highest ballot durably promised (or voted at)
+	peerBits []uint16    // the replica part of each peer's ballots
 	leaderID paxi.ID     // bal.ID(), kept to avoid formatting it per message
 	leading  bool        // phase 1 done for bal, which is this replica's
 	camp     *campaign   // phase 1 in progress for bal
@@ -86,12 +90,15 @@ type Replica struct {
 	peerExec []int64 // leader: what each replica said it executed
 	heard    int64   // highest commit point a leader announced
 
-	queue    []paxi.Command           // leader or candidate: waiting for a slot
-	assigned map[paxi.CommandKey]bool // leader: proposed at bal, not executed yet
-	fwdBuf   []paxi.Command           // to forward to the leader at the next Ready
-
-	pending []forward                 // commands proposed here, in order
-	waiting map[paxi.CommandKey]int32 // index in pending of those not executed
+	// assigned and waiting are keyed by command. paxi.Waiting, made for
+	// the runtime's waiting clients, serves as the map: a ring per client
+	// indexed by command id, where a map keyed by (client, id) was a third
+	// of the leader's CPU at saturation.
+	queue    []paxi.Command         // leader or candidate: waiting for a slot
+	assigned paxi.Waiting[struct{}] // leader: proposed at bal, not executed yet
+	fwdBuf   []paxi.Command         // to forward to the leader at the next Ready
+	pending  []forward              // commands proposed here, in order
+	waiting  paxi.Waiting[int32]    // index in pending of those not executed
 
 	now        int64
 	election   paxi.Timer
@@ -123,12 +130,13 @@ func New(env paxi.Env) (*Replica, error) {
 		peers:    env.Peers,
 		self:     paxi.IndexOf(env.Peers, env.ID),
 		maj:      paxi.Majority(len(env.Peers)),
-		assigned: map[paxi.CommandKey]bool{},
-		waiting:  map[paxi.CommandKey]int32{},
 		peerExec: make([]int64, len(env.Peers)),
 	}
 	if r.self < 0 {
 		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
+	}
+	for _, id := range env.Peers {
+		r.peerBits = append(r.peerBits, uint16(paxi.NewBallot(0, id)))
 	}
 	if len(env.Restored) == 0 {
 		r.setBallot(paxi.NewBallot(0, env.Peers[0]))
@@ -174,6 +182,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			return fmt.Errorf("%s: unexpected record %T", Name, m)
 		}
 	}
+	r.promised = bal
 	if upto > r.end() {
 		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.end())
 	}
@@ -185,7 +194,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		e.committed = true
 	}
 	r.durable = upto
-	r.setBallot(bal)
+	// A replica that only ever learned values by catch-up holds no ballot:
+	// it follows the first leader until it hears of another.
+	r.setBallot(max(bal, paxi.NewBallot(0, r.peers[0])))
 	return nil
 }
 
@@ -196,16 +207,19 @@ func (r *Replica) setBallot(b paxi.Ballot) {
 	if b == r.bal && r.leaderID != "" {
 		return
 	}
+	if b < r.bal {
+		panic(fmt.Sprintf("%s: %s: ballot %s would go back to %s", Name, r.Self(), r.bal, b))
+	}
 	r.bal, r.leaderID = b, b.ID()
 	r.leading, r.camp = false, nil
 	r.queue = r.queue[:0]
-	clear(r.assigned)
+	r.assigned = paxi.Waiting[struct{}]{}
 }
 
 // slot returns slot s's entry (s >= base), growing the log to hold it.
 func (r *Replica) slot(s int64) *entry {
-	for r.end() <= s {
-		r.log = append(r.log, entry{})
+	if n := int(s - r.end() + 1); n > 0 {
+		r.log = slices.Grow(r.log, n)[:len(r.log)+n]
 	}
 	return r.at(s)
 }
@@ -216,9 +230,10 @@ func (r *Replica) at(s int64) *entry { return &r.log[s-r.base] }
 // end is the first slot past the log.
 func (r *Replica) end() int64 { return r.base + int64(len(r.log)) }
 
-// maxBackoff caps the doubling of the election timeout: 2^8 times the
-// configured one, 77 s with the defaults.
-const maxBackoff = 8
+// maxBackoff caps the doubling of the election timeout: 2^5 times the
+// configured one, 10-19 s with the defaults, which also bounds how long a
+// cluster waits for its first election after a long outage.
+const maxBackoff = 5
 
 // resetElection restarts the wait for a leader, with a random share. Each
 // election timeout that passed without a leader doubles the wait, so that
@@ -239,8 +254,8 @@ func (r *Replica) heardLeader() {
 // Propose queues a client command at the leader and forwards it elsewhere.
 func (r *Replica) Propose(req paxi.Request) {
 	c := req.Command
-	if _, ok := r.waiting[c.Ident()]; !ok {
-		r.waiting[c.Ident()] = int32(len(r.pending))
+	if _, ok := r.waiting.Get(c.Ident()); !ok {
+		r.waiting.Add(c.Ident(), int32(len(r.pending)))
 		r.pending = append(r.pending, forward{cmd: c, sent: r.now})
 	}
 	r.route(c)
@@ -260,7 +275,7 @@ func (r *Replica) route(c paxi.Command) {
 // Step handles a peer's message.
 func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	p := paxi.IndexOf(r.peers, from)
-	if p < 0 || p == r.self {
+	if p < 0 || p == r.self || !r.validBallot(msg) {
 		return
 	}
 	switch m := msg.(type) {
@@ -336,11 +351,11 @@ func (r *Replica) Ready() paxi.Ready {
 // proposed here that have waited RetryTicks without executing, and drops
 // executed ones once they are the majority of the list.
 func (r *Replica) retryForwards() {
-	if len(r.waiting)*2 <= len(r.pending) {
+	if r.waiting.Len()*2 <= len(r.pending) {
 		live := r.pending[:0]
 		for _, f := range r.pending {
 			if !f.done {
-				r.waiting[f.cmd.Ident()] = int32(len(live))
+				r.waiting.Add(f.cmd.Ident(), int32(len(live)))
 				live = append(live, f)
 			}
 		}
@@ -381,12 +396,37 @@ func (r *Replica) Stats() []paxi.Stat {
 	}
 }
 
+// validBallot reports whether a message's ballot, if it has one, is one a
+// replica of this cluster could have made. A ballot number at its maximum
+// has no successor, and a ballot of a stranger could never be outbid by one
+// of ours; a single such Prepare would otherwise end all elections.
+func (r *Replica) validBallot(msg paxi.Message) bool {
+	var b paxi.Ballot
+	switch m := msg.(type) {
+	case *Prepare:
+		b = m.Ballot
+	case *Promise:
+		b = m.Ballot
+	case *Accept:
+		b = m.Ballot
+	case *Accepted:
+		b = m.Ballot
+	case *Reject:
+		b = m.Ballot
+	case *Heartbeat:
+		b = m.Ballot
+	default:
+		return true
+	}
+	return b>>48 == 0 && b.N() < math.MaxUint32 && slices.Contains(r.peerBits, uint16(b))
+}
+
 // window is how far past its commit point a replica takes slot numbers
 // from a peer. Slots are held in one array, so a message naming slot 1<<40
 // would otherwise make the replica allocate every slot below it; a replica
 // further behind than this catches up first (CatchUp), which a real leader
 // sends it anyway.
-const window = 1 << 20
+const window = 1 << 16
 
 // tooFar reports whether slot s is out of the window.
 func (r *Replica) tooFar(s int64) bool { return s >= r.commit+window }

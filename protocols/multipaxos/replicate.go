@@ -15,10 +15,10 @@ func (r *Replica) flushQueue() {
 	}
 	batch := make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
 	for _, c := range r.queue {
-		if r.assigned[c.Ident()] {
+		if _, ok := r.assigned.Get(c.Ident()); ok {
 			continue
 		}
-		r.assigned[c.Ident()] = true
+		r.assigned.Add(c.Ident(), struct{}{})
 		batch = append(batch, c)
 		if len(batch) == r.p.MaxBatch {
 			r.propose(r.next, batch, false)
@@ -55,6 +55,9 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 		// leader's heartbeats make this replica catch up first.
 		return
 	}
+	if m.Ballot.ID() != from {
+		return // only a ballot's owner proposes at it
+	}
 	if m.Ballot < r.bal {
 		r.stats.rejects++
 		r.Send(from, &Reject{Ballot: r.bal})
@@ -62,9 +65,6 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	}
 	if m.Ballot > r.bal {
 		r.setBallot(m.Ballot)
-	}
-	if m.Ballot.ID() != from {
-		return // only a ballot's owner proposes at it
 	}
 	r.heardLeader()
 	e := r.slot(m.Slot)
@@ -81,6 +81,7 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 		}
 	case e.vbal != m.Ballot:
 		e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
+		r.promised = max(r.promised, m.Ballot) // restore counts votes' ballots as promises
 		r.Persist(&Vote{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
 	}
 	r.learn(m.Ballot, m.Commit)
@@ -131,11 +132,10 @@ func (r *Replica) advance() {
 // leader, its slot assignment.
 func (r *Replica) executedHere(c paxi.Command) {
 	k := c.Ident()
-	if i, ok := r.waiting[k]; ok {
+	if i, ok := r.waiting.Take(k); ok {
 		r.pending[i].done = true
-		delete(r.waiting, k)
 	}
-	delete(r.assigned, k)
+	r.assigned.Take(k)
 }
 
 // onHeartbeat follows the leader of a ballot at least as high as the one
