@@ -1,0 +1,387 @@
+// Package mencius is Mencius (Mao, Junqueira, Marzullo, OSDI 2008), the
+// multi-leader baseline EPaxos is measured against (PROTOCOLS.md).
+//
+// Slot s belongs to replica s mod N. Each replica proposes the commands its
+// clients give it in its own slots, in order, with phase 2 alone: it holds
+// every own slot's first ballot. When it sees another replica propose in
+// slot s, it skips its own unused slots below s (no-ops it announces with a
+// Skip; no other value can be chosen there, so nobody needs a quorum to
+// learn them). Every replica executes chosen slots in slot order, so the
+// system runs at the pace of its slowest replica. A replica whose execution
+// waits on another's slot for RevokeTicks revokes a range of that replica's
+// slots: phase 1 with a higher ballot, then the value found in each slot or
+// a no-op. Votes, promises and skips are persisted before the messages that
+// announce them leave.
+//
+// Not done yet: the log is never truncated, so a long run's memory grows
+// with it.
+package mencius
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// Name is the registered protocol name.
+const Name = "mencius"
+
+func init() {
+	paxi.Register(Name, func(env paxi.Env) (paxi.Protocol, error) { return New(env) })
+}
+
+// entry is one slot as this replica knows it.
+type entry struct {
+	cmds      []paxi.Command
+	noop      bool
+	has       bool        // holds a value: its vote, a skip or the chosen value
+	bal       paxi.Ballot // highest ballot promised here (0: the owner's first)
+	vbal      paxi.Ballot // ballot of its vote (0: none)
+	committed bool        // the value held is the chosen one
+	pbal      paxi.Ballot // ballot this replica proposed at here (0: none)
+	acks      uint64      // replicas that accepted its proposal
+	sent      int64       // tick its Accept was last sent
+}
+
+type forward struct {
+	cmd  paxi.Command
+	sent int64
+	done bool
+}
+
+// Replica is one Mencius replica.
+type Replica struct {
+	paxi.Outbox
+	p     Params
+	env   paxi.Env
+	peers []paxi.ID
+	n     int64
+	self  int
+	maj   int
+	bits  []uint16 // the replica part of each peer's ballots
+
+	log      []entry
+	commit   int64 // every slot below is chosen and held here
+	executed int64
+	durable  int64 // commit point last persisted
+	nextOwn  int64 // own slots below are proposed in or skipped
+	maxSeen  int64 // highest slot another replica proposed in
+	topN     uint32
+	inflight []int64 // own proposals not yet chosen
+
+	queue    []paxi.Command
+	assigned paxi.Waiting[int64] // the own slot each is proposed in, until executed
+	pending  []forward           // commands proposed here, in order
+	waiting  paxi.Waiting[int32] // index in pending of those not executed
+
+	commits  []commitNote // to announce at the next Ready
+	revoking []*revocation
+	suspect  []bool  // revoked, and not heard from since: revoked again at once
+	heardRev []int64 // tick another replica last asked to revoke each one
+	revoked  []bool  // this replica revoked it since last hearing from it
+	backoff  []int   // false alarms: each doubles the wait before revoking it
+	stuckAt  int64   // the commit point when it last moved
+	stuckFor int64   // ticks since
+	now      int64
+
+	stats stats
+}
+
+type commitNote struct {
+	b     paxi.Ballot
+	slots []int64
+}
+
+type stats struct {
+	proposed, skipped, revocations, revokedNoops, resends, needs uint64
+}
+
+// New builds a replica, restoring what it persisted.
+func New(env paxi.Env) (*Replica, error) {
+	p, err := decodeParams(env)
+	if err != nil {
+		return nil, err
+	}
+	if len(env.Peers) > 64 {
+		return nil, fmt.Errorf("%s: at most 64 replicas, got %d", Name, len(env.Peers))
+	}
+	r := &Replica{
+		Outbox: paxi.NewOutbox(env.ID, env.Peers),
+		p:      p,
+		env:    env,
+		peers:  env.Peers,
+		n:      int64(len(env.Peers)),
+		self:   paxi.IndexOf(env.Peers, env.ID),
+		maj:    paxi.Majority(len(env.Peers)),
+	}
+	if r.self < 0 {
+		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
+	}
+	for _, id := range env.Peers {
+		r.bits = append(r.bits, uint16(paxi.NewBallot(0, id)))
+	}
+	r.nextOwn = int64(r.self)
+	r.revoking = make([]*revocation, len(env.Peers))
+	r.suspect = make([]bool, len(env.Peers))
+	r.heardRev = make([]int64, len(env.Peers))
+	r.revoked = make([]bool, len(env.Peers))
+	r.backoff = make([]int, len(env.Peers))
+	for i := range r.heardRev {
+		r.heardRev[i] = -1 << 40
+	}
+	if err := r.restore(env.Restored); err != nil {
+		return nil, err
+	}
+	r.advance()
+	return r, nil
+}
+
+// first is the ballot every slot of owner q starts at.
+func (r *Replica) first(q int) paxi.Ballot { return paxi.NewBallot(0, r.peers[q]) }
+
+// owner is the replica slot s belongs to.
+func (r *Replica) owner(s int64) int { return int(s % r.n) }
+
+// ownAtOrAbove is the first slot of q at or above s.
+func (r *Replica) ownAtOrAbove(q int, s int64) int64 {
+	return s + ((int64(q)-s)%r.n+r.n)%r.n
+}
+
+// restore rebuilds votes, promises, skips and the commit point.
+func (r *Replica) restore(recs []paxi.Message) error {
+	upto := int64(0)
+	for _, m := range recs {
+		switch m := m.(type) {
+		case *Voted:
+			if m.Slot < 0 {
+				return fmt.Errorf("%s: vote record of slot %d", Name, m.Slot)
+			}
+			e := r.slot(m.Slot)
+			if m.Ballot >= e.vbal && !e.committed {
+				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
+			}
+			e.bal = max(e.bal, m.Ballot)
+			r.topN = max(r.topN, m.Ballot.N())
+			if r.owner(m.Slot) == r.self && m.Ballot == r.first(r.self) {
+				r.nextOwn = max(r.nextOwn, m.Slot+r.n)
+			}
+		case *Promised:
+			if err := r.checkRange(int(m.Owner), m.From, m.To); err != nil {
+				return fmt.Errorf("%s: promise record: %w", Name, err)
+			}
+			for s := m.From; s < m.To; s += r.n {
+				e := r.slot(s)
+				e.bal = max(e.bal, m.Ballot)
+			}
+			r.topN = max(r.topN, m.Ballot.N())
+		case *Skip:
+			q := r.owner(m.From)
+			if err := r.checkRange(q, m.From, m.To); err != nil {
+				return fmt.Errorf("%s: skip record: %w", Name, err)
+			}
+			r.skipped(m.From, m.To)
+			if q == r.self {
+				r.nextOwn = max(r.nextOwn, m.To)
+			}
+		case *Learned:
+			if m.Slot < 0 {
+				return fmt.Errorf("%s: learned record of slot %d", Name, m.Slot)
+			}
+			e := r.slot(m.Slot)
+			e.cmds, e.noop, e.has, e.committed = m.Cmds, m.Noop, true, true
+		case *Committed:
+			upto = max(upto, m.Upto)
+		default:
+			return fmt.Errorf("%s: unexpected record %T", Name, m)
+		}
+	}
+	if upto > r.end() {
+		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.end())
+	}
+	for s := int64(0); s < upto; s++ {
+		e := r.at(s)
+		if !e.has {
+			return fmt.Errorf("%s: records say slot %d is committed, but hold no value for it", Name, s)
+		}
+		e.committed = true
+	}
+	r.durable = upto
+	return nil
+}
+
+// checkRange validates a range of q's slots.
+func (r *Replica) checkRange(q int, from, to int64) error {
+	switch {
+	case q < 0 || q >= int(r.n):
+		return fmt.Errorf("owner %d", q)
+	case from < 0 || from >= to || r.owner(from) != q || r.owner(to) != q:
+		return fmt.Errorf("slots [%d, %d) of replica %d", from, to, q)
+	}
+	return nil
+}
+
+// slot returns slot s's entry, growing the log to hold it.
+func (r *Replica) slot(s int64) *entry {
+	if k := int(s - r.end() + 1); k > 0 {
+		r.log = slices.Grow(r.log, k)[:len(r.log)+k]
+	}
+	return &r.log[s]
+}
+
+func (r *Replica) at(s int64) *entry { return &r.log[s] }
+func (r *Replica) end() int64        { return int64(len(r.log)) }
+
+// window is how far past its commit point a replica takes slot numbers
+// from a peer, so that one message cannot make it allocate every slot
+// below a huge one. A replica further behind catches up with Need first.
+const window = 1 << 16
+
+func (r *Replica) tooFar(s int64) bool { return s < 0 || s >= r.commit+window }
+
+// Propose queues a client command for this replica's next own slot.
+func (r *Replica) Propose(req paxi.Request) {
+	c := req.Command
+	if _, ok := r.waiting.Get(c.Ident()); !ok {
+		r.waiting.Add(c.Ident(), int32(len(r.pending)))
+		r.pending = append(r.pending, forward{cmd: c, sent: r.now})
+	}
+	r.queue = append(r.queue, c)
+}
+
+// validBallot reports whether b is one a replica of this cluster could
+// have made (see the same check in multipaxos).
+func (r *Replica) validBallot(b paxi.Ballot) bool {
+	return b>>48 == 0 && b.N() < math.MaxUint32 && slices.Contains(r.bits, uint16(b))
+}
+
+// Step handles a peer's message.
+func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
+	p := paxi.IndexOf(r.peers, from)
+	if p < 0 || p == r.self {
+		return
+	}
+	r.suspect[p] = false
+	if r.revoked[p] {
+		// Revoked, yet alive: the wait was too short for this network
+		// (a tick far below a round trip, say). Wait twice as long for it.
+		r.revoked[p] = false
+		r.backoff[p] = min(r.backoff[p]+1, maxBackoff)
+	}
+	switch m := msg.(type) {
+	case *Accept:
+		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+			r.onAccept(from, m)
+		}
+	case *Accepted:
+		if r.validBallot(m.Ballot) {
+			r.onAccepted(p, m)
+		}
+	case *Commit:
+		if r.validBallot(m.Ballot) {
+			r.onCommit(from, m)
+		}
+	case *Skip:
+		r.onSkip(p, m)
+	case *Prepare:
+		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+			r.onPrepare(from, m)
+		}
+	case *Promise:
+		if r.validBallot(m.Ballot) {
+			r.onPromise(p, m)
+		}
+	case *Reject:
+		if r.validBallot(m.Ballot) {
+			r.onReject(m)
+		}
+	case *Need:
+		r.onNeed(from, m)
+	case *Chosen:
+		r.onChosen(m)
+	}
+}
+
+// Tick drives retries and revocation.
+func (r *Replica) Tick() {
+	r.now++
+	if r.now%int64(r.p.RetryTicks) == 0 {
+		r.resendAccepts()
+	}
+	r.watchExecution()
+	r.retryProposals()
+}
+
+// Ready proposes what is queued, announces skips and commits, and takes
+// everything produced.
+func (r *Replica) Ready() paxi.Ready {
+	r.flushQueue()
+	r.skipBelow(r.maxSeen)
+	for _, c := range r.commits {
+		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots})
+	}
+	r.commits = r.commits[:0]
+	if r.commit > r.durable {
+		r.durable = r.commit
+		r.Persist(&Committed{Upto: r.commit})
+	}
+	return r.Outbox.Ready()
+}
+
+// retryProposals proposes again, at most ResendLimit per tick, commands
+// proposed here that have not executed for RetryTicks (their slot was
+// revoked, say), and drops executed ones once they are the majority.
+func (r *Replica) retryProposals() {
+	if r.waiting.Len()*2 <= len(r.pending) {
+		live := r.pending[:0]
+		for _, f := range r.pending {
+			if !f.done {
+				r.waiting.Add(f.cmd.Ident(), int32(len(live)))
+				live = append(live, f)
+			}
+		}
+		clear(r.pending[len(live):])
+		r.pending = live
+	}
+	sent := 0
+	for i := range r.pending {
+		f := &r.pending[i]
+		if f.done || r.now-f.sent < int64(r.p.RetryTicks) {
+			continue
+		}
+		if s, ok := r.assigned.Get(f.cmd.Ident()); ok {
+			if e := r.at(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
+				continue // still proposed there, or chosen there and executing soon
+			}
+			r.assigned.Take(f.cmd.Ident()) // the proposal lost its slot
+		}
+		if sent == r.p.ResendLimit {
+			return
+		}
+		f.sent = r.now
+		r.queue = append(r.queue, f.cmd)
+		sent++
+	}
+}
+
+// Stats reports the protocol's counters.
+func (r *Replica) Stats() []paxi.Stat {
+	return []paxi.Stat{
+		{Name: "mencius_proposed_total", Help: "own slots proposed in", Value: float64(r.stats.proposed), Counter: true},
+		{Name: "mencius_skipped_total", Help: "own slots skipped", Value: float64(r.stats.skipped), Counter: true},
+		{Name: "mencius_revocations_total", Help: "revocations of another replica's slots started", Value: float64(r.stats.revocations), Counter: true},
+		{Name: "mencius_revoked_noops_total", Help: "revoked slots filled with a no-op", Value: float64(r.stats.revokedNoops), Counter: true},
+		{Name: "mencius_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
+		{Name: "mencius_needs_total", Help: "requests for a slot execution waits on", Value: float64(r.stats.needs), Counter: true},
+		{Name: "mencius_commit_slot", Help: "slots chosen and held here", Value: float64(r.commit)},
+	}
+}
+
+// maxBackoff caps the doubling of the wait before revoking a replica.
+const maxBackoff = 5
+
+func bit(p int) uint64 { return 1 << uint(p) }
+
+func (r *Replica) quorum(acks uint64) bool { return bits.OnesCount64(acks) >= r.maj }

@@ -1,0 +1,131 @@
+package mencius
+
+import "github.com/agora-consensus/agora/paxi"
+
+// Messages never carry their sender: the host passes it to Step. Slices in
+// a sent message are shared with the sender's state and must not be
+// modified by anyone.
+//
+// Every slot is its own instance of Paxos. Slot s belongs to replica
+// s mod N, its owner, which holds the slot's first ballot, Default(owner),
+// without a phase 1: no lower ballot exists for the slot. Only the owner
+// proposes commands in its slots; anyone else proposes there only after a
+// phase 1 with a higher ballot (revocation), and then only the value it
+// found or a no-op.
+
+// Accept proposes a value for Slot at Ballot.
+type Accept struct {
+	Ballot paxi.Ballot
+	Slot   int64
+	Cmds   []paxi.Command
+	Noop   bool
+}
+
+// Accepted says the sender durably accepted Slot's value at Ballot.
+type Accepted struct {
+	Ballot paxi.Ballot
+	Slot   int64
+}
+
+// Commit says the values the sender proposed at Ballot in Slots are chosen:
+// a replica that accepted a slot's value at Ballot knows it is the chosen
+// one (a proposer proposes one value per slot per ballot).
+type Commit struct {
+	Ballot paxi.Ballot
+	Slots  []int64
+}
+
+// Skip is an owner giving up its slots From, From+N, ..., below To: it
+// proposed nothing in them and never will, so each is a no-op. No other
+// value can be chosen there (a revoker proposes only what it finds or a
+// no-op), so a replica that learns a skip executes it without a quorum.
+// Also the record an owner persists before announcing the skip.
+type Skip struct {
+	From, To int64
+}
+
+// Prepare is phase 1 for Owner's slots in [From, To): the sender asks for
+// a promise of Ballot in each, and for the votes held there.
+type Prepare struct {
+	Ballot   paxi.Ballot
+	Owner    int32
+	From, To int64
+}
+
+// Promise answers a Prepare: the sender promised Ballot in every slot of
+// the range, and Votes are what it holds there.
+type Promise struct {
+	Ballot   paxi.Ballot
+	Owner    int32
+	From, To int64
+	Votes    []Vote
+}
+
+// Vote is one slot's value as an acceptor holds it. Committed marks a value
+// known to be chosen (then Ballot may be older than the value's).
+type Vote struct {
+	Slot      int64
+	Ballot    paxi.Ballot
+	Cmds      []paxi.Command
+	Noop      bool
+	Committed bool
+}
+
+// Promised is the record of a promise for Owner's slots in [From, To).
+type Promised struct {
+	Ballot   paxi.Ballot
+	Owner    int32
+	From, To int64
+}
+
+// Voted is the record of a vote, persisted before the Accepted leaves.
+type Voted struct {
+	Slot   int64
+	Ballot paxi.Ballot
+	Cmds   []paxi.Command
+	Noop   bool
+}
+
+// Reject tells a proposer that the sender promised Ballot in Slot, above
+// the proposer's.
+type Reject struct {
+	Ballot paxi.Ballot
+	Slot   int64
+}
+
+// Need asks for the chosen values of Slots.
+type Need struct {
+	Slots []int64
+}
+
+// Chosen carries chosen values, in answer to a Need.
+type Chosen struct {
+	Votes []Vote
+}
+
+// Learned is the record of a chosen value learned from a Chosen reply (not
+// a vote; it never counts in phase 1).
+type Learned struct {
+	Slot int64
+	Cmds []paxi.Command
+	Noop bool
+}
+
+// Committed is the record of a commit point: every slot below Upto is
+// chosen, and the value held for it (Learned if any, else the latest vote,
+// else a skip) is the chosen one.
+type Committed struct {
+	Upto int64
+}
+
+func init() {
+	for name, m := range map[string]paxi.Message{
+		"mencius.Accept": &Accept{}, "mencius.Accepted": &Accepted{}, "mencius.Commit": &Commit{},
+		"mencius.Skip": &Skip{}, "mencius.Prepare": &Prepare{}, "mencius.Promise": &Promise{},
+		"mencius.Vote": &Vote{}, "mencius.Promised": &Promised{}, "mencius.Voted": &Voted{},
+		"mencius.Reject": &Reject{}, "mencius.Need": &Need{}, "mencius.Chosen": &Chosen{},
+		"mencius.Learned": &Learned{}, "mencius.Committed": &Committed{},
+	} {
+		paxi.RegisterMessage(name, m)
+	}
+}

@@ -1,0 +1,52 @@
+package mencius
+
+import (
+	"fmt"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// Params are the Mencius knobs, read from the "params" section of
+// config.json with paxi.DecodeParams, which rejects unknown fields. Tick
+// counts assume the default 5 ms tick.
+type Params struct {
+	// MaxBatch caps the commands one slot carries.
+	MaxBatch int `json:"max_batch"`
+	// RetryTicks is how long before a proposer resends an unanswered
+	// Accept, a replica whose execution is stuck asks for the slot it waits
+	// on, and a command proposed here and not executed is proposed again.
+	RetryTicks int `json:"retry_ticks"`
+	// RevokeTicks is how long execution may wait on another replica's slot
+	// before this replica revokes that replica's slots (phase 1 with a
+	// higher ballot, then no-ops where nothing was accepted).
+	RevokeTicks int `json:"revoke_ticks"`
+	// RevokeSpan is how many of the suspect's slots one revocation covers.
+	RevokeSpan int `json:"revoke_span"`
+	// ResendLimit caps the Accepts resent to one peer per retry round.
+	ResendLimit int `json:"resend_limit"`
+}
+
+// DefaultParams are used for every field config.json omits: with a 5 ms
+// tick, retries after 500 ms and revocation after 500 ms of waiting (more
+// than a wide-area round trip, the longest a live owner keeps execution
+// waiting on its skip).
+func DefaultParams() Params {
+	return Params{MaxBatch: 1000, RetryTicks: 100, RevokeTicks: 100, RevokeSpan: 1024, ResendLimit: 256}
+}
+
+func decodeParams(env paxi.Env) (Params, error) {
+	p := DefaultParams()
+	if err := paxi.DecodeParams(env.Params, &p); err != nil {
+		return p, fmt.Errorf("%s: %w", Name, err)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max_batch", p.MaxBatch}, {"retry_ticks", p.RetryTicks}, {"revoke_ticks", p.RevokeTicks},
+		{"revoke_span", p.RevokeSpan}, {"resend_limit", p.ResendLimit}} {
+		if f.v < 1 {
+			return p, fmt.Errorf("%s: params.%s must be at least 1, got %d", Name, f.name, f.v)
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,115 @@
+package mencius
+
+import "github.com/agora-consensus/agora/paxi"
+
+// revocation is phase 1 over a range of a suspect's slots.
+type revocation struct {
+	b        paxi.Ballot
+	owner    int
+	from, to int64
+	acks     uint64
+	votes    []Vote // votes[i]: the best found for slot from+i*N (Slot -1: none)
+	started  int64
+}
+
+// revoke runs phase 1, at a ballot above every one seen, over RevokeSpan
+// of q's slots from the first at or above from. Its own promise is
+// persisted and counted like anyone's.
+func (r *Replica) revoke(q int, from int64) {
+	from = r.ownAtOrAbove(q, from)
+	to := from + r.n*int64(r.p.RevokeSpan)
+	r.topN++
+	b := paxi.NewBallot(r.topN, r.Self())
+	rv := &revocation{b: b, owner: q, from: from, to: to, started: r.now, votes: make([]Vote, r.p.RevokeSpan)}
+	for i := range rv.votes {
+		rv.votes[i].Slot = -1
+	}
+	r.revoking[q] = rv
+	r.revoked[q] = true
+	r.stats.revocations++
+	r.Persist(&Promised{Ballot: b, Owner: int32(q), From: from, To: to})
+	r.merge(rv, r.self, r.promise(b, from, to))
+	r.Broadcast(&Prepare{Ballot: b, Owner: int32(q), From: from, To: to})
+}
+
+// promise raises the promise of every slot of the range to b and lists
+// what this replica holds there.
+func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
+	r.slot(to - r.n)
+	var votes []Vote
+	for s := from; s < to; s += r.n {
+		e := r.at(s)
+		e.bal = max(e.bal, b)
+		if e.pbal != 0 && b > e.pbal {
+			r.lost(s)
+		}
+		if e.has {
+			votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: e.committed})
+		}
+	}
+	return votes
+}
+
+// onPrepare promises a revocation's ballot in every slot of its range,
+// persisting the promise first, unless some slot promised a higher one.
+func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
+	q := int(m.Owner)
+	if r.checkRange(q, m.From, m.To) != nil || (m.To-m.From)/r.n > int64(r.p.RevokeSpan) || r.tooFar(m.To-r.n) || m.Ballot.N() == 0 {
+		return
+	}
+	r.topN = max(r.topN, m.Ballot.N())
+	if q != r.self {
+		r.heardRev[q] = r.now
+		r.suspect[q] = false
+	}
+	for s := m.From; s < m.To && s < r.end(); s += r.n {
+		if e := r.at(s); e.bal > m.Ballot {
+			r.Send(from, &Reject{Ballot: e.bal, Slot: s})
+			return
+		}
+	}
+	r.Persist(&Promised{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To})
+	votes := r.promise(m.Ballot, m.From, m.To)
+	r.Send(from, &Promise{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To, Votes: votes})
+}
+
+// onPromise counts a promise for a running revocation.
+func (r *Replica) onPromise(p int, m *Promise) {
+	if m.Owner < 0 || int(m.Owner) >= len(r.revoking) {
+		return
+	}
+	rv := r.revoking[m.Owner]
+	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks&bit(p) != 0 {
+		return
+	}
+	r.merge(rv, p, m.Votes)
+	if !r.quorum(rv.acks) {
+		return
+	}
+	r.revoking[m.Owner] = nil
+	r.suspect[m.Owner] = true
+	for i, v := range rv.votes {
+		s := rv.from + int64(i)*r.n
+		if v.Slot < 0 {
+			r.stats.revokedNoops++
+			r.propose(s, nil, true, rv.b)
+		} else {
+			r.propose(s, v.Cmds, v.Noop, rv.b)
+		}
+	}
+}
+
+// merge counts p's promise and keeps, per slot, a chosen value if anyone
+// knows one, else the vote of the highest ballot.
+func (r *Replica) merge(rv *revocation, p int, votes []Vote) {
+	rv.acks |= bit(p)
+	for _, v := range votes {
+		if v.Slot < rv.from || v.Slot >= rv.to || r.owner(v.Slot) != rv.owner {
+			continue
+		}
+		best := &rv.votes[(v.Slot-rv.from)/r.n]
+		if best.Slot < 0 || (!best.Committed && (v.Committed || v.Ballot > best.Ballot)) {
+			*best = v
+		}
+	}
+}

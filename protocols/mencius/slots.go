@@ -1,0 +1,354 @@
+package mencius
+
+import (
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// flushQueue proposes the queued commands in this replica's next own
+// slots, MaxBatch to a slot, skipping commands already in a proposal and
+// own slots already revoked.
+func (r *Replica) flushQueue() {
+	var batch []paxi.Command
+	for _, c := range r.queue {
+		if _, ok := r.assigned.Get(c.Ident()); ok {
+			continue
+		}
+		r.assigned.Add(c.Ident(), -1) // the slot is set by proposeOwn
+		batch = append(batch, c)
+		if len(batch) == r.p.MaxBatch {
+			r.proposeOwn(batch)
+			batch = nil
+		}
+	}
+	if len(batch) > 0 {
+		r.proposeOwn(batch)
+	}
+	clear(r.queue)
+	r.queue = r.queue[:0]
+}
+
+// proposeOwn proposes cmds in the next own slot nobody revoked.
+func (r *Replica) proposeOwn(cmds []paxi.Command) {
+	first := r.first(r.self)
+	for r.nextOwn < r.end() && (r.at(r.nextOwn).bal > first || r.at(r.nextOwn).committed) {
+		r.nextOwn += r.n
+	}
+	s := r.nextOwn
+	r.nextOwn += r.n
+	r.stats.proposed++
+	for _, c := range cmds {
+		r.assigned.Add(c.Ident(), s)
+	}
+	r.propose(s, cmds, false, first)
+}
+
+// propose runs phase 2 for slot s at ballot b; its own vote is persisted
+// with the Accepts, so they go out only once it is durable.
+func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) {
+	e := r.slot(s)
+	if e.committed {
+		return
+	}
+	e.cmds, e.noop, e.has, e.vbal, e.bal = cmds, noop, true, b, max(e.bal, b)
+	e.pbal, e.acks, e.sent = b, bit(r.self), r.now
+	r.inflight = append(r.inflight, s)
+	r.Persist(&Voted{Slot: s, Ballot: b, Cmds: cmds, Noop: noop})
+	r.Broadcast(&Accept{Ballot: b, Slot: s, Cmds: cmds, Noop: noop})
+	r.tryChoose(s)
+}
+
+// onAccept votes for a proposal unless a higher ballot was promised in the
+// slot.
+func (r *Replica) onAccept(from paxi.ID, m *Accept) {
+	if r.tooFar(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
+		return // only a slot's owner proposes at its first ballot
+	}
+	r.topN = max(r.topN, m.Ballot.N())
+	r.maxSeen = max(r.maxSeen, m.Slot)
+	e := r.slot(m.Slot)
+	if e.committed {
+		// A proposal of the chosen value is answered; of another value it
+		// can only come from a ballot below the one that chose, and is not.
+		if e.noop == m.Noop && slices.Equal(e.cmds, m.Cmds) {
+			r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot})
+		} else {
+			// Tell the proposer what was chosen, so that it proposes its
+			// commands again elsewhere.
+			r.Send(from, &Chosen{Votes: []Vote{{Slot: m.Slot, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true}}})
+		}
+		return
+	}
+	if m.Ballot < e.bal {
+		r.Send(from, &Reject{Ballot: e.bal, Slot: m.Slot})
+		return
+	}
+	e.bal = m.Ballot
+	if e.pbal != 0 && m.Ballot > e.pbal {
+		r.lost(m.Slot)
+	}
+	if e.vbal != m.Ballot {
+		e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
+		r.Persist(&Voted{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
+	}
+	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot})
+}
+
+// onAccepted counts a vote for one of this replica's proposals.
+func (r *Replica) onAccepted(p int, m *Accepted) {
+	if m.Slot < 0 || m.Slot >= r.end() {
+		return
+	}
+	if e := r.at(m.Slot); e.pbal == m.Ballot && e.pbal != 0 {
+		e.acks |= bit(p)
+		r.tryChoose(m.Slot)
+	}
+}
+
+// tryChoose marks slot s chosen once a majority accepted this replica's
+// proposal there, to be announced at the next Ready.
+func (r *Replica) tryChoose(s int64) {
+	e := r.at(s)
+	if e.committed || !r.quorum(e.acks) {
+		return
+	}
+	e.committed = true
+	if k := len(r.commits); k > 0 && r.commits[k-1].b == e.pbal {
+		r.commits[k-1].slots = append(r.commits[k-1].slots, s)
+	} else {
+		r.commits = append(r.commits, commitNote{b: e.pbal, slots: []int64{s}})
+	}
+	r.advance()
+}
+
+// onReject learns that a proposal of this replica lost its slot: the slot
+// was revoked. Its commands are proposed again in a later own slot.
+func (r *Replica) onReject(m *Reject) {
+	r.topN = max(r.topN, m.Ballot.N())
+	if m.Slot < 0 || m.Slot >= r.end() {
+		return
+	}
+	if rv := r.revoking[r.owner(m.Slot)]; rv != nil && m.Ballot > rv.b {
+		r.revoking[r.owner(m.Slot)] = nil // outbid; tried again if still stuck
+	}
+	e := r.at(m.Slot)
+	e.bal = max(e.bal, m.Ballot)
+	if e.pbal != 0 && m.Ballot > e.pbal {
+		r.lost(m.Slot)
+	}
+}
+
+// lost gives up this replica's proposal in slot s (another ballot took the
+// slot): its commands, if they are its clients', are proposed again.
+func (r *Replica) lost(s int64) {
+	e := r.at(s)
+	e.pbal, e.acks = 0, 0
+	if r.owner(s) != r.self || e.noop {
+		return
+	}
+	for _, c := range e.cmds {
+		if slot, ok := r.assigned.Get(c.Ident()); ok && slot == s {
+			r.assigned.Take(c.Ident())
+			if _, waiting := r.waiting.Get(c.Ident()); waiting {
+				r.queue = append(r.queue, c)
+			}
+		}
+	}
+	r.nextOwn = max(r.nextOwn, s+r.n)
+}
+
+// onCommit learns which of its votes were chosen, and asks the sender for
+// the chosen values of the slots where it voted for something else.
+func (r *Replica) onCommit(from paxi.ID, m *Commit) {
+	var need []int64
+	for _, s := range m.Slots {
+		if r.tooFar(s) {
+			continue
+		}
+		e := r.slot(s)
+		switch {
+		case e.committed:
+		case e.has && e.vbal == m.Ballot:
+			e.committed = true
+		default:
+			need = append(need, s)
+		}
+	}
+	r.advance()
+	if len(need) > 0 {
+		r.Send(from, &Need{Slots: need})
+	}
+}
+
+// onSkip learns that an owner will never propose in a range of its slots.
+func (r *Replica) onSkip(p int, m *Skip) {
+	if r.checkRange(p, m.From, m.To) != nil || r.tooFar(m.To-r.n) {
+		return
+	}
+	// Persisted so that a restart still knows these slots are no-ops.
+	r.Persist(&Skip{From: m.From, To: m.To})
+	r.skipped(m.From, m.To)
+	r.advance()
+}
+
+// skipped marks the slots from, from+N, ... below to as chosen no-ops.
+func (r *Replica) skipped(from, to int64) {
+	r.slot(to - r.n)
+	for s := from; s < to; s += r.n {
+		if e := r.at(s); !e.committed {
+			e.cmds, e.noop, e.has, e.committed = nil, true, true, true
+		}
+	}
+}
+
+// skipBelow gives up this replica's unused slots below x: another replica
+// proposed at x, and execution must not wait for this one.
+func (r *Replica) skipBelow(x int64) {
+	if r.nextOwn >= x {
+		return
+	}
+	from, to := r.nextOwn, r.ownAtOrAbove(r.self, x)
+	r.nextOwn = to
+	r.stats.skipped += uint64((to - from) / r.n)
+	r.Persist(&Skip{From: from, To: to})
+	r.Broadcast(&Skip{From: from, To: to})
+	r.skipped(from, to)
+	r.advance()
+}
+
+// onNeed answers with the chosen values it holds among the slots asked
+// for; an own slot not used yet is skipped first, since someone waits on it.
+func (r *Replica) onNeed(from paxi.ID, m *Need) {
+	var votes []Vote
+	for i, s := range m.Slots {
+		if i == r.p.ResendLimit || r.tooFar(s) {
+			break
+		}
+		if r.owner(s) == r.self && s >= r.nextOwn {
+			r.skipBelow(s + 1)
+		}
+		if s < r.end() {
+			if e := r.at(s); e.committed {
+				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
+			}
+		}
+	}
+	if len(votes) > 0 {
+		r.Send(from, &Chosen{Votes: votes})
+	}
+}
+
+// onChosen takes chosen values, persisting them as learned.
+func (r *Replica) onChosen(m *Chosen) {
+	for _, v := range m.Votes {
+		if !v.Committed || r.tooFar(v.Slot) {
+			continue
+		}
+		e := r.slot(v.Slot)
+		if e.committed {
+			continue
+		}
+		if e.pbal != 0 && (e.noop != v.Noop || !slices.Equal(e.cmds, v.Cmds)) {
+			r.lost(v.Slot)
+		}
+		e.cmds, e.noop, e.has, e.committed = v.Cmds, v.Noop, true, true
+		r.Persist(&Learned{Slot: v.Slot, Cmds: v.Cmds, Noop: v.Noop})
+	}
+	r.advance()
+}
+
+// advance moves the commit point over chosen slots and executes them.
+func (r *Replica) advance() {
+	for r.commit < r.end() && r.at(r.commit).committed {
+		r.commit++
+	}
+	for r.executed < r.commit {
+		e := r.at(r.executed)
+		if !e.noop {
+			for _, c := range e.cmds {
+				r.Execute(c)
+				k := c.Ident()
+				if i, ok := r.waiting.Take(k); ok {
+					r.pending[i].done = true
+				}
+				r.assigned.Take(k)
+			}
+		}
+		r.executed++
+	}
+}
+
+// resendAccepts resends this replica's unchosen proposals to the replicas
+// that have not accepted them for RetryTicks.
+func (r *Replica) resendAccepts() {
+	live := r.inflight[:0]
+	for _, s := range r.inflight {
+		if e := r.at(s); !e.committed && e.pbal != 0 {
+			live = append(live, s)
+		}
+	}
+	r.inflight = live
+	for p := range r.peers {
+		if p == r.self {
+			continue
+		}
+		sent := 0
+		for _, s := range r.inflight {
+			e := r.at(s)
+			if e.acks&bit(p) != 0 || r.now-e.sent < int64(r.p.RetryTicks) {
+				continue
+			}
+			if sent == r.p.ResendLimit {
+				break
+			}
+			r.Send(r.peers[p], &Accept{Ballot: e.pbal, Slot: s, Cmds: e.cmds, Noop: e.noop})
+			r.stats.resends++
+			sent++
+		}
+	}
+	for _, s := range r.inflight {
+		if e := r.at(s); r.now-e.sent >= int64(r.p.RetryTicks) {
+			e.sent = r.now
+		}
+	}
+}
+
+// watchExecution asks for the slot execution waits on after RetryTicks,
+// and revokes its owner's slots after RevokeTicks.
+func (r *Replica) watchExecution() {
+	if r.commit != r.stuckAt || r.commit >= r.end() {
+		r.stuckAt, r.stuckFor = r.commit, 0
+		return
+	}
+	r.stuckFor++
+	if r.stuckFor%int64(r.p.RetryTicks) == 0 {
+		var slots []int64
+		for s := r.commit; s < r.end() && len(slots) < r.p.ResendLimit; s++ {
+			if !r.at(s).committed {
+				slots = append(slots, s)
+			}
+		}
+		r.stats.needs++
+		r.Broadcast(&Need{Slots: slots})
+	}
+	// Replicas revoke a silent owner's slots one at a time, in ring order
+	// after it, so that two do not outbid each other forever: the next
+	// replica after the owner waits RevokeTicks, the one after that twice
+	// as long, and none while another's revocation of that owner is recent.
+	q := r.owner(r.commit)
+	rank := (int64(r.self) - int64(q) - 1 + r.n) % r.n
+	wait := int64(r.p.RevokeTicks) << r.backoff[q] * (1 + rank)
+	if r.suspect[q] {
+		wait = 0
+	}
+	if q == r.self || r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks) {
+		return
+	}
+	if e := r.at(r.commit); e.pbal != 0 && r.now-e.sent < int64(r.p.RevokeTicks) {
+		return // its own proposal there (a revocation's) is under way
+	}
+	if rv := r.revoking[q]; rv == nil || r.now-rv.started >= int64(r.p.RevokeTicks) {
+		r.revoke(q, r.commit)
+	}
+}
