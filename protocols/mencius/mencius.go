@@ -300,7 +300,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Need:
 		r.onNeed(from, m)
 	case *Chosen:
-		r.onChosen(m)
+		r.onChosen(from, m)
 	}
 }
 

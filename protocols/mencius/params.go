@@ -31,7 +31,7 @@ type Params struct {
 // than a wide-area round trip, the longest a live owner keeps execution
 // waiting on its skip).
 func DefaultParams() Params {
-	return Params{MaxBatch: 1000, RetryTicks: 100, RevokeTicks: 100, RevokeSpan: 1024, ResendLimit: 256}
+	return Params{MaxBatch: 1000, RetryTicks: 100, RevokeTicks: 100, RevokeSpan: 256, ResendLimit: 256}
 }
 
 func decodeParams(env paxi.Env) (Params, error) {

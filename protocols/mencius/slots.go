@@ -222,7 +222,7 @@ func (r *Replica) skipBelow(x int64) {
 func (r *Replica) onNeed(from paxi.ID, m *Need) {
 	var votes []Vote
 	for i, s := range m.Slots {
-		if i == r.p.ResendLimit || r.tooFar(s) {
+		if i == needMax || r.tooFar(s) {
 			break
 		}
 		if r.owner(s) == r.self && s >= r.nextOwn {
@@ -239,8 +239,21 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 	}
 }
 
-// onChosen takes chosen values, persisting them as learned.
-func (r *Replica) onChosen(m *Chosen) {
+// needMax caps the slots one Need asks for and one Chosen answers. Most
+// slots a lagging replica lacks are no-ops (skips, revoked slots), which
+// cost a few bytes each.
+const needMax = 4096
+
+// onChosen takes chosen values, persisting them as learned, and asks the
+// sender for more at once if that moved the commit point and more is
+// missing (only then: a duplicated reply must not fork the chain).
+func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
+	before := r.commit
+	defer func() {
+		if r.commit > before && r.commit < r.end() {
+			r.askNeed(from)
+		}
+	}()
 	for _, v := range m.Votes {
 		if !v.Committed || r.tooFar(v.Slot) {
 			continue
@@ -314,6 +327,25 @@ func (r *Replica) resendAccepts() {
 	}
 }
 
+// askNeed asks one replica (everyone for "") for the slots from the commit
+// point on that it lacks.
+func (r *Replica) askNeed(to paxi.ID) {
+	var slots []int64
+	for s := r.commit; s < r.end() && len(slots) < needMax; s++ {
+		if !r.at(s).committed {
+			slots = append(slots, s)
+		}
+	}
+	if len(slots) == 0 {
+		return
+	}
+	if to == "" {
+		r.Broadcast(&Need{Slots: slots})
+	} else {
+		r.Send(to, &Need{Slots: slots})
+	}
+}
+
 // watchExecution asks for the slot execution waits on after RetryTicks,
 // and revokes its owner's slots after RevokeTicks.
 func (r *Replica) watchExecution() {
@@ -323,14 +355,8 @@ func (r *Replica) watchExecution() {
 	}
 	r.stuckFor++
 	if r.stuckFor%int64(r.p.RetryTicks) == 0 {
-		var slots []int64
-		for s := r.commit; s < r.end() && len(slots) < r.p.ResendLimit; s++ {
-			if !r.at(s).committed {
-				slots = append(slots, s)
-			}
-		}
 		r.stats.needs++
-		r.Broadcast(&Need{Slots: slots})
+		r.askNeed("")
 	}
 	// Replicas revoke a silent owner's slots one at a time, in ring order
 	// after it, so that two do not outbid each other forever: the next
