@@ -79,12 +79,13 @@ type Replica struct {
 
 	commits  []commitNote // to announce at the next Ready
 	revoking []*revocation
-	suspect  []bool  // revoked, and not heard from since: revoked again at once
-	heardRev []int64 // tick another replica last asked to revoke each one
-	revoked  []bool  // this replica revoked it since last hearing from it
-	backoff  []int   // false alarms: each doubles the wait before revoking it
-	stuckAt  int64   // the commit point when it last moved
-	stuckFor int64   // ticks since
+	suspect  []bool        // revoked, and not heard from since: revoked again at once
+	heardRev []int64       // tick another replica last asked to revoke each one
+	revoked  []bool        // this replica revoked it since last hearing from it
+	backoff  []int         // false alarms: each doubles the wait before revoking it
+	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
+	stuckAt  int64         // the commit point when it last moved
+	stuckFor int64         // ticks since
 	now      int64
 
 	stats stats
@@ -129,6 +130,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.heardRev = make([]int64, len(env.Peers))
 	r.revoked = make([]bool, len(env.Peers))
 	r.backoff = make([]int, len(env.Peers))
+	r.lateSeen = make([]paxi.Ballot, len(env.Peers))
 	for i := range r.heardRev {
 		r.heardRev[i] = -1 << 40
 	}

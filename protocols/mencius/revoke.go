@@ -61,6 +61,9 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 	if q != r.self {
 		r.heardRev[q] = r.now
 		r.suspect[q] = false
+		if rv := r.revoking[q]; rv != nil && rv.b < m.Ballot {
+			r.outbid(q)
+		}
 	}
 	for s := m.From; s < m.To && s < r.end(); s += r.n {
 		if e := r.at(s); e.bal > m.Ballot {
@@ -79,6 +82,12 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		return
 	}
 	rv := r.revoking[m.Owner]
+	if m.Ballot.ID() == r.Self() && (rv == nil || m.Ballot < rv.b) && m.Ballot > r.lateSeen[m.Owner] {
+		// A promise for a revocation this replica already gave up on:
+		// the network is slower than the wait, not down. Wait longer.
+		r.lateSeen[m.Owner] = m.Ballot
+		r.backoff[m.Owner] = min(r.backoff[m.Owner]+1, maxBackoff)
+	}
 	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks&bit(p) != 0 {
 		return
 	}
@@ -88,6 +97,8 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	}
 	r.revoking[m.Owner] = nil
 	r.suspect[m.Owner] = true
+	r.lateSeen[m.Owner] = rv.b
+	r.backoff[m.Owner] = max(r.backoff[m.Owner]-1, 0)
 	for i, v := range rv.votes {
 		s := rv.from + int64(i)*r.n
 		if v.Slot < 0 {
@@ -97,6 +108,15 @@ func (r *Replica) onPromise(p int, m *Promise) {
 			r.propose(s, v.Cmds, v.Noop, rv.b)
 		}
 	}
+}
+
+// outbid ends this replica's revocation of q, which another replica's
+// higher ballot overtook: two revokers outbidding each other would stall
+// execution for good, so this one waits twice as long before revoking q
+// again (a wait shorter than a round trip makes that happen).
+func (r *Replica) outbid(q int) {
+	r.revoking[q] = nil
+	r.backoff[q] = min(r.backoff[q]+1, maxBackoff)
 }
 
 // merge counts p's promise and keeps, per slot, a chosen value if anyone

@@ -129,8 +129,8 @@ func (r *Replica) onReject(m *Reject) {
 	if m.Slot < 0 || m.Slot >= r.end() {
 		return
 	}
-	if rv := r.revoking[r.owner(m.Slot)]; rv != nil && m.Ballot > rv.b {
-		r.revoking[r.owner(m.Slot)] = nil // outbid; tried again if still stuck
+	if q := r.owner(m.Slot); r.revoking[q] != nil && m.Ballot > r.revoking[q].b {
+		r.outbid(q)
 	}
 	e := r.at(m.Slot)
 	e.bal = max(e.bal, m.Ballot)
@@ -368,13 +368,14 @@ func (r *Replica) watchExecution() {
 	if r.suspect[q] {
 		wait = 0
 	}
-	if q == r.self || r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks) {
+	if q == r.self || r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<r.backoff[q] {
 		return
 	}
 	if e := r.at(r.commit); e.pbal != 0 && r.now-e.sent < int64(r.p.RevokeTicks) {
 		return // its own proposal there (a revocation's) is under way
 	}
-	if rv := r.revoking[q]; rv == nil || r.now-rv.started >= int64(r.p.RevokeTicks) {
-		r.revoke(q, r.commit)
+	if rv := r.revoking[q]; rv != nil && r.now-rv.started < int64(r.p.RevokeTicks)<<r.backoff[q] {
+		return // no majority answered yet
 	}
+	r.revoke(q, r.commit)
 }
