@@ -58,12 +58,13 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		return
 	}
 	r.topN = max(r.topN, m.Ballot.N())
-	if q != r.self {
+	if q != r.self && r.rank(paxi.IndexOf(r.peers, from), q) < r.rank(r.self, q) {
+		// A replica before this one in the revocation order is on it:
+		// leave q to it (it is outbid here only if that one is silent for
+		// long).
 		r.heardRev[q] = r.now
 		r.suspect[q] = false
-		if rv := r.revoking[q]; rv != nil && rv.b < m.Ballot {
-			r.outbid(q)
-		}
+		r.revoking[q] = nil
 	}
 	for s := m.From; s < m.To && s < r.end(); s += r.n {
 		if e := r.at(s); e.bal > m.Ballot {
@@ -109,6 +110,10 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		}
 	}
 }
+
+// rank is p's place in the order in which replicas revoke q: the replica
+// after q in the ring first.
+func (r *Replica) rank(p, q int) int64 { return (int64(p) - int64(q) - 1 + r.n) % r.n }
 
 // outbid ends this replica's revocation of q, which another replica's
 // higher ballot overtook: two revokers outbidding each other would stall

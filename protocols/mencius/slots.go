@@ -363,16 +363,21 @@ func (r *Replica) watchExecution() {
 	// replica after the owner waits RevokeTicks, the one after that twice
 	// as long, and none while another's revocation of that owner is recent.
 	q := r.owner(r.commit)
-	rank := (int64(r.self) - int64(q) - 1 + r.n) % r.n
-	wait := int64(r.p.RevokeTicks) << r.backoff[q] * (1 + rank)
+	if q == r.self {
+		return
+	}
+	wait := int64(r.p.RevokeTicks) << r.backoff[q] * (1 + r.rank(r.self, q))
 	if r.suspect[q] {
 		wait = 0
 	}
-	if q == r.self || r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<r.backoff[q] {
+	if r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<maxBackoff {
 		return
 	}
-	if e := r.at(r.commit); e.pbal != 0 && r.now-e.sent < int64(r.p.RevokeTicks) {
-		return // its own proposal there (a revocation's) is under way
+	if r.at(r.commit).pbal != 0 {
+		// Its own proposal there (a revocation's) is under way: it is
+		// chosen, or outbid (and then dropped), and revoking again would
+		// only outbid it.
+		return
 	}
 	if rv := r.revoking[q]; rv != nil && r.now-rv.started < int64(r.p.RevokeTicks)<<r.backoff[q] {
 		return // no majority answered yet
