@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/agora-consensus/agora/protocols/epaxos"
+	_ "github.com/agora-consensus/agora/protocols/mencius"
 	_ "github.com/agora-consensus/agora/protocols/multipaxos"
 	_ "github.com/agora-consensus/agora/protocols/unreplicated"
 )

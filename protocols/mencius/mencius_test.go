@@ -1,0 +1,105 @@
+package mencius
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// With one replica proposing, the others skip their slots below its
+// proposal, and every replica executes the command.
+func TestIdleReplicasSkip(t *testing.T) {
+	c := newNet(t, 3)
+	x := put(1, 1, "k", "x")
+	c.propose(1, x) // 1.2 owns slot 1; slot 0 (1.1's) must be skipped
+	for i := range 3 {
+		if !slices.Equal(c.exec[i], []paxi.Command{x}) {
+			t.Errorf("%s executed %v, want %v", c.ids[i], c.exec[i], x)
+		}
+	}
+	if r := c.reps[0]; r.stats.skipped != 1 || r.nextOwn != 3 {
+		t.Errorf("1.1 skipped %d slots, next own slot %d; want 1 and 3", r.stats.skipped, r.nextOwn)
+	}
+}
+
+// A restarted owner never proposes again in a slot it proposed in or
+// skipped, and executes what it had committed from its own records.
+func TestRestartKeepsOwnSlotsUsed(t *testing.T) {
+	c := newNet(t, 3)
+	x, y := put(1, 1, "k", "x"), put(1, 2, "k", "y")
+	c.propose(0, x) // slot 0
+	c.propose(2, y) // slot 2; 1.2 skips slot 1
+	c.propose(1, put(1, 3, "k", "z")) // slot 4; 1.1 skips slot 3
+	c.down[0] = true
+	c.restart(0)
+	c.down[1], c.down[2] = true, true // it executes from its own records
+	c.run()
+	r := c.reps[0]
+	if len(c.exec[0]) == 0 || c.exec[0][0] != x {
+		t.Fatalf("after the restart 1.1 executed %v, want %v first", c.exec[0], x)
+	}
+	for s := int64(0); s < r.nextOwn; s += 3 {
+		if s < r.end() && !r.at(s).has {
+			t.Errorf("own slot %d below next own slot %d holds nothing after the restart", s, r.nextOwn)
+		}
+	}
+	if r.nextOwn < 3 {
+		t.Errorf("next own slot %d after the restart; slot 0 was used", r.nextOwn)
+	}
+}
+
+// A ballot no replica of the cluster could make is ignored.
+func TestForeignBallotsAreIgnored(t *testing.T) {
+	for _, b := range []paxi.Ballot{
+		1<<48 | paxi.NewBallot(1, "1.3"),
+		paxi.NewBallot(math.MaxUint32, "1.3"),
+		paxi.NewBallot(5, "9.9"),
+	} {
+		c := newNet(t, 3)
+		r := c.reps[1]
+		r.Step("1.3", &Prepare{Ballot: b, Owner: 0, From: 0, To: 3})
+		r.Step("1.3", &Accept{Ballot: b, Slot: 0, Noop: true})
+		r.Step("1.3", &Commit{Ballot: b, Slots: []int64{0}})
+		rd := r.Ready()
+		if len(rd.Persist) != 0 || len(rd.Messages) != 0 || r.topN != 0 {
+			t.Errorf("ballot %#x: persisted %v, sent %v, highest ballot number %d", uint64(b), rd.Persist, rd.Messages, r.topN)
+		}
+	}
+}
+
+// Slot numbers and ranges far past the commit point cost nothing.
+func TestFarSlotsAreRefused(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.reps[1]
+	b := paxi.NewBallot(1, "1.3")
+	for _, s := range []int64{window + 2, 1 << 40, math.MaxInt64 - 2, -3} {
+		s -= (s%3 + 3) % 3 // a slot of 1.1
+		r.Step("1.1", &Accept{Ballot: paxi.NewBallot(0, "1.1"), Slot: s, Cmds: []paxi.Command{put(1, 1, "k", "v")}})
+		r.Step("1.1", &Skip{From: s, To: s + 3})
+		r.Step("1.3", &Prepare{Ballot: b, Owner: 0, From: s, To: s + 3})
+		r.Step("1.3", &Prepare{Ballot: b, Owner: 0, From: 0, To: s})
+		r.Step("1.3", &Need{Slots: []int64{s}})
+		r.Step("1.3", &Chosen{Votes: []Vote{{Slot: s, Committed: true, Noop: true}}})
+		r.Step("1.3", &Commit{Ballot: b, Slots: []int64{s}})
+	}
+	r.Ready()
+	if len(r.log) > 3*r.p.RevokeSpan {
+		t.Fatalf("log grew to %d slots", len(r.log))
+	}
+}
+
+func TestParamsAreValidated(t *testing.T) {
+	for _, tc := range []struct{ params, want string }{
+		{`{"max_batch": 0}`, "max_batch"},
+		{`{"revoke_span": -1}`, "revoke_span"},
+		{`{"retry_tick": 5}`, "retry_tick"},
+	} {
+		_, err := New(paxi.Env{ID: "1.1", Peers: []paxi.ID{"1.1"}, Params: []byte(tc.params)})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("params %s: error %v, want one naming %s", tc.params, err, tc.want)
+		}
+	}
+}
