@@ -30,8 +30,8 @@ func TestIdleReplicasSkip(t *testing.T) {
 func TestRestartKeepsOwnSlotsUsed(t *testing.T) {
 	c := newNet(t, 3)
 	x, y := put(1, 1, "k", "x"), put(1, 2, "k", "y")
-	c.propose(0, x) // slot 0
-	c.propose(2, y) // slot 2; 1.2 skips slot 1
+	c.propose(0, x)                   // slot 0
+	c.propose(2, y)                   // slot 2; 1.2 skips slot 1
 	c.propose(1, put(1, 3, "k", "z")) // slot 4; 1.1 skips slot 3
 	c.down[0] = true
 	c.restart(0)
