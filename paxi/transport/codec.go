@@ -188,3 +188,14 @@ func decodeBody(b []byte, mt paxi.MessageType, v reflect.Value) error {
 	}
 	return nil
 }
+
+// RoundTrip encodes m and decodes the result, as sending it over TCP
+// would; the simulator and protocol tests use it to pass every message
+// and record through the wire format.
+func RoundTrip(m paxi.Message) (paxi.Message, error) {
+	b, err := Marshal(nil, m)
+	if err != nil {
+		return nil, err
+	}
+	return Unmarshal(b)
+}

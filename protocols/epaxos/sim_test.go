@@ -6,18 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/sim"
 	"github.com/agora-consensus/agora/paxi/transport"
 )
 
-func codec(m paxi.Message) (paxi.Message, error) {
-	b, err := transport.Marshal(nil, m)
-	if err != nil {
-		return nil, err
-	}
-	return transport.Unmarshal(b)
-}
+// codec passes every message and record through the wire format.
+var codec = transport.RoundTrip
 
 func runSim(t *testing.T, cfg sim.Config) *sim.Result {
 	t.Helper()

@@ -14,13 +14,13 @@ import (
 func TestIdleReplicasSkip(t *testing.T) {
 	c := newNet(t, 3)
 	x := put(1, 1, "k", "x")
-	c.propose(1, x) // 1.2 owns slot 1; slot 0 (1.1's) must be skipped
+	c.Propose(1, x) // 1.2 owns slot 1; slot 0 (1.1's) must be skipped
 	for i := range 3 {
-		if !slices.Equal(c.exec[i], []paxi.Command{x}) {
-			t.Errorf("%s executed %v, want %v", c.ids[i], c.exec[i], x)
+		if !slices.Equal(c.Exec[i], []paxi.Command{x}) {
+			t.Errorf("%s executed %v, want %v", c.IDs[i], c.Exec[i], x)
 		}
 	}
-	if r := c.reps[0]; r.stats.skipped != 1 || r.nextOwn != 3 {
+	if r := c.Reps[0]; r.stats.skipped != 1 || r.nextOwn != 3 {
 		t.Errorf("1.1 skipped %d slots, next own slot %d; want 1 and 3", r.stats.skipped, r.nextOwn)
 	}
 }
@@ -30,16 +30,16 @@ func TestIdleReplicasSkip(t *testing.T) {
 func TestRestartKeepsOwnSlotsUsed(t *testing.T) {
 	c := newNet(t, 3)
 	x, y := put(1, 1, "k", "x"), put(1, 2, "k", "y")
-	c.propose(0, x)                   // slot 0
-	c.propose(2, y)                   // slot 2; 1.2 skips slot 1
-	c.propose(1, put(1, 3, "k", "z")) // slot 4; 1.1 skips slot 3
-	c.down[0] = true
-	c.restart(0)
-	c.down[1], c.down[2] = true, true // it executes from its own records
-	c.run()
-	r := c.reps[0]
-	if len(c.exec[0]) == 0 || c.exec[0][0] != x {
-		t.Fatalf("after the restart 1.1 executed %v, want %v first", c.exec[0], x)
+	c.Propose(0, x)                   // slot 0
+	c.Propose(2, y)                   // slot 2; 1.2 skips slot 1
+	c.Propose(1, put(1, 3, "k", "z")) // slot 4; 1.1 skips slot 3
+	c.Down[0] = true
+	c.Restart(0)
+	c.Down[1], c.Down[2] = true, true // it executes from its own records
+	c.Run()
+	r := c.Reps[0]
+	if len(c.Exec[0]) == 0 || c.Exec[0][0] != x {
+		t.Fatalf("after the restart 1.1 executed %v, want %v first", c.Exec[0], x)
 	}
 	for s := int64(0); s < r.nextOwn; s += 3 {
 		if s < r.end() && !r.at(s).has {
@@ -59,7 +59,7 @@ func TestForeignBallotsAreIgnored(t *testing.T) {
 		paxi.NewBallot(5, "9.9"),
 	} {
 		c := newNet(t, 3)
-		r := c.reps[1]
+		r := c.Reps[1]
 		r.Step("1.3", &Prepare{Ballot: b, Owner: 0, From: 0, To: 3})
 		r.Step("1.3", &Accept{Ballot: b, Slot: 0, Noop: true})
 		r.Step("1.3", &Commit{Ballot: b, Slots: []int64{0}})
@@ -73,7 +73,7 @@ func TestForeignBallotsAreIgnored(t *testing.T) {
 // Slot numbers and ranges far past the commit point cost nothing.
 func TestFarSlotsAreRefused(t *testing.T) {
 	c := newNet(t, 3)
-	r := c.reps[1]
+	r := c.Reps[1]
 	b := paxi.NewBallot(1, "1.3")
 	for _, s := range []int64{window + 2, 1 << 40, math.MaxInt64 - 2, -3} {
 		s -= (s%3 + 3) % 3 // a slot of 1.1

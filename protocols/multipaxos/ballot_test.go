@@ -16,15 +16,15 @@ type held struct {
 
 // flush carries out replica i's Ready, holding its messages.
 func (h *held) flush(i int) paxi.Ready {
-	rd := h.c.reps[i].Ready()
+	rd := h.c.Reps[i].Ready()
 	for _, m := range rd.Persist {
-		h.c.disk[i] = append(h.c.disk[i], roundTrip(h.c.t, m))
+		h.c.Disk[i] = append(h.c.Disk[i], roundTrip(h.c.T, m))
 	}
 	for _, e := range rd.Messages {
-		e.Msg = roundTrip(h.c.t, e.Msg)
+		e.Msg = roundTrip(h.c.T, e.Msg)
 		h.msgs = append(h.msgs, e)
 	}
-	h.c.exec[i] = append(h.c.exec[i], rd.Execute...)
+	h.c.Exec[i] = append(h.c.Exec[i], rd.Execute...)
 	return rd
 }
 
@@ -33,14 +33,14 @@ func (h *held) flush(i int) paxi.Ready {
 func deliver[T paxi.Message](t *testing.T, h *held, from, to int) paxi.Ready {
 	t.Helper()
 	for k, e := range h.msgs {
-		if _, ok := e.Msg.(T); ok && e.From == h.c.ids[from] && e.To == h.c.ids[to] {
+		if _, ok := e.Msg.(T); ok && e.From == h.c.IDs[from] && e.To == h.c.IDs[to] {
 			h.msgs = slices.Delete(h.msgs, k, k+1)
-			h.c.reps[to].Step(e.From, e.Msg)
+			h.c.Reps[to].Step(e.From, e.Msg)
 			return h.flush(to)
 		}
 	}
 	var zero T
-	t.Fatalf("no %T from %s to %s is held", zero, h.c.ids[from], h.c.ids[to])
+	t.Fatalf("no %T from %s to %s is held", zero, h.c.IDs[from], h.c.IDs[to])
 	return paxi.Ready{}
 }
 
@@ -52,36 +52,36 @@ func deliver[T paxi.Message](t *testing.T, h *held, from, to int) paxi.Ready {
 func TestPromiseIsPersistedAfterBallotLearnedFromReject(t *testing.T) {
 	c := newNet(t, 3)
 	h := &held{c: c}
-	c.reps[2].campaign() // 1.3 runs at b = (1, 1.3)
+	c.Reps[2].campaign() // 1.3 runs at b = (1, 1.3)
 	h.flush(2)
-	c.reps[0].broadcastHeartbeat() // the first leader, 1.1, is idle
+	c.Reps[0].broadcastHeartbeat() // the first leader, 1.1, is idle
 	h.flush(0)
 	deliver[*Heartbeat](t, h, 0, 2)
 	deliver[*Reject](t, h, 2, 0) // 1.1 now knows b, without a record
 	rd := deliver[*Prepare](t, h, 2, 0)
 	if !slices.ContainsFunc(rd.Persist, func(m paxi.Message) bool {
 		p, ok := m.(*Promised)
-		return ok && p.Ballot == c.reps[2].bal
+		return ok && p.Ballot == c.Reps[2].bal
 	}) {
-		t.Fatalf("1.1 promised %s and persisted only %v", c.reps[2].bal, rd.Persist)
+		t.Fatalf("1.1 promised %s and persisted only %v", c.Reps[2].bal, rd.Persist)
 	}
 	deliver[*Promise](t, h, 0, 2)
-	if !c.reps[2].leading {
+	if !c.Reps[2].leading {
 		t.Fatal("1.3 does not lead")
 	}
-	c.restart(0)
+	c.Restart(0)
 	y, x := put(1, 1, "k", "y"), put(2, 1, "k", "x")
-	c.reps[0].Propose(paxi.Request{Command: y})
+	c.Reps[0].Propose(paxi.Request{Command: y})
 	h.flush(0)
-	c.reps[2].Propose(paxi.Request{Command: x})
+	c.Reps[2].Propose(paxi.Request{Command: x})
 	h.flush(2)
 	deliver[*Accept](t, h, 2, 1)
 	deliver[*Accepted](t, h, 1, 2)
-	if c.reps[0].leading || len(c.exec[0]) != 0 {
-		t.Fatalf("restarted 1.1 leads (%v) or executed %v", c.reps[0].leading, c.exec[0])
+	if c.Reps[0].leading || len(c.Exec[0]) != 0 {
+		t.Fatalf("restarted 1.1 leads (%v) or executed %v", c.Reps[0].leading, c.Exec[0])
 	}
-	if !slices.Equal(c.exec[2], []paxi.Command{x}) {
-		t.Fatalf("1.3 executed %v, want %v", c.exec[2], x)
+	if !slices.Equal(c.Exec[2], []paxi.Command{x}) {
+		t.Fatalf("1.3 executed %v, want %v", c.Exec[2], x)
 	}
 }
 
@@ -95,7 +95,7 @@ func TestForeignBallotsAreIgnored(t *testing.T) {
 		paxi.NewBallot(5, "1.1"),              // not the sender's (a Reject may name it)
 	} {
 		c := newNet(t, 3)
-		r := c.reps[1]
+		r := c.Reps[1]
 		r.Step("1.3", &Prepare{Ballot: b})
 		r.Step("1.3", &Heartbeat{Ballot: b})
 		r.Step("1.3", &Accept{Ballot: b, Slot: 0, Cmds: []paxi.Command{put(1, 1, "k", "v")}})
@@ -114,14 +114,14 @@ func TestForeignBallotsAreIgnored(t *testing.T) {
 // sending to nobody.
 func TestRestoreWithoutBallotFollowsFirstLeader(t *testing.T) {
 	c := newNet(t, 3)
-	r := c.start(2, []paxi.Message{&Learned{Slot: 0, Cmds: []paxi.Command{put(1, 1, "k", "v")}}, &Committed{Upto: 1}}, nil)
+	r := c.Start(2, []paxi.Message{&Learned{Slot: 0, Cmds: []paxi.Command{put(1, 1, "k", "v")}}, &Committed{Upto: 1}}, nil)
 	r.Propose(paxi.Request{Command: put(2, 1, "k", "w")})
 	rd := r.Ready()
 	if len(rd.Execute) != 1 {
 		t.Errorf("executed %v after the restart, want the learned slot", rd.Execute)
 	}
 	for _, e := range rd.Messages {
-		if paxi.IndexOf(c.ids, e.To) < 0 {
+		if paxi.IndexOf(c.IDs, e.To) < 0 {
 			t.Errorf("sent %T to %q, not a replica", e.Msg, e.To)
 		}
 	}

@@ -15,24 +15,24 @@ func TestNewLeaderKeepsAnAcceptedValue(t *testing.T) {
 	c := newNet(t, 3)
 	x := put(7, 1, "k", "x")
 	// 1.3 never hears the Accept, and no Accepted reaches the leader.
-	c.drop = func(e paxi.Envelope) bool {
+	c.Drop = func(e paxi.Envelope) bool {
 		_, acc := e.Msg.(*Accept)
 		_, ok := e.Msg.(*Accepted)
 		return (acc && e.To == "1.3") || ok
 	}
-	c.propose(0, x)
-	if len(c.exec[1]) != 0 || len(c.exec[2]) != 0 {
-		t.Fatalf("executed before anything was chosen: %v %v", c.exec[1], c.exec[2])
+	c.Propose(0, x)
+	if len(c.Exec[1]) != 0 || len(c.Exec[2]) != 0 {
+		t.Fatalf("executed before anything was chosen: %v %v", c.Exec[1], c.Exec[2])
 	}
-	c.down[0] = true
-	c.drop = nil
-	c.tick(2, 4*c.reps[2].p.ElectionTicks)
-	if !c.reps[2].leading {
-		t.Fatalf("1.3 did not become leader (ballot %s)", c.reps[2].bal)
+	c.Down[0] = true
+	c.Drop = nil
+	c.Tick(2, 4*c.Reps[2].p.ElectionTicks)
+	if !c.Reps[2].leading {
+		t.Fatalf("1.3 did not become leader (ballot %s)", c.Reps[2].bal)
 	}
 	for i := 1; i < 3; i++ {
-		if !slices.Equal(c.exec[i], []paxi.Command{x}) {
-			t.Errorf("%s executed %v, want only %v", c.ids[i], c.exec[i], x)
+		if !slices.Equal(c.Exec[i], []paxi.Command{x}) {
+			t.Errorf("%s executed %v, want only %v", c.IDs[i], c.Exec[i], x)
 		}
 	}
 }
@@ -45,7 +45,7 @@ func TestStaleVoteIsNotTakenAsChosen(t *testing.T) {
 	c := newNet(t, 3)
 	old := paxi.NewBallot(0, "1.1")
 	stale, chosen := put(1, 1, "k", "stale"), put(2, 1, "k", "chosen")
-	r := c.start(2, []paxi.Message{&Vote{Slot: 0, Ballot: old, Cmds: []paxi.Command{stale}}}, nil)
+	r := c.Start(2, []paxi.Message{&Vote{Slot: 0, Ballot: old, Cmds: []paxi.Command{stale}}}, nil)
 	b := paxi.NewBallot(3, "1.2")
 	r.Step("1.2", &Heartbeat{Ballot: b, Commit: 1})
 	rd := r.Ready()
@@ -73,7 +73,7 @@ func TestRestoreKeepsPromiseAndVotes(t *testing.T) {
 	c := newNet(t, 3)
 	b1, b2 := paxi.NewBallot(1, "1.2"), paxi.NewBallot(2, "1.2")
 	x, y, z := put(1, 1, "a", "x"), put(1, 2, "a", "y"), put(1, 3, "b", "z")
-	r := c.start(0, []paxi.Message{
+	r := c.Start(0, []paxi.Message{
 		&Promised{Ballot: b2},
 		&Vote{Slot: 0, Ballot: b1, Cmds: []paxi.Command{x}},
 		&Vote{Slot: 0, Ballot: b2, Cmds: []paxi.Command{y}},
@@ -100,21 +100,21 @@ func TestRestoreKeepsPromiseAndVotes(t *testing.T) {
 func TestLeaderRestartsAsFollower(t *testing.T) {
 	c := newNet(t, 3)
 	a, b := put(1, 1, "k", "a"), put(1, 2, "k", "b")
-	c.propose(0, a)
-	c.down[0] = true
-	c.restart(0)
-	if c.reps[0].leading {
+	c.Propose(0, a)
+	c.Down[0] = true
+	c.Restart(0)
+	if c.Reps[0].leading {
 		t.Fatal("a restarted leader leads without phase 1")
 	}
-	c.tick(1, 4*c.reps[1].p.ElectionTicks)
-	if !c.reps[1].leading {
+	c.Tick(1, 4*c.Reps[1].p.ElectionTicks)
+	if !c.Reps[1].leading {
 		t.Fatal("1.2 did not become leader")
 	}
-	c.propose(0, b)
-	c.tick(0, c.reps[0].p.RetryTicks) // its catch-up and its forward
+	c.Propose(0, b)
+	c.Tick(0, c.Reps[0].p.RetryTicks) // its catch-up and its forward
 	for i := range 3 {
-		if !slices.Equal(c.exec[i], []paxi.Command{a, b}) {
-			t.Errorf("%s executed %v, want %v", c.ids[i], c.exec[i], []paxi.Command{a, b})
+		if !slices.Equal(c.Exec[i], []paxi.Command{a, b}) {
+			t.Errorf("%s executed %v, want %v", c.IDs[i], c.Exec[i], []paxi.Command{a, b})
 		}
 	}
 }
@@ -123,7 +123,7 @@ func TestLeaderRestartsAsFollower(t *testing.T) {
 // make a replica allocate every slot below it.
 func TestSlotsFarAheadAreRefused(t *testing.T) {
 	c := newNet(t, 3)
-	r := c.reps[1]
+	r := c.Reps[1]
 	b0 := r.bal
 	huge := []int64{window, 1 << 40, 1<<63 - 1}
 	for _, s := range huge {
@@ -169,20 +169,20 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 	for i := range 5 {
 		cmd := put(1, uint64(i+1), "k", fmt.Sprint(i))
 		want = append(want, cmd)
-		c.propose(i%3, cmd)
+		c.Propose(i%3, cmd)
 	}
-	c.tick(0, 2*c.reps[0].p.HeartbeatTicks) // Forget goes out with a heartbeat
+	c.Tick(0, 2*c.Reps[0].p.HeartbeatTicks) // Forget goes out with a heartbeat
 	// Followers report what they executed in their Accepted replies, so
 	// the leader learns of the last slot's execution with the next one.
-	for i, r := range c.reps {
+	for i, r := range c.Reps {
 		if r.base != 4 || len(r.log) != 1 {
-			t.Fatalf("%s: base %d and %d slots held; want slots 0-3 forgotten", c.ids[i], r.base, len(r.log))
+			t.Fatalf("%s: base %d and %d slots held; want slots 0-3 forgotten", c.IDs[i], r.base, len(r.log))
 		}
 	}
-	c.down[0], c.down[1] = true, true
-	c.restart(2)
-	c.run()
-	if !slices.Equal(c.exec[2], want) {
-		t.Fatalf("after the restart 1.3 executed %v, want %v", c.exec[2], want)
+	c.Down[0], c.Down[1] = true, true
+	c.Restart(2)
+	c.Run()
+	if !slices.Equal(c.Exec[2], want) {
+		t.Fatalf("after the restart 1.3 executed %v, want %v", c.Exec[2], want)
 	}
 }
