@@ -1,6 +1,10 @@
 package paxi
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"slices"
+)
 
 // Ballot is a (number, replica) pair with a total order: by number, then by
 // replica id. It packs into one integer (number<<16 | zone<<8 | node) so it
@@ -28,4 +32,27 @@ func (b Ballot) String() string {
 		return "0"
 	}
 	return fmt.Sprintf("%d.%s", b.N(), b.ID())
+}
+
+// Ballots tells the ballots a cluster's replicas can make from any other
+// uint64 a message may carry.
+type Ballots struct {
+	owners []uint16 // the replica part of each peer's ballots
+}
+
+// NewBallots knows the ballots of peers.
+func NewBallots(peers []ID) Ballots {
+	var b Ballots
+	for _, id := range peers {
+		b.owners = append(b.owners, uint16(NewBallot(0, id)))
+	}
+	return b
+}
+
+// Valid reports whether b is a ballot one of the peers could have made and
+// outbid: its number fits 32 bits and is below the largest (which has no
+// successor), and its owner is a peer. A protocol that took a larger or a
+// stranger's ballot from one corrupt message could never elect again.
+func (v Ballots) Valid(b Ballot) bool {
+	return b>>48 == 0 && b.N() < math.MaxUint32 && slices.Contains(v.owners, uint16(b))
 }

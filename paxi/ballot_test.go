@@ -1,6 +1,9 @@
 package paxi
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestBallotOrder(t *testing.T) {
 	a := NewBallot(1, "1.2")
@@ -38,5 +41,24 @@ func TestTimerFiresOnceAfterTicks(t *testing.T) {
 	tm.Restart()
 	if !tm.Running() {
 		t.Fatal("Restart did not re-arm")
+	}
+}
+
+func TestBallotsValid(t *testing.T) {
+	v := NewBallots([]ID{"1.1", "1.2", "2.1"})
+	for _, tc := range []struct {
+		b    Ballot
+		want bool
+	}{
+		{NewBallot(0, "1.1"), true},
+		{NewBallot(7, "2.1"), true},
+		{NewBallot(math.MaxUint32-1, "1.2"), true},
+		{NewBallot(math.MaxUint32, "1.2"), false}, // no successor
+		{NewBallot(3, "3.1"), false},              // not a peer
+		{1<<48 | NewBallot(0, "1.1"), false},      // number past 32 bits
+	} {
+		if got := v.Valid(tc.b); got != tc.want {
+			t.Errorf("Valid(%#x) = %v, want %v", uint64(tc.b), got, tc.want)
+		}
 	}
 }

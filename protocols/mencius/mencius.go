@@ -19,7 +19,6 @@ package mencius
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 	"slices"
 
@@ -46,22 +45,16 @@ type entry struct {
 	sent      int64       // tick its Accept was last sent
 }
 
-type forward struct {
-	cmd  paxi.Command
-	sent int64
-	done bool
-}
-
 // Replica is one Mencius replica.
 type Replica struct {
 	paxi.Outbox
-	p     Params
-	env   paxi.Env
-	peers []paxi.ID
-	n     int64
-	self  int
-	maj   int
-	bits  []uint16 // the replica part of each peer's ballots
+	p       Params
+	env     paxi.Env
+	peers   []paxi.ID
+	n       int64
+	self    int
+	maj     int
+	ballots paxi.Ballots
 
 	log      []entry
 	commit   int64 // every slot below is chosen and held here
@@ -74,8 +67,7 @@ type Replica struct {
 
 	queue    []paxi.Command
 	assigned paxi.Waiting[int64] // the own slot each is proposed in, until executed
-	pending  []forward           // commands proposed here, in order
-	waiting  paxi.Waiting[int32] // index in pending of those not executed
+	pending  paxi.Retries        // commands proposed here, until executed here
 
 	commits  []commitNote // to announce at the next Ready
 	revoking []*revocation
@@ -121,9 +113,7 @@ func New(env paxi.Env) (*Replica, error) {
 	if r.self < 0 {
 		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
 	}
-	for _, id := range env.Peers {
-		r.bits = append(r.bits, uint16(paxi.NewBallot(0, id)))
-	}
+	r.ballots = paxi.NewBallots(env.Peers)
 	r.nextOwn = int64(r.self)
 	r.revoking = make([]*revocation, len(env.Peers))
 	r.suspect = make([]bool, len(env.Peers))
@@ -245,18 +235,8 @@ func (r *Replica) tooFar(s int64) bool { return s < 0 || s >= r.commit+window }
 
 // Propose queues a client command for this replica's next own slot.
 func (r *Replica) Propose(req paxi.Request) {
-	c := req.Command
-	if _, ok := r.waiting.Get(c.Ident()); !ok {
-		r.waiting.Add(c.Ident(), int32(len(r.pending)))
-		r.pending = append(r.pending, forward{cmd: c, sent: r.now})
-	}
-	r.queue = append(r.queue, c)
-}
-
-// validBallot reports whether b is one a replica of this cluster could
-// have made (see the same check in multipaxos).
-func (r *Replica) validBallot(b paxi.Ballot) bool {
-	return b>>48 == 0 && b.N() < math.MaxUint32 && slices.Contains(r.bits, uint16(b))
+	r.pending.Add(req.Command, r.now)
+	r.queue = append(r.queue, req.Command)
 }
 
 // Step handles a peer's message.
@@ -274,29 +254,29 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	}
 	switch m := msg.(type) {
 	case *Accept:
-		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+		if r.ballots.Valid(m.Ballot) && m.Ballot.ID() == from {
 			r.onAccept(from, m)
 		}
 	case *Accepted:
-		if r.validBallot(m.Ballot) {
+		if r.ballots.Valid(m.Ballot) {
 			r.onAccepted(p, m)
 		}
 	case *Commit:
-		if r.validBallot(m.Ballot) {
+		if r.ballots.Valid(m.Ballot) {
 			r.onCommit(from, m)
 		}
 	case *Skip:
 		r.onSkip(p, m)
 	case *Prepare:
-		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+		if r.ballots.Valid(m.Ballot) && m.Ballot.ID() == from {
 			r.onPrepare(from, m)
 		}
 	case *Promise:
-		if r.validBallot(m.Ballot) {
+		if r.ballots.Valid(m.Ballot) {
 			r.onPromise(p, m)
 		}
 	case *Reject:
-		if r.validBallot(m.Ballot) {
+		if r.ballots.Valid(m.Ballot) {
 			r.onReject(m)
 		}
 	case *Need:
@@ -334,38 +314,18 @@ func (r *Replica) Ready() paxi.Ready {
 
 // retryProposals proposes again, at most ResendLimit per tick, commands
 // proposed here that have not executed for RetryTicks (their slot was
-// revoked, say), and drops executed ones once they are the majority.
+// revoked, say).
 func (r *Replica) retryProposals() {
-	if r.waiting.Len()*2 <= len(r.pending) {
-		live := r.pending[:0]
-		for _, f := range r.pending {
-			if !f.done {
-				r.waiting.Add(f.cmd.Ident(), int32(len(live)))
-				live = append(live, f)
-			}
-		}
-		clear(r.pending[len(live):])
-		r.pending = live
-	}
-	sent := 0
-	for i := range r.pending {
-		f := &r.pending[i]
-		if f.done || r.now-f.sent < int64(r.p.RetryTicks) {
-			continue
-		}
-		if s, ok := r.assigned.Get(f.cmd.Ident()); ok {
+	r.pending.Due(r.now, int64(r.p.RetryTicks), r.p.ResendLimit, func(c paxi.Command) bool {
+		if s, ok := r.assigned.Get(c.Ident()); ok {
 			if e := r.at(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
-				continue // still proposed there, or chosen there and executing soon
+				return false // still proposed there, or chosen there and executing soon
 			}
-			r.assigned.Take(f.cmd.Ident()) // the proposal lost its slot
+			r.assigned.Take(c.Ident()) // the proposal lost its slot
 		}
-		if sent == r.p.ResendLimit {
-			return
-		}
-		f.sent = r.now
-		r.queue = append(r.queue, f.cmd)
-		sent++
-	}
+		r.queue = append(r.queue, c)
+		return true
+	})
 }
 
 // Stats reports the protocol's counters.

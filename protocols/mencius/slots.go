@@ -150,7 +150,7 @@ func (r *Replica) lost(s int64) {
 	for _, c := range e.cmds {
 		if slot, ok := r.assigned.Get(c.Ident()); ok && slot == s {
 			r.assigned.Take(c.Ident())
-			if _, waiting := r.waiting.Get(c.Ident()); waiting {
+			if r.pending.Has(c.Ident()) {
 				r.queue = append(r.queue, c)
 			}
 		}
@@ -282,9 +282,7 @@ func (r *Replica) advance() {
 			for _, c := range e.cmds {
 				r.Execute(c)
 				k := c.Ident()
-				if i, ok := r.waiting.Take(k); ok {
-					r.pending[i].done = true
-				}
+				r.pending.Done(k)
 				r.assigned.Take(k)
 			}
 		}

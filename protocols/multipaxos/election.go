@@ -29,12 +29,7 @@ func (r *Replica) campaign() {
 	}
 	r.Broadcast(&Prepare{Ballot: r.bal, From: c.from})
 	// Commands proposed here while nobody led go in the first slots.
-	for i := range r.pending {
-		if f := &r.pending[i]; !f.done {
-			f.sent = r.now
-			r.queue = append(r.queue, f.cmd)
-		}
-	}
+	r.pending.All(r.now, func(c paxi.Command) { r.queue = append(r.queue, c) })
 }
 
 // votesFrom lists what this replica holds in slots from and above.

@@ -33,7 +33,6 @@ package multipaxos
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 	"slices"
 
@@ -58,13 +57,6 @@ type entry struct {
 	sent      int64       // leader: tick the Accept was last sent
 }
 
-// forward is a command a client gave this replica, not yet executed here.
-type forward struct {
-	cmd  paxi.Command
-	sent int64 // tick it was last routed
-	done bool  // executed; dropped at the next compaction
-}
-
 // Replica is one Multi-Paxos replica.
 type Replica struct {
 	paxi.Outbox
@@ -76,10 +68,10 @@ type Replica struct {
 
 	bal      paxi.Ballot // the highest ballot seen; nothing lower is accepted
 	promised paxi.Ballot // the highest ballot durably promised (or voted at)
-	peerBits []uint16    // the replica part of each peer's ballots
-	leaderID paxi.ID     // bal.ID(), kept to avoid formatting it per message
-	leading  bool        // phase 1 done for bal, which is this replica's
-	camp     *campaign   // phase 1 in progress for bal
+	ballots  paxi.Ballots
+	leaderID paxi.ID   // bal.ID(), kept to avoid formatting it per message
+	leading  bool      // phase 1 done for bal, which is this replica's
+	camp     *campaign // phase 1 in progress for bal
 
 	log      []entry // log[i] is slot base+i
 	base     int64   // slots below are executed everywhere and forgotten
@@ -90,15 +82,14 @@ type Replica struct {
 	peerExec []int64 // leader: what each replica said it executed
 	heard    int64   // highest commit point a leader announced
 
-	// assigned and waiting are keyed by command. paxi.Waiting, made for
-	// the runtime's waiting clients, serves as the map: a ring per client
-	// indexed by command id, where a map keyed by (client, id) was a third
-	// of the leader's CPU at saturation.
+	// assigned is keyed by command. paxi.Waiting, made for the runtime's
+	// waiting clients, serves as the map: a ring per client indexed by
+	// command id, where a map keyed by (client, id) was a third of the
+	// leader's CPU at saturation.
 	queue    []paxi.Command         // leader or candidate: waiting for a slot
 	assigned paxi.Waiting[struct{}] // leader: proposed at bal, not executed yet
 	fwdBuf   []paxi.Command         // to forward to the leader at the next Ready
-	pending  []forward              // commands proposed here, in order
-	waiting  paxi.Waiting[int32]    // index in pending of those not executed
+	pending  paxi.Retries           // commands proposed here, until executed here
 
 	now        int64
 	election   paxi.Timer
@@ -135,9 +126,7 @@ func New(env paxi.Env) (*Replica, error) {
 	if r.self < 0 {
 		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
 	}
-	for _, id := range env.Peers {
-		r.peerBits = append(r.peerBits, uint16(paxi.NewBallot(0, id)))
-	}
+	r.ballots = paxi.NewBallots(env.Peers)
 	if len(env.Restored) == 0 {
 		r.setBallot(paxi.NewBallot(0, env.Peers[0]))
 		if r.self == 0 {
@@ -253,12 +242,8 @@ func (r *Replica) heardLeader() {
 
 // Propose queues a client command at the leader and forwards it elsewhere.
 func (r *Replica) Propose(req paxi.Request) {
-	c := req.Command
-	if _, ok := r.waiting.Get(c.Ident()); !ok {
-		r.waiting.Add(c.Ident(), int32(len(r.pending)))
-		r.pending = append(r.pending, forward{cmd: c, sent: r.now})
-	}
-	r.route(c)
+	r.pending.Add(req.Command, r.now)
+	r.route(req.Command)
 }
 
 // route sends c where it can be proposed: this replica's queue if it leads
@@ -348,33 +333,12 @@ func (r *Replica) Ready() paxi.Ready {
 }
 
 // retryForwards routes again, at most ResendLimit per tick, the commands
-// proposed here that have waited RetryTicks without executing, and drops
-// executed ones once they are the majority of the list.
+// proposed here that have waited RetryTicks without executing.
 func (r *Replica) retryForwards() {
-	if r.waiting.Len()*2 <= len(r.pending) {
-		live := r.pending[:0]
-		for _, f := range r.pending {
-			if !f.done {
-				r.waiting.Add(f.cmd.Ident(), int32(len(live)))
-				live = append(live, f)
-			}
-		}
-		clear(r.pending[len(live):])
-		r.pending = live
-	}
-	sent := 0
-	for i := range r.pending {
-		f := &r.pending[i]
-		if f.done || r.now-f.sent < int64(r.p.RetryTicks) {
-			continue
-		}
-		if sent == r.p.ResendLimit {
-			return
-		}
-		f.sent = r.now
-		r.route(f.cmd)
-		sent++
-	}
+	r.pending.Due(r.now, int64(r.p.RetryTicks), r.p.ResendLimit, func(c paxi.Command) bool {
+		r.route(c)
+		return true
+	})
 }
 
 // Stats reports the protocol's counters.
@@ -418,7 +382,7 @@ func (r *Replica) validBallot(msg paxi.Message) bool {
 	default:
 		return true
 	}
-	return b>>48 == 0 && b.N() < math.MaxUint32 && slices.Contains(r.peerBits, uint16(b))
+	return r.ballots.Valid(b)
 }
 
 // window is how far past its commit point a replica takes slot numbers

@@ -132,9 +132,7 @@ func (r *Replica) advance() {
 // leader, its slot assignment.
 func (r *Replica) executedHere(c paxi.Command) {
 	k := c.Ident()
-	if i, ok := r.waiting.Take(k); ok {
-		r.pending[i].done = true
-	}
+	r.pending.Done(k)
 	r.assigned.Take(k)
 }
 
