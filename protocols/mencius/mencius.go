@@ -19,6 +19,7 @@ package mencius
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -62,6 +63,7 @@ type Replica struct {
 	durable  int64 // commit point last persisted
 	nextOwn  int64 // own slots below are proposed in or skipped
 	maxSeen  int64 // highest slot another replica proposed in
+	seen     int64 // highest slot any message named, even beyond the window
 	topN     uint32
 	inflight []int64 // own proposals not yet chosen
 
@@ -201,6 +203,18 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		e.committed = true
 	}
 	r.durable = upto
+	// Its own proposals that were not chosen before the restart are under
+	// way again: resent until chosen or outbid.
+	first := r.first(r.self)
+	for s := int64(r.self); s < r.end(); s += r.n {
+		if e := r.at(s); !e.committed && e.has && e.vbal == first && !e.noop {
+			e.pbal, e.acks = first, bit(r.self)
+			r.inflight = append(r.inflight, s)
+			for _, c := range e.cmds {
+				r.assigned.Add(c.Ident(), s)
+			}
+		}
+	}
 	return nil
 }
 
@@ -233,6 +247,16 @@ const window = 1 << 16
 
 func (r *Replica) tooFar(s int64) bool { return s < 0 || s >= r.commit+window }
 
+// tooFarSeen is tooFar for a slot a peer says is in use (proposed,
+// committed, skipped): it remembers the highest, so that a replica further
+// behind than a window knows to catch up with Need, a window at a time.
+func (r *Replica) tooFarSeen(s int64) bool {
+	if s >= 0 && s < math.MaxInt64/2 {
+		r.seen = max(r.seen, s)
+	}
+	return r.tooFar(s)
+}
+
 // Propose queues a client command for this replica's next own slot.
 func (r *Replica) Propose(req paxi.Request) {
 	r.pending.Add(req.Command, r.now)
@@ -254,29 +278,29 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	}
 	switch m := msg.(type) {
 	case *Accept:
-		if r.ballots.Valid(m.Ballot) && m.Ballot.ID() == from {
+		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
 			r.onAccept(from, m)
 		}
 	case *Accepted:
-		if r.ballots.Valid(m.Ballot) {
+		if r.validBallot(m.Ballot) {
 			r.onAccepted(p, m)
 		}
 	case *Commit:
-		if r.ballots.Valid(m.Ballot) {
+		if r.validBallot(m.Ballot) {
 			r.onCommit(from, m)
 		}
 	case *Skip:
 		r.onSkip(p, m)
 	case *Prepare:
-		if r.ballots.Valid(m.Ballot) && m.Ballot.ID() == from {
+		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
 			r.onPrepare(from, m)
 		}
 	case *Promise:
-		if r.ballots.Valid(m.Ballot) {
+		if r.validBallot(m.Ballot) {
 			r.onPromise(p, m)
 		}
 	case *Reject:
-		if r.ballots.Valid(m.Ballot) {
+		if r.validBallot(m.Ballot) {
 			r.onReject(m)
 		}
 	case *Need:

@@ -34,6 +34,10 @@ func DefaultParams() Params {
 	return Params{MaxBatch: 1000, RetryTicks: 100, RevokeTicks: 100, RevokeSpan: 256, ResendLimit: 256}
 }
 
+// maxRevokeSpan caps RevokeSpan: with up to 64 replicas a range spans at
+// most a quarter of the window.
+const maxRevokeSpan = window / 64 / 4
+
 func decodeParams(env paxi.Env) (Params, error) {
 	p := DefaultParams()
 	if err := paxi.DecodeParams(env.Params, &p); err != nil {
@@ -47,6 +51,10 @@ func decodeParams(env paxi.Env) (Params, error) {
 		if f.v < 1 {
 			return p, fmt.Errorf("%s: params.%s must be at least 1, got %d", Name, f.name, f.v)
 		}
+	}
+	if p.RevokeSpan > maxRevokeSpan {
+		// A larger range would not fit the window of slots a replica takes.
+		return p, fmt.Errorf("%s: params.revoke_span must be at most %d, got %d", Name, maxRevokeSpan, p.RevokeSpan)
 	}
 	return p, nil
 }

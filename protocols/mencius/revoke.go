@@ -1,6 +1,10 @@
 package mencius
 
-import "github.com/agora-consensus/agora/paxi"
+import (
+	"math"
+
+	"github.com/agora-consensus/agora/paxi"
+)
 
 // revocation is phase 1 over a range of a suspect's slots.
 type revocation struct {
@@ -18,6 +22,9 @@ type revocation struct {
 func (r *Replica) revoke(q int, from int64) {
 	from = r.ownAtOrAbove(q, from)
 	to := from + r.n*int64(r.p.RevokeSpan)
+	if r.topN >= r.maxN() {
+		return // see maxN
+	}
 	r.topN++
 	b := paxi.NewBallot(r.topN, r.Self())
 	rv := &revocation{b: b, owner: q, from: from, to: to, started: r.now, votes: make([]Vote, r.p.RevokeSpan)}
@@ -54,7 +61,7 @@ func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
 // persisting the promise first, unless some slot promised a higher one.
 func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 	q := int(m.Owner)
-	if r.checkRange(q, m.From, m.To) != nil || (m.To-m.From)/r.n > int64(r.p.RevokeSpan) || r.tooFar(m.To-r.n) || m.Ballot.N() == 0 {
+	if r.checkRange(q, m.From, m.To) != nil || (m.To-m.From)/r.n > int64(r.p.RevokeSpan) || r.tooFarSeen(m.To-r.n) || m.Ballot.N() == 0 {
 		return
 	}
 	r.topN = max(r.topN, m.Ballot.N())
@@ -96,6 +103,15 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	if !r.quorum(rv.acks) {
 		return
 	}
+	for s := rv.from; s < rv.to; s += r.n {
+		if e := r.at(s); !e.committed && e.bal > rv.b {
+			// Since its own promise this replica promised (or voted at) a
+			// higher ballot here: another revoker may have chosen a value
+			// that the promises gathered for this one do not show.
+			r.outbid(int(m.Owner))
+			return
+		}
+	}
 	r.revoking[m.Owner] = nil
 	r.suspect[m.Owner] = true
 	r.lateSeen[m.Owner] = rv.b
@@ -110,6 +126,19 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		}
 	}
 }
+
+// ballotLead bounds how far above the highest ballot number a replica has
+// seen it takes a new one. Ballot numbers grow by one per revocation; a
+// number near the 32-bit limit can only come from a corrupt message, and
+// taking it would leave no number to revoke with.
+const ballotLead = 1 << 20
+
+// maxN is the highest ballot number this replica takes or uses.
+func (r *Replica) maxN() uint32 { return min(r.topN, math.MaxUint32-ballotLead) + ballotLead - 1 }
+
+// validBallot reports whether b is a ballot of a peer not too far above
+// every number seen.
+func (r *Replica) validBallot(b paxi.Ballot) bool { return r.ballots.Valid(b) && b.N() <= r.maxN() }
 
 // rank is p's place in the order in which replicas revoke q: the replica
 // after q in the ring first.

@@ -48,10 +48,10 @@ func (r *Replica) proposeOwn(cmds []paxi.Command) {
 // with the Accepts, so they go out only once it is durable.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) {
 	e := r.slot(s)
-	if e.committed {
-		return
+	if e.committed || e.bal > b {
+		return // chosen already, or promised to a higher ballot
 	}
-	e.cmds, e.noop, e.has, e.vbal, e.bal = cmds, noop, true, b, max(e.bal, b)
+	e.cmds, e.noop, e.has, e.vbal, e.bal = cmds, noop, true, b, b
 	e.pbal, e.acks, e.sent = b, bit(r.self), r.now
 	r.inflight = append(r.inflight, s)
 	r.Persist(&Voted{Slot: s, Ballot: b, Cmds: cmds, Noop: noop})
@@ -62,7 +62,7 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot
 // onAccept votes for a proposal unless a higher ballot was promised in the
 // slot.
 func (r *Replica) onAccept(from paxi.ID, m *Accept) {
-	if r.tooFar(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
+	if r.tooFarSeen(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
 		return // only a slot's owner proposes at its first ballot
 	}
 	r.topN = max(r.topN, m.Ballot.N())
@@ -163,7 +163,7 @@ func (r *Replica) lost(s int64) {
 func (r *Replica) onCommit(from paxi.ID, m *Commit) {
 	var need []int64
 	for _, s := range m.Slots {
-		if r.tooFar(s) {
+		if r.tooFarSeen(s) {
 			continue
 		}
 		e := r.slot(s)
@@ -183,11 +183,17 @@ func (r *Replica) onCommit(from paxi.ID, m *Commit) {
 
 // onSkip learns that an owner will never propose in a range of its slots.
 func (r *Replica) onSkip(p int, m *Skip) {
-	if r.checkRange(p, m.From, m.To) != nil || r.tooFar(m.To-r.n) {
+	if r.checkRange(p, m.From, m.To) != nil || r.tooFarSeen(m.To-r.n) {
 		return
 	}
-	// Persisted so that a restart still knows these slots are no-ops.
-	r.Persist(&Skip{From: m.From, To: m.To})
+	// Persisted, if it tells anything new, so that a restart still knows
+	// these slots are no-ops.
+	for s := m.From; s < m.To; s += r.n {
+		if s >= r.end() || !r.at(s).committed {
+			r.Persist(&Skip{From: m.From, To: m.To})
+			break
+		}
+	}
 	r.skipped(m.From, m.To)
 	r.advance()
 }
@@ -221,16 +227,25 @@ func (r *Replica) skipBelow(x int64) {
 // for; an own slot not used yet is skipped first, since someone waits on it.
 func (r *Replica) onNeed(from paxi.ID, m *Need) {
 	var votes []Vote
+	size, last := 0, int64(-1)
 	for i, s := range m.Slots {
-		if i == needMax || r.tooFar(s) {
+		if i == needMax || size > chosenBytes || r.tooFar(s) {
 			break
 		}
+		if s <= last {
+			continue // slots are asked for in order, each once
+		}
+		last = s
 		if r.owner(s) == r.self && s >= r.nextOwn {
 			r.skipBelow(s + 1)
 		}
 		if s < r.end() {
 			if e := r.at(s); e.committed {
 				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
+				size += 16
+				for _, c := range e.cmds {
+					size += len(c.Key) + len(c.Value) + 24
+				}
 			}
 		}
 	}
@@ -243,6 +258,10 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 // slots a lagging replica lacks are no-ops (skips, revoked slots), which
 // cost a few bytes each.
 const needMax = 4096
+
+// chosenBytes bounds a Chosen reply, well below the transport's largest
+// frame (16 MiB): 4096 slots of full batches would not fit.
+const chosenBytes = 4 << 20
 
 // onChosen takes chosen values, persisting them as learned, and asks the
 // sender for more at once if that moved the commit point and more is
@@ -326,11 +345,12 @@ func (r *Replica) resendAccepts() {
 }
 
 // askNeed asks one replica (everyone for "") for the slots from the commit
-// point on that it lacks.
+// point on that it lacks, up to the highest it has seen named and at most
+// a window ahead.
 func (r *Replica) askNeed(to paxi.ID) {
 	var slots []int64
-	for s := r.commit; s < r.end() && len(slots) < needMax; s++ {
-		if !r.at(s).committed {
+	for s := r.commit; s <= r.seen && s < r.commit+window && len(slots) < needMax; s++ {
+		if s >= r.end() || !r.at(s).committed {
 			slots = append(slots, s)
 		}
 	}
@@ -347,7 +367,7 @@ func (r *Replica) askNeed(to paxi.ID) {
 // watchExecution asks for the slot execution waits on after RetryTicks,
 // and revokes its owner's slots after RevokeTicks.
 func (r *Replica) watchExecution() {
-	if r.commit != r.stuckAt || r.commit >= r.end() {
+	if r.commit != r.stuckAt || (r.commit >= r.end() && r.commit > r.seen) {
 		r.stuckAt, r.stuckFor = r.commit, 0
 		return
 	}
@@ -370,6 +390,9 @@ func (r *Replica) watchExecution() {
 	}
 	if r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<maxBackoff {
 		return
+	}
+	if r.commit >= r.end() {
+		return // beyond its log: it catches up with Need before revoking
 	}
 	if r.at(r.commit).pbal != 0 {
 		// Its own proposal there (a revocation's) is under way: it is
