@@ -89,10 +89,12 @@ func TestPromiseIsPersistedAfterBallotLearnedFromReject(t *testing.T) {
 // Prepare would otherwise be promised, persisted, and outbid by nobody.
 func TestForeignBallotsAreIgnored(t *testing.T) {
 	for _, b := range []paxi.Ballot{
-		1<<48 | paxi.NewBallot(0, "1.3"),      // above the 32-bit number
-		paxi.NewBallot(math.MaxUint32, "1.3"), // no successor
-		paxi.NewBallot(5, "9.9"),              // not a replica
-		paxi.NewBallot(5, "1.1"),              // not the sender's (a Reject may name it)
+		1<<48 | paxi.NewBallot(0, "1.3"),        // above the 32-bit number
+		paxi.NewBallot(math.MaxUint32, "1.3"),   // no successor
+		paxi.NewBallot(math.MaxUint32-1, "1.3"), // leaves no room to campaign
+		paxi.NewBallot(1<<21, "1.3"),            // far above any ballot seen
+		paxi.NewBallot(5, "9.9"),                // not a replica
+		paxi.NewBallot(5, "1.1"),                // not the sender's (a Reject may name it)
 	} {
 		c := newNet(t, 3)
 		r := c.Reps[1]

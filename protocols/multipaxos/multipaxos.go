@@ -33,6 +33,7 @@ package multipaxos
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -382,8 +383,14 @@ func (r *Replica) validBallot(msg paxi.Message) bool {
 	default:
 		return true
 	}
-	return r.ballots.Valid(b)
+	return r.ballots.Valid(b) && b.N() <= min(r.bal.N(), math.MaxUint32-ballotLead)+ballotLead-1
 }
+
+// ballotLead bounds how far above its own ballot a replica takes a new
+// one. Ballot numbers grow by one per election; a number near the 32-bit
+// limit can only come from a corrupt message, and taking it would leave
+// no number to campaign with.
+const ballotLead = 1 << 20
 
 // window is how far past its commit point a replica takes slot numbers
 // from a peer. Slots are held in one array, so a message naming slot 1<<40
