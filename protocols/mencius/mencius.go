@@ -13,8 +13,15 @@
 // a no-op. Votes, promises and skips are persisted before the messages that
 // announce them leave.
 //
+// Revocations are serialized per owner: the replicas after the owner in
+// ring order try in turn, each waiting longer than the one before, and a
+// revoker whose wait turns out too short (outbid, or answered late) doubles
+// it, so a tick far below the round trip still ends with progress.
+//
 // Not done yet: the log is never truncated, so a long run's memory grows
-// with it.
+// with it; a Promise carries whole batches and is bounded only by
+// revoke_span; and nothing here has been profiled (3.5 µs of server CPU
+// per command against Multi-Paxos's 1.5).
 package mencius
 
 import (
