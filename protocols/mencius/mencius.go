@@ -18,8 +18,11 @@
 // revoker whose wait turns out too short (outbid, or answered late) doubles
 // it, so a tick far below the round trip still ends with progress.
 //
-// Not done yet: the log is never truncated, so a long run's memory grows
-// with it; a Promise carries whole batches and is bounded only by
+// Every replica forgets the slots all replicas have executed (each reports
+// what it executed on its Accepted and Commit messages, after persisting
+// its commit point), so memory stays bounded unless a replica is down.
+//
+// Not done yet: a Promise carries whole batches and is bounded only by
 // revoke_span; and nothing here has been profiled (3.5 µs of server CPU
 // per command against Multi-Paxos's 1.5).
 package mencius
@@ -64,8 +67,10 @@ type Replica struct {
 	maj     int
 	ballots paxi.Ballots
 
-	log      []entry
-	commit   int64 // every slot below is chosen and held here
+	log      []entry // log[i] is slot base+i
+	base     int64   // slots below are executed everywhere and forgotten
+	peerExec []int64 // what each replica said it executed
+	commit   int64   // every slot below is chosen and held here
 	executed int64
 	durable  int64 // commit point last persisted
 	nextOwn  int64 // own slots below are proposed in or skipped
@@ -125,6 +130,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.ballots = paxi.NewBallots(env.Peers)
 	r.nextOwn = int64(r.self)
 	r.revoking = make([]*revocation, len(env.Peers))
+	r.peerExec = make([]int64, len(env.Peers))
 	r.suspect = make([]bool, len(env.Peers))
 	r.heardRev = make([]int64, len(env.Peers))
 	r.revoked = make([]bool, len(env.Peers))
@@ -236,16 +242,39 @@ func (r *Replica) checkRange(q int, from, to int64) error {
 	return nil
 }
 
-// slot returns slot s's entry, growing the log to hold it.
+// slot returns slot s's entry (s >= base), growing the log to hold it.
 func (r *Replica) slot(s int64) *entry {
 	if k := int(s - r.end() + 1); k > 0 {
 		r.log = slices.Grow(r.log, k)[:len(r.log)+k]
 	}
-	return &r.log[s]
+	return r.at(s)
 }
 
-func (r *Replica) at(s int64) *entry { return &r.log[s] }
-func (r *Replica) end() int64        { return int64(len(r.log)) }
+func (r *Replica) at(s int64) *entry { return &r.log[s-r.base] }
+func (r *Replica) end() int64        { return r.base + int64(len(r.log)) }
+
+// forget drops the slots every replica has executed (a replica down stops
+// it): none is asked for again, since a replica behind asks only for slots
+// above what it executed, a revoker revokes only above its commit point,
+// and a restarted replica executes its own records.
+func (r *Replica) forget() {
+	r.peerExec[r.self] = r.executed
+	upto := slices.Min(r.peerExec)
+	if upto <= r.base {
+		return
+	}
+	k := upto - r.base
+	clear(r.log[:k])
+	r.log = r.log[k:]
+	r.base = upto
+	live := r.inflight[:0]
+	for _, s := range r.inflight {
+		if s >= r.base {
+			live = append(live, s)
+		}
+	}
+	r.inflight = live
+}
 
 // window is how far past its commit point a replica takes slot numbers
 // from a peer, so that one message cannot make it allocate every slot
@@ -282,6 +311,12 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		// (a tick far below a round trip, say). Wait twice as long for it.
 		r.revoked[p] = false
 		r.backoff[p] = min(r.backoff[p]+1, maxBackoff)
+	}
+	switch m := msg.(type) {
+	case *Accepted:
+		r.peerExec[p] = max(r.peerExec[p], m.Executed)
+	case *Commit:
+		r.peerExec[p] = max(r.peerExec[p], m.Executed)
 	}
 	switch m := msg.(type) {
 	case *Accept:
@@ -333,13 +368,16 @@ func (r *Replica) Ready() paxi.Ready {
 	r.flushQueue()
 	r.skipBelow(r.maxSeen)
 	for _, c := range r.commits {
-		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots})
+		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots, Executed: r.executed})
 	}
 	r.commits = r.commits[:0]
 	if r.commit > r.durable {
+		// In the Ready that executes the slots, so that a replica never
+		// says it executed what it would not re-execute after a restart.
 		r.durable = r.commit
 		r.Persist(&Committed{Upto: r.commit})
 	}
+	r.forget()
 	return r.Outbox.Ready()
 }
 
@@ -349,8 +387,10 @@ func (r *Replica) Ready() paxi.Ready {
 func (r *Replica) retryProposals() {
 	r.pending.Due(r.now, int64(r.p.RetryTicks), r.p.ResendLimit, func(c paxi.Command) bool {
 		if s, ok := r.assigned.Get(c.Ident()); ok {
-			if e := r.at(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
-				return false // still proposed there, or chosen there and executing soon
+			if s >= r.base {
+				if e := r.at(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
+					return false // still proposed there, or chosen there and executing soon
+				}
 			}
 			r.assigned.Take(c.Ident()) // the proposal lost its slot
 		}

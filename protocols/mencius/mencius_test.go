@@ -103,3 +103,27 @@ func TestParamsAreValidated(t *testing.T) {
 		}
 	}
 }
+
+// Every replica forgets the slots all have executed (each learns the
+// others' progress from Accepted and Commit), and a replica restarted
+// after that executes them again from its own records.
+func TestRestartAfterEveryoneForgot(t *testing.T) {
+	c := newNet(t, 3)
+	var want []paxi.Command
+	for i := range 9 {
+		cmd := put(1, uint64(i+1), "k", string(rune('a'+i)))
+		want = append(want, cmd)
+		c.Propose(i%3, cmd)
+	}
+	for i, r := range c.Reps {
+		if r.base == 0 || r.base > r.executed {
+			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.base, r.executed)
+		}
+	}
+	c.Down[0], c.Down[1] = true, true
+	c.Restart(2)
+	c.Run()
+	if !slices.Equal(c.Exec[2], want) {
+		t.Fatalf("after the restart 1.3 executed %v, want %v", c.Exec[2], want)
+	}
+}

@@ -22,17 +22,24 @@ type Accept struct {
 }
 
 // Accepted says the sender durably accepted Slot's value at Ballot.
+//
+// Executed is every slot below which the sender has executed (and
+// persisted as Committed before saying so); see forget.
 type Accepted struct {
-	Ballot paxi.Ballot
-	Slot   int64
+	Ballot   paxi.Ballot
+	Slot     int64
+	Executed int64
 }
 
 // Commit says the values the sender proposed at Ballot in Slots are chosen:
 // a replica that accepted a slot's value at Ballot knows it is the chosen
 // one (a proposer proposes one value per slot per ballot).
+//
+// Executed is as in Accepted.
 type Commit struct {
-	Ballot paxi.Ballot
-	Slots  []int64
+	Ballot   paxi.Ballot
+	Slots    []int64
+	Executed int64
 }
 
 // Skip is an owner giving up its slots From, From+N, ..., below To: it

@@ -45,6 +45,9 @@ func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
 	r.slot(to - r.n)
 	var votes []Vote
 	for s := from; s < to; s += r.n {
+		if s < r.base {
+			continue
+		}
 		e := r.at(s)
 		e.bal = max(e.bal, b)
 		if e.pbal != 0 && b > e.pbal {
@@ -65,6 +68,9 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		return
 	}
 	r.topN = max(r.topN, m.Ballot.N())
+	if m.From < r.base {
+		return // executed everywhere: no revoker can be that far behind
+	}
 	if q != r.self && r.rank(paxi.IndexOf(r.peers, from), q) < r.rank(r.self, q) {
 		// A replica before this one in the revocation order is on it:
 		// leave q to it (it is outbid here only if that one is silent for
@@ -103,7 +109,7 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	if !r.quorum(rv.acks) {
 		return
 	}
-	for s := rv.from; s < rv.to; s += r.n {
+	for s := max(rv.from, r.ownAtOrAbove(rv.owner, r.base)); s < rv.to && s < r.end(); s += r.n {
 		if e := r.at(s); !e.committed && e.bal > rv.b {
 			// Since its own promise this replica promised (or voted at) a
 			// higher ballot here: another revoker may have chosen a value

@@ -35,6 +35,9 @@ func (r *Replica) flushQueue() {
 // proposeOwn proposes cmds in the next own slot nobody revoked.
 func (r *Replica) proposeOwn(cmds []paxi.Command) {
 	first := r.first(r.self)
+	if r.nextOwn < r.base {
+		r.nextOwn = r.ownAtOrAbove(r.self, r.base) // revoked while it was away
+	}
 	for r.nextOwn < r.end() && (r.at(r.nextOwn).bal > first || r.at(r.nextOwn).committed) {
 		r.nextOwn += r.n
 	}
@@ -50,6 +53,9 @@ func (r *Replica) proposeOwn(cmds []paxi.Command) {
 // propose runs phase 2 for slot s at ballot b; its own vote is persisted
 // with the Accepts, so they go out only once it is durable.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) {
+	if s < r.base {
+		return // executed everywhere since the revocation began
+	}
 	e := r.slot(s)
 	if e.committed || e.bal > b {
 		return // chosen already, or promised to a higher ballot
@@ -68,6 +74,9 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	if r.tooFarSeen(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
 		return // only a slot's owner proposes at its first ballot
 	}
+	if m.Slot < r.base {
+		return // executed everywhere
+	}
 	r.topN = max(r.topN, m.Ballot.N())
 	r.maxSeen = max(r.maxSeen, m.Slot)
 	e := r.slot(m.Slot)
@@ -75,7 +84,7 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 		// A proposal of the chosen value is answered; of another value it
 		// can only come from a ballot below the one that chose, and is not.
 		if e.noop == m.Noop && slices.Equal(e.cmds, m.Cmds) {
-			r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot})
+			r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.executed})
 		} else {
 			// Tell the proposer what was chosen, so that it proposes its
 			// commands again elsewhere.
@@ -95,12 +104,12 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 		e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
 		r.Persist(&Voted{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
 	}
-	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot})
+	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.executed})
 }
 
 // onAccepted counts a vote for one of this replica's proposals.
 func (r *Replica) onAccepted(p int, m *Accepted) {
-	if m.Slot < 0 || m.Slot >= r.end() {
+	if m.Slot < r.base || m.Slot >= r.end() {
 		return
 	}
 	if e := r.at(m.Slot); e.pbal == m.Ballot && e.pbal != 0 {
@@ -129,7 +138,7 @@ func (r *Replica) tryChoose(s int64) {
 // was revoked. Its commands are proposed again in a later own slot.
 func (r *Replica) onReject(m *Reject) {
 	r.topN = max(r.topN, m.Ballot.N())
-	if m.Slot < 0 || m.Slot >= r.end() {
+	if m.Slot < r.base || m.Slot >= r.end() {
 		return
 	}
 	if q := r.owner(m.Slot); r.revoking[q] != nil && m.Ballot > r.revoking[q].b {
@@ -166,7 +175,7 @@ func (r *Replica) lost(s int64) {
 func (r *Replica) onCommit(from paxi.ID, m *Commit) {
 	var need []int64
 	for _, s := range m.Slots {
-		if r.tooFarSeen(s) {
+		if r.tooFarSeen(s) || s < r.base {
 			continue
 		}
 		e := r.slot(s)
@@ -192,7 +201,7 @@ func (r *Replica) onSkip(p int, m *Skip) {
 	// Persisted, if it tells anything new, so that a restart still knows
 	// these slots are no-ops.
 	for s := m.From; s < m.To; s += r.n {
-		if s >= r.end() || !r.at(s).committed {
+		if s >= r.base && (s >= r.end() || !r.at(s).committed) {
 			r.Persist(&Skip{From: m.From, To: m.To})
 			break
 		}
@@ -205,6 +214,9 @@ func (r *Replica) onSkip(p int, m *Skip) {
 func (r *Replica) skipped(from, to int64) {
 	r.slot(to - r.n)
 	for s := from; s < to; s += r.n {
+		if s < r.base {
+			continue
+		}
 		if e := r.at(s); !e.committed {
 			e.cmds, e.noop, e.has, e.committed = nil, true, true, true
 		}
@@ -242,7 +254,7 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 		if r.owner(s) == r.self && s >= r.nextOwn {
 			r.skipBelow(s + 1)
 		}
-		if s < r.end() {
+		if s >= r.base && s < r.end() {
 			if e := r.at(s); e.committed {
 				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
 				size += 16
@@ -277,7 +289,7 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 		}
 	}()
 	for _, v := range m.Votes {
-		if !v.Committed || r.tooFar(v.Slot) {
+		if !v.Committed || r.tooFar(v.Slot) || v.Slot < r.base {
 			continue
 		}
 		e := r.slot(v.Slot)
