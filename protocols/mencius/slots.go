@@ -212,6 +212,9 @@ func (r *Replica) onSkip(p int, m *Skip) {
 
 // skipped marks the slots from, from+N, ... below to as chosen no-ops.
 func (r *Replica) skipped(from, to int64) {
+	if to-r.n < r.base {
+		return // all executed everywhere
+	}
 	r.slot(to - r.n)
 	for s := from; s < to; s += r.n {
 		if s < r.base {
