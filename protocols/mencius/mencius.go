@@ -23,10 +23,9 @@
 // its commit point), so memory stays bounded unless a replica is down.
 //
 // Not done yet: a Promise carries whole batches and is bounded only by
-// revoke_span; and the messages per command (each proposal makes every
-// other replica broadcast a Skip, and its proposer a Commit) have not been
-// counted or cut: 2.1 µs of server CPU per command against Multi-Paxos's
-// 1.5 (docs/PERFORMANCE.md).
+// revoke_span; and a replica spends 2.1 µs of server CPU per command
+// against Multi-Paxos's 1.5 (docs/PERFORMANCE.md), which no profile has
+// split yet.
 package mencius
 
 import (
