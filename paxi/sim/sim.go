@@ -24,13 +24,7 @@
 // each one through an encoder instead, to catch unregistered types; wire it
 // to the transport codec:
 //
-//	cfg.Codec = func(m paxi.Message) (paxi.Message, error) {
-//		b, err := transport.Marshal(nil, m)
-//		if err != nil {
-//			return nil, err
-//		}
-//		return transport.Unmarshal(b)
-//	}
+//	cfg.Codec = transport.RoundTrip
 package sim
 
 import (

@@ -73,10 +73,9 @@ type Replica struct {
 	maj     int
 	ballots paxi.Ballots
 
-	log      []entry // log[i] is slot base+i
-	base     int64   // slots below are executed everywhere and forgotten
-	peerExec []int64 // what each replica said it executed
-	commit   int64   // every slot below is chosen and held here
+	log      paxi.Slots[entry] // below its Base, executed everywhere and forgotten
+	peerExec []int64           // what each replica said it executed
+	commit   int64             // every slot below is chosen and held here
 	executed int64
 	durable  int64 // commit point last persisted
 	nextOwn  int64 // own slots below are proposed in or skipped
@@ -172,7 +171,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			if m.Slot < 0 {
 				return fmt.Errorf("%s: vote record of slot %d", Name, m.Slot)
 			}
-			e := r.slot(m.Slot)
+			e := r.log.Grow(m.Slot)
 			if m.Ballot >= e.vbal && !e.committed {
 				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
 			}
@@ -186,7 +185,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 				return fmt.Errorf("%s: promise record: %w", Name, err)
 			}
 			for s := m.From; s < m.To; s += r.n {
-				e := r.slot(s)
+				e := r.log.Grow(s)
 				e.bal = max(e.bal, m.Ballot)
 			}
 			r.topN = max(r.topN, m.Ballot.N())
@@ -203,7 +202,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			if m.Slot < 0 {
 				return fmt.Errorf("%s: learned record of slot %d", Name, m.Slot)
 			}
-			e := r.slot(m.Slot)
+			e := r.log.Grow(m.Slot)
 			e.cmds, e.noop, e.has, e.committed = m.Cmds, m.Noop, true, true
 		case *Committed:
 			upto = max(upto, m.Upto)
@@ -211,11 +210,11 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			return fmt.Errorf("%s: unexpected record %T", Name, m)
 		}
 	}
-	if upto > r.end() {
-		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.end())
+	if upto > r.log.End() {
+		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.log.End())
 	}
 	for s := int64(0); s < upto; s++ {
-		e := r.at(s)
+		e := r.log.At(s)
 		if !e.has {
 			return fmt.Errorf("%s: records say slot %d is committed, but hold no value for it", Name, s)
 		}
@@ -225,8 +224,8 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	// Its own proposals that were not chosen before the restart are under
 	// way again: resent until chosen or outbid.
 	first := r.first(r.self)
-	for s := int64(r.self); s < r.end(); s += r.n {
-		if e := r.at(s); !e.committed && e.has && e.vbal == first && !e.noop {
+	for s := int64(r.self); s < r.log.End(); s += r.n {
+		if e := r.log.At(s); !e.committed && e.has && e.vbal == first && !e.noop {
 			e.pbal, e.acks = first, bit(r.self)
 			r.inflight = append(r.inflight, s)
 			for _, c := range e.cmds {
@@ -248,34 +247,18 @@ func (r *Replica) checkRange(q int, from, to int64) error {
 	return nil
 }
 
-// slot returns slot s's entry (s >= base), growing the log to hold it.
-func (r *Replica) slot(s int64) *entry {
-	if k := int(s - r.end() + 1); k > 0 {
-		r.log = slices.Grow(r.log, k)[:len(r.log)+k]
-	}
-	return r.at(s)
-}
-
-func (r *Replica) at(s int64) *entry { return &r.log[s-r.base] }
-func (r *Replica) end() int64        { return r.base + int64(len(r.log)) }
-
 // forget drops the slots every replica has executed (a replica down stops
 // it): none is asked for again, since a replica behind asks only for slots
 // above what it executed, a revoker revokes only above its commit point,
 // and a restarted replica executes its own records.
 func (r *Replica) forget() {
 	r.peerExec[r.self] = r.executed
-	upto := slices.Min(r.peerExec)
-	if upto <= r.base {
+	if !r.log.Drop(slices.Min(r.peerExec)) {
 		return
 	}
-	k := upto - r.base
-	clear(r.log[:k])
-	r.log = r.log[k:]
-	r.base = upto
 	live := r.inflight[:0]
 	for _, s := range r.inflight {
-		if s >= r.base {
+		if s >= r.log.Base() {
 			live = append(live, s)
 		}
 	}
@@ -393,8 +376,8 @@ func (r *Replica) Ready() paxi.Ready {
 func (r *Replica) retryProposals() {
 	r.pending.Due(r.now, int64(r.p.RetryTicks), r.p.ResendLimit, func(c paxi.Command) bool {
 		if s, ok := r.assigned.Get(c.Ident()); ok {
-			if s >= r.base {
-				if e := r.at(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
+			if s >= r.log.Base() {
+				if e := r.log.At(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
 					return false // still proposed there, or chosen there and executing soon
 				}
 			}

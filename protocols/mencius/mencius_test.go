@@ -42,7 +42,7 @@ func TestRestartKeepsOwnSlotsUsed(t *testing.T) {
 		t.Fatalf("after the restart 1.1 executed %v, want %v first", c.Exec[0], x)
 	}
 	for s := int64(0); s < r.nextOwn; s += 3 {
-		if s < r.end() && !r.at(s).has {
+		if s < r.log.End() && !r.log.At(s).has {
 			t.Errorf("own slot %d below next own slot %d holds nothing after the restart", s, r.nextOwn)
 		}
 	}
@@ -86,8 +86,8 @@ func TestFarSlotsAreRefused(t *testing.T) {
 		r.Step("1.3", &Commit{Ballot: b, Slots: []int64{s}})
 	}
 	r.Ready()
-	if len(r.log) > 3*r.p.RevokeSpan {
-		t.Fatalf("log grew to %d slots", len(r.log))
+	if r.log.Len() > 3*r.p.RevokeSpan {
+		t.Fatalf("log grew to %d slots", r.log.Len())
 	}
 }
 
@@ -116,8 +116,8 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 		c.Propose(i%3, cmd)
 	}
 	for i, r := range c.Reps {
-		if r.base == 0 || r.base > r.executed {
-			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.base, r.executed)
+		if r.log.Base() == 0 || r.log.Base() > r.executed {
+			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.log.Base(), r.executed)
 		}
 	}
 	c.Down[0], c.Down[1] = true, true

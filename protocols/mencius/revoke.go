@@ -42,13 +42,13 @@ func (r *Replica) revoke(q int, from int64) {
 // promise raises the promise of every slot of the range to b and lists
 // what this replica holds there.
 func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
-	r.slot(to - r.n)
+	r.log.Grow(to - r.n)
 	var votes []Vote
 	for s := from; s < to; s += r.n {
-		if s < r.base {
+		if s < r.log.Base() {
 			continue
 		}
-		e := r.at(s)
+		e := r.log.At(s)
 		e.bal = max(e.bal, b)
 		if e.pbal != 0 && b > e.pbal {
 			r.lost(s)
@@ -68,7 +68,7 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		return
 	}
 	r.topN = max(r.topN, m.Ballot.N())
-	if m.From < r.base {
+	if m.From < r.log.Base() {
 		return // executed everywhere: no revoker can be that far behind
 	}
 	if q != r.self && r.rank(paxi.IndexOf(r.peers, from), q) < r.rank(r.self, q) {
@@ -79,8 +79,8 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		r.suspect[q] = false
 		r.revoking[q] = nil
 	}
-	for s := m.From; s < m.To && s < r.end(); s += r.n {
-		if e := r.at(s); e.bal > m.Ballot {
+	for s := m.From; s < m.To && s < r.log.End(); s += r.n {
+		if e := r.log.At(s); e.bal > m.Ballot {
 			r.Send(from, &Reject{Ballot: e.bal, Slot: s})
 			return
 		}
@@ -109,8 +109,8 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	if !r.quorum(rv.acks) {
 		return
 	}
-	for s := max(rv.from, r.ownAtOrAbove(rv.owner, r.base)); s < rv.to && s < r.end(); s += r.n {
-		if e := r.at(s); !e.committed && e.bal > rv.b {
+	for s := max(rv.from, r.ownAtOrAbove(rv.owner, r.log.Base())); s < rv.to && s < r.log.End(); s += r.n {
+		if e := r.log.At(s); !e.committed && e.bal > rv.b {
 			// Since its own promise this replica promised (or voted at) a
 			// higher ballot here: another revoker may have chosen a value
 			// that the promises gathered for this one do not show.

@@ -35,10 +35,10 @@ func (r *Replica) flushQueue() {
 // proposeOwn proposes cmds in the next own slot nobody revoked.
 func (r *Replica) proposeOwn(cmds []paxi.Command) {
 	first := r.first(r.self)
-	if r.nextOwn < r.base {
-		r.nextOwn = r.ownAtOrAbove(r.self, r.base) // revoked while it was away
+	if r.nextOwn < r.log.Base() {
+		r.nextOwn = r.ownAtOrAbove(r.self, r.log.Base()) // revoked while it was away
 	}
-	for r.nextOwn < r.end() && (r.at(r.nextOwn).bal > first || r.at(r.nextOwn).committed) {
+	for r.nextOwn < r.log.End() && (r.log.At(r.nextOwn).bal > first || r.log.At(r.nextOwn).committed) {
 		r.nextOwn += r.n
 	}
 	s := r.nextOwn
@@ -53,10 +53,10 @@ func (r *Replica) proposeOwn(cmds []paxi.Command) {
 // propose runs phase 2 for slot s at ballot b; its own vote is persisted
 // with the Accepts, so they go out only once it is durable.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) {
-	if s < r.base {
+	if s < r.log.Base() {
 		return // executed everywhere since the revocation began
 	}
-	e := r.slot(s)
+	e := r.log.Grow(s)
 	if e.committed || e.bal > b {
 		return // chosen already, or promised to a higher ballot
 	}
@@ -74,12 +74,12 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	if r.tooFarSeen(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
 		return // only a slot's owner proposes at its first ballot
 	}
-	if m.Slot < r.base {
+	if m.Slot < r.log.Base() {
 		return // executed everywhere
 	}
 	r.topN = max(r.topN, m.Ballot.N())
 	r.maxSeen = max(r.maxSeen, m.Slot)
-	e := r.slot(m.Slot)
+	e := r.log.Grow(m.Slot)
 	if e.committed {
 		// A proposal of the chosen value is answered; of another value it
 		// can only come from a ballot below the one that chose, and is not.
@@ -109,10 +109,10 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 
 // onAccepted counts a vote for one of this replica's proposals.
 func (r *Replica) onAccepted(p int, m *Accepted) {
-	if m.Slot < r.base || m.Slot >= r.end() {
+	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
 		return
 	}
-	if e := r.at(m.Slot); e.pbal == m.Ballot && e.pbal != 0 {
+	if e := r.log.At(m.Slot); e.pbal == m.Ballot && e.pbal != 0 {
 		e.acks |= bit(p)
 		r.tryChoose(m.Slot)
 	}
@@ -121,7 +121,7 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 // tryChoose marks slot s chosen once a majority accepted this replica's
 // proposal there, to be announced at the next Ready.
 func (r *Replica) tryChoose(s int64) {
-	e := r.at(s)
+	e := r.log.At(s)
 	if e.committed || !r.quorum(e.acks) {
 		return
 	}
@@ -138,13 +138,13 @@ func (r *Replica) tryChoose(s int64) {
 // was revoked. Its commands are proposed again in a later own slot.
 func (r *Replica) onReject(m *Reject) {
 	r.topN = max(r.topN, m.Ballot.N())
-	if m.Slot < r.base || m.Slot >= r.end() {
+	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
 		return
 	}
 	if q := r.owner(m.Slot); r.revoking[q] != nil && m.Ballot > r.revoking[q].b {
 		r.outbid(q)
 	}
-	e := r.at(m.Slot)
+	e := r.log.At(m.Slot)
 	e.bal = max(e.bal, m.Ballot)
 	if e.pbal != 0 && m.Ballot > e.pbal {
 		r.lost(m.Slot)
@@ -154,7 +154,7 @@ func (r *Replica) onReject(m *Reject) {
 // lost gives up this replica's proposal in slot s (another ballot took the
 // slot): its commands, if they are its clients', are proposed again.
 func (r *Replica) lost(s int64) {
-	e := r.at(s)
+	e := r.log.At(s)
 	e.pbal, e.acks = 0, 0
 	if r.owner(s) != r.self || e.noop {
 		return
@@ -175,10 +175,10 @@ func (r *Replica) lost(s int64) {
 func (r *Replica) onCommit(from paxi.ID, m *Commit) {
 	var need []int64
 	for _, s := range m.Slots {
-		if r.tooFarSeen(s) || s < r.base {
+		if r.tooFarSeen(s) || s < r.log.Base() {
 			continue
 		}
-		e := r.slot(s)
+		e := r.log.Grow(s)
 		switch {
 		case e.committed:
 		case e.has && e.vbal == m.Ballot:
@@ -201,7 +201,7 @@ func (r *Replica) onSkip(p int, m *Skip) {
 	// Persisted, if it tells anything new, so that a restart still knows
 	// these slots are no-ops.
 	for s := m.From; s < m.To; s += r.n {
-		if s >= r.base && (s >= r.end() || !r.at(s).committed) {
+		if s >= r.log.Base() && (s >= r.log.End() || !r.log.At(s).committed) {
 			r.Persist(&Skip{From: m.From, To: m.To})
 			break
 		}
@@ -212,15 +212,15 @@ func (r *Replica) onSkip(p int, m *Skip) {
 
 // skipped marks the slots from, from+N, ... below to as chosen no-ops.
 func (r *Replica) skipped(from, to int64) {
-	if to-r.n < r.base {
+	if to-r.n < r.log.Base() {
 		return // all executed everywhere
 	}
-	r.slot(to - r.n)
+	r.log.Grow(to - r.n)
 	for s := from; s < to; s += r.n {
-		if s < r.base {
+		if s < r.log.Base() {
 			continue
 		}
-		if e := r.at(s); !e.committed {
+		if e := r.log.At(s); !e.committed {
 			e.cmds, e.noop, e.has, e.committed = nil, true, true, true
 		}
 	}
@@ -257,8 +257,8 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 		if r.owner(s) == r.self && s >= r.nextOwn {
 			r.skipBelow(s + 1)
 		}
-		if s >= r.base && s < r.end() {
-			if e := r.at(s); e.committed {
+		if s >= r.log.Base() && s < r.log.End() {
+			if e := r.log.At(s); e.committed {
 				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
 				size += 16
 				for _, c := range e.cmds {
@@ -287,15 +287,15 @@ const chosenBytes = 4 << 20
 func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	before := r.commit
 	defer func() {
-		if r.commit > before && r.commit < r.end() {
+		if r.commit > before && r.commit < r.log.End() {
 			r.askNeed(from)
 		}
 	}()
 	for _, v := range m.Votes {
-		if !v.Committed || r.tooFar(v.Slot) || v.Slot < r.base {
+		if !v.Committed || r.tooFar(v.Slot) || v.Slot < r.log.Base() {
 			continue
 		}
-		e := r.slot(v.Slot)
+		e := r.log.Grow(v.Slot)
 		if e.committed {
 			continue
 		}
@@ -310,11 +310,11 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 
 // advance moves the commit point over chosen slots and executes them.
 func (r *Replica) advance() {
-	for r.commit < r.end() && r.at(r.commit).committed {
+	for r.commit < r.log.End() && r.log.At(r.commit).committed {
 		r.commit++
 	}
 	for r.executed < r.commit {
-		e := r.at(r.executed)
+		e := r.log.At(r.executed)
 		if !e.noop {
 			for _, c := range e.cmds {
 				r.Execute(c)
@@ -332,7 +332,7 @@ func (r *Replica) advance() {
 func (r *Replica) resendAccepts() {
 	live := r.inflight[:0]
 	for _, s := range r.inflight {
-		if e := r.at(s); !e.committed && e.pbal != 0 {
+		if e := r.log.At(s); !e.committed && e.pbal != 0 {
 			live = append(live, s)
 		}
 	}
@@ -343,7 +343,7 @@ func (r *Replica) resendAccepts() {
 		}
 		sent := 0
 		for _, s := range r.inflight {
-			e := r.at(s)
+			e := r.log.At(s)
 			if e.acks&bit(p) != 0 || r.now-e.sent < int64(r.p.RetryTicks) {
 				continue
 			}
@@ -356,7 +356,7 @@ func (r *Replica) resendAccepts() {
 		}
 	}
 	for _, s := range r.inflight {
-		if e := r.at(s); r.now-e.sent >= int64(r.p.RetryTicks) {
+		if e := r.log.At(s); r.now-e.sent >= int64(r.p.RetryTicks) {
 			e.sent = r.now
 		}
 	}
@@ -368,7 +368,7 @@ func (r *Replica) resendAccepts() {
 func (r *Replica) askNeed(to paxi.ID) {
 	var slots []int64
 	for s := r.commit; s <= r.seen && s < r.commit+window && len(slots) < needMax; s++ {
-		if s >= r.end() || !r.at(s).committed {
+		if s >= r.log.End() || !r.log.At(s).committed {
 			slots = append(slots, s)
 		}
 	}
@@ -385,7 +385,7 @@ func (r *Replica) askNeed(to paxi.ID) {
 // watchExecution asks for the slot execution waits on after RetryTicks,
 // and revokes its owner's slots after RevokeTicks.
 func (r *Replica) watchExecution() {
-	if r.commit != r.stuckAt || (r.commit >= r.end() && r.commit > r.seen) {
+	if r.commit != r.stuckAt || (r.commit >= r.log.End() && r.commit > r.seen) {
 		r.stuckAt, r.stuckFor = r.commit, 0
 		return
 	}
@@ -409,10 +409,10 @@ func (r *Replica) watchExecution() {
 	if r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<maxBackoff {
 		return
 	}
-	if r.commit >= r.end() {
+	if r.commit >= r.log.End() {
 		return // beyond its log: it catches up with Need before revoking
 	}
-	if r.at(r.commit).pbal != 0 {
+	if r.log.At(r.commit).pbal != 0 {
 		// Its own proposal there (a revocation's) is under way: it is
 		// chosen, or outbid (and then dropped), and revoking again would
 		// only outbid it.

@@ -35,8 +35,8 @@ func (r *Replica) campaign() {
 // votesFrom lists what this replica holds in slots from and above.
 func (r *Replica) votesFrom(from int64) []Vote {
 	var out []Vote
-	for s := max(from, r.base); s < r.end(); s++ {
-		if e := r.at(s); e.has {
+	for s := max(from, r.log.Base()); s < r.log.End(); s++ {
+		if e := r.log.At(s); e.has {
 			out = append(out, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: e.committed})
 		}
 	}
@@ -53,13 +53,8 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 	if m.Ballot.ID() != from {
 		return
 	}
-	if m.Ballot < r.bal {
-		r.stats.rejects++
-		r.Send(from, &Reject{Ballot: r.bal})
+	if r.refuse(from, m.Ballot) {
 		return
-	}
-	if m.Ballot > r.bal {
-		r.setBallot(m.Ballot)
 	}
 	if m.Ballot > r.promised {
 		r.promised = m.Ballot
@@ -94,7 +89,7 @@ func (r *Replica) onPromise(p int, m *Promise) {
 // campaign's first slot and this replica's own log: ignoring the vote would
 // be unsafe, and holding it would let one message allocate without bound.
 func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
-	limit := max(c.from, r.end()) + window
+	limit := max(c.from, r.log.End()) + window
 	for _, v := range votes {
 		if v.Slot >= limit {
 			return false
@@ -135,11 +130,11 @@ func (r *Replica) lead() {
 		}
 		r.next++
 	}
-	for s := r.next; s < r.end(); s++ {
+	for s := r.next; s < r.log.End(); s++ {
 		// Slots past what the majority reported can only hold votes this
 		// replica got after its own promise (it promised nothing newer),
 		// and those belong to a ballot below this one: drop them.
-		if e := r.at(s); !e.committed {
+		if e := r.log.At(s); !e.committed {
 			*e = entry{}
 		}
 	}

@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -74,14 +73,13 @@ type Replica struct {
 	leading  bool      // phase 1 done for bal, which is this replica's
 	camp     *campaign // phase 1 in progress for bal
 
-	log      []entry // log[i] is slot base+i
-	base     int64   // slots below are executed everywhere and forgotten
-	commit   int64   // every slot below is chosen and held here
-	executed int64   // every slot below is executed
-	next     int64   // leader: the next free slot
-	durable  int64   // the commit point last persisted (a Committed record)
-	peerExec []int64 // leader: what each replica said it executed
-	heard    int64   // highest commit point a leader announced
+	log      paxi.Slots[entry] // below its Base, executed everywhere and forgotten
+	commit   int64             // every slot below is chosen and held here
+	executed int64             // every slot below is executed
+	next     int64             // leader: the next free slot
+	durable  int64             // the commit point last persisted (a Committed record)
+	peerExec []int64           // leader: what each replica said it executed
+	heard    int64             // highest commit point a leader announced
 
 	// assigned is keyed by command. paxi.Waiting, made for the runtime's
 	// waiting clients, serves as the map: a ring per client indexed by
@@ -156,7 +154,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 				return fmt.Errorf("%s: vote record of slot %d", Name, m.Slot)
 			}
 			bal = max(bal, m.Ballot)
-			e := r.slot(m.Slot)
+			e := r.log.Grow(m.Slot)
 			if m.Ballot >= e.vbal && !e.committed {
 				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
 			}
@@ -164,7 +162,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			if m.Slot < 0 {
 				return fmt.Errorf("%s: learned record of slot %d", Name, m.Slot)
 			}
-			e := r.slot(m.Slot)
+			e := r.log.Grow(m.Slot)
 			e.cmds, e.noop, e.has, e.committed = m.Cmds, m.Noop, true, true
 		case *Committed:
 			upto = max(upto, m.Upto)
@@ -173,11 +171,11 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		}
 	}
 	r.promised = bal
-	if upto > r.end() {
-		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.end())
+	if upto > r.log.End() {
+		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.log.End())
 	}
 	for s := int64(0); s < upto; s++ {
-		e := r.at(s)
+		e := r.log.At(s)
 		if !e.has {
 			return fmt.Errorf("%s: records say slot %d is committed, but hold no value for it", Name, s)
 		}
@@ -205,20 +203,6 @@ func (r *Replica) setBallot(b paxi.Ballot) {
 	r.queue = r.queue[:0]
 	r.assigned = paxi.Waiting[struct{}]{}
 }
-
-// slot returns slot s's entry (s >= base), growing the log to hold it.
-func (r *Replica) slot(s int64) *entry {
-	if n := int(s - r.end() + 1); n > 0 {
-		r.log = slices.Grow(r.log, n)[:len(r.log)+n]
-	}
-	return r.at(s)
-}
-
-// at returns slot s's entry; base <= s < end().
-func (r *Replica) at(s int64) *entry { return &r.log[s-r.base] }
-
-// end is the first slot past the log.
-func (r *Replica) end() int64 { return r.base + int64(len(r.log)) }
 
 // maxBackoff caps the doubling of the election timeout: 2^5 times the
 // configured one, 10-19 s with the defaults, which also bounds how long a

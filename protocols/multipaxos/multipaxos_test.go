@@ -82,8 +82,8 @@ func TestRestoreKeepsPromiseAndVotes(t *testing.T) {
 	if r.bal != b2 || r.leading {
 		t.Fatalf("ballot %s, leading %v; want %s, not leading", r.bal, r.leading, b2)
 	}
-	if !slices.Equal(r.log[0].cmds, []paxi.Command{y}) || r.log[0].vbal != b2 || !slices.Equal(r.log[1].cmds, []paxi.Command{z}) {
-		t.Fatalf("log after restore: %+v", r.log)
+	if !slices.Equal(r.log.At(0).cmds, []paxi.Command{y}) || r.log.At(0).vbal != b2 || !slices.Equal(r.log.At(1).cmds, []paxi.Command{z}) {
+		t.Fatalf("log after restore: %+v %+v", *r.log.At(0), *r.log.At(1))
 	}
 	r.Step("1.2", &Accept{Ballot: b1, Slot: 2, Cmds: []paxi.Command{x}})
 	rd := r.Ready()
@@ -139,8 +139,8 @@ func TestSlotsFarAheadAreRefused(t *testing.T) {
 		r.Step("1.3", &Promise{Ballot: r.bal, From: from, Votes: []Vote{{Slot: s, Ballot: b0}}})
 	}
 	r.Ready()
-	if len(r.log) > 0 {
-		t.Fatalf("log grew to %d slots", len(r.log))
+	if r.log.Len() > 0 {
+		t.Fatalf("log grew to %d slots", r.log.Len())
 	}
 	if r.leading {
 		t.Fatal("led on a promise it could not take in")
@@ -175,8 +175,8 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 	// Followers report what they executed in their Accepted replies, so
 	// the leader learns of the last slot's execution with the next one.
 	for i, r := range c.Reps {
-		if r.base != 4 || len(r.log) != 1 {
-			t.Fatalf("%s: base %d and %d slots held; want slots 0-3 forgotten", c.IDs[i], r.base, len(r.log))
+		if r.log.Base() != 4 || r.log.Len() != 1 {
+			t.Fatalf("%s: base %d and %d slots held; want slots 0-3 forgotten", c.IDs[i], r.log.Base(), r.log.Len())
 		}
 	}
 	c.Down[0], c.Down[1] = true, true

@@ -37,7 +37,7 @@ func (r *Replica) flushQueue() {
 // propose runs phase 2 for slot s at this leader's ballot: its own vote is
 // persisted with the Accepts, so it goes out only once durable.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
-	e := r.slot(s)
+	e := r.log.Grow(s)
 	if e.committed {
 		cmds, noop = e.cmds, e.noop
 	}
@@ -50,7 +50,7 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 
 // onAccept votes for a leader's value unless a higher ballot was promised.
 func (r *Replica) onAccept(from paxi.ID, m *Accept) {
-	if m.Slot < r.base || r.tooFar(m.Slot) {
+	if m.Slot < r.log.Base() || r.tooFar(m.Slot) {
 		// Below base the slot is executed everywhere. Far ahead, the
 		// leader's heartbeats make this replica catch up first.
 		return
@@ -58,16 +58,11 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	if m.Ballot.ID() != from {
 		return // only a ballot's owner proposes at it
 	}
-	if m.Ballot < r.bal {
-		r.stats.rejects++
-		r.Send(from, &Reject{Ballot: r.bal})
+	if r.refuse(from, m.Ballot) {
 		return
 	}
-	if m.Ballot > r.bal {
-		r.setBallot(m.Ballot)
-	}
 	r.heardLeader()
-	e := r.slot(m.Slot)
+	e := r.log.Grow(m.Slot)
 	switch {
 	case e.committed:
 		// A leader of a ballot above the one that chose the value proposes
@@ -94,17 +89,17 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 		return
 	}
 	r.peerExec[p] = max(r.peerExec[p], m.Executed)
-	if m.Slot < r.base || m.Slot >= r.end() {
+	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
 		return
 	}
-	r.at(m.Slot).acks |= bit(p)
+	r.log.At(m.Slot).acks |= bit(p)
 	r.tryChoose(m.Slot)
 }
 
 // tryChoose marks slot s chosen once a majority accepted it at this
 // leader's ballot, and moves the commit point.
 func (r *Replica) tryChoose(s int64) {
-	e := r.at(s)
+	e := r.log.At(s)
 	if !e.committed && r.quorum(e.acks) {
 		e.committed = true
 	}
@@ -113,11 +108,11 @@ func (r *Replica) tryChoose(s int64) {
 
 // advance moves the commit point over chosen slots and executes them.
 func (r *Replica) advance() {
-	for r.commit < r.end() && r.at(r.commit).committed {
+	for r.commit < r.log.End() && r.log.At(r.commit).committed {
 		r.commit++
 	}
 	for r.executed < r.commit {
-		e := r.at(r.executed)
+		e := r.log.At(r.executed)
 		if !e.noop {
 			for _, c := range e.cmds {
 				r.Execute(c)
@@ -136,19 +131,25 @@ func (r *Replica) executedHere(c paxi.Command) {
 	r.assigned.Take(k)
 }
 
+// refuse tells the sender of a ballot below the one this replica has seen
+// that it is behind, and reports true; a higher ballot it adopts.
+func (r *Replica) refuse(from paxi.ID, b paxi.Ballot) bool {
+	if b < r.bal {
+		r.stats.rejects++
+		r.Send(from, &Reject{Ballot: r.bal})
+		return true
+	}
+	if b > r.bal {
+		r.setBallot(b)
+	}
+	return false
+}
+
 // onHeartbeat follows the leader of a ballot at least as high as the one
 // promised, and learns its commit point.
 func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
-	if m.Ballot < r.bal {
-		r.stats.rejects++
-		r.Send(from, &Reject{Ballot: r.bal})
+	if m.Ballot.ID() != from || r.refuse(from, m.Ballot) {
 		return
-	}
-	if m.Ballot.ID() != from {
-		return
-	}
-	if m.Ballot > r.bal {
-		r.setBallot(m.Ballot)
 	}
 	r.heardLeader()
 	r.learn(m.Ballot, m.Commit)
@@ -172,16 +173,7 @@ func (r *Replica) broadcastHeartbeat() {
 // behind asks only for slots above what it executed, a candidate only for
 // slots above its commit point, and a restarted replica executes its own
 // records. Only slots this replica executed itself go.
-func (r *Replica) forget(upto int64) {
-	upto = min(upto, r.executed)
-	if upto <= r.base {
-		return
-	}
-	k := upto - r.base
-	clear(r.log[:k])
-	r.log = r.log[k:]
-	r.base = upto
-}
+func (r *Replica) forget(upto int64) { r.log.Drop(min(upto, r.executed)) }
 
 // learn takes the commit point of the leader of b: a slot below it whose
 // vote here is at b holds the chosen value, because a leader proposes one
@@ -189,8 +181,8 @@ func (r *Replica) forget(upto int64) {
 // are asked for.
 func (r *Replica) learn(b paxi.Ballot, commit int64) {
 	r.heard = max(r.heard, commit)
-	for s := r.commit; s < commit && s < r.end(); s++ {
-		e := r.at(s)
+	for s := r.commit; s < commit && s < r.log.End(); s++ {
+		e := r.log.At(s)
 		if !e.committed && !(e.has && e.vbal == b) {
 			break
 		}
@@ -213,13 +205,13 @@ func (r *Replica) askCatchUp() {
 
 // onCatchUp sends up to ResendLimit chosen slots from m.From.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
-	if m.From < r.base || m.From >= r.commit {
+	if m.From < r.log.Base() || m.From >= r.commit {
 		return
 	}
 	end := min(r.commit, m.From+int64(r.p.ResendLimit))
 	vals := make([]Value, 0, end-m.From)
 	for s := m.From; s < end; s++ {
-		e := r.at(s)
+		e := r.log.At(s)
 		vals = append(vals, Value{Cmds: e.cmds, Noop: e.noop})
 	}
 	r.Send(from, &Chosen{From: m.From, Values: vals, Commit: r.commit})
@@ -233,10 +225,10 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	}
 	for i, v := range m.Values {
 		s := m.From + int64(i)
-		if s < r.base {
+		if s < r.log.Base() {
 			continue
 		}
-		e := r.slot(s)
+		e := r.log.Grow(s)
 		if e.committed {
 			continue
 		}
@@ -267,7 +259,7 @@ func (r *Replica) resendAccepts() {
 		}
 		sent := 0
 		for s := r.commit; s < r.next && sent < r.p.ResendLimit; s++ {
-			e := r.at(s)
+			e := r.log.At(s)
 			if e.committed || e.acks&bit(p) != 0 || r.now-e.sent < int64(r.p.RetryTicks) {
 				continue
 			}
@@ -277,7 +269,7 @@ func (r *Replica) resendAccepts() {
 		}
 	}
 	for s := r.commit; s < r.next; s++ {
-		if e := r.at(s); !e.committed && r.now-e.sent >= int64(r.p.RetryTicks) {
+		if e := r.log.At(s); !e.committed && r.now-e.sent >= int64(r.p.RetryTicks) {
 			e.sent = r.now
 		}
 	}
