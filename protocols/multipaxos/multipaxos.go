@@ -101,7 +101,7 @@ type Replica struct {
 }
 
 type stats struct {
-	campaigns, elected, resends, forwards, caughtUp, noops, rejects uint64
+	campaigns, elected, resends, forwards, caughtUp, noops, rejects, superseded uint64
 }
 
 // New builds a replica, restoring what it persisted.
@@ -199,6 +199,12 @@ func (r *Replica) setBallot(b paxi.Ballot) {
 		panic(fmt.Sprintf("%s: %s: ballot %s would go back to %s", Name, r.Self(), r.bal, b))
 	}
 	r.bal, r.leaderID = b, b.ID()
+	r.stepDown()
+}
+
+// stepDown ends leading or running for r.bal. The commands queued here are
+// still in pending and are routed again when they are retried.
+func (r *Replica) stepDown() {
 	r.leading, r.camp = false, nil
 	r.queue = r.queue[:0]
 	r.assigned = paxi.Waiting[struct{}]{}
@@ -340,6 +346,7 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "multipaxos_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
 		{Name: "multipaxos_forwarded_total", Help: "commands forwarded to the leader", Value: float64(r.stats.forwards), Counter: true},
 		{Name: "multipaxos_caught_up_total", Help: "chosen slots learned from the leader's catch-up replies", Value: float64(r.stats.caughtUp), Counter: true},
+		{Name: "multipaxos_superseded_total", Help: "times this leader stepped down on learning a slot chosen at a higher ballot", Value: float64(r.stats.superseded), Counter: true},
 		{Name: "multipaxos_rejects_total", Help: "messages refused for a stale ballot", Value: float64(r.stats.rejects), Counter: true},
 		{Name: "multipaxos_commit_slot", Help: "slots chosen and held here", Value: float64(r.commit)},
 	}

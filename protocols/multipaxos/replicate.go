@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -21,25 +22,37 @@ func (r *Replica) flushQueue() {
 		r.assigned.Add(c.Ident(), struct{}{})
 		batch = append(batch, c)
 		if len(batch) == r.p.MaxBatch {
-			r.propose(r.next, batch, false)
-			r.next++
+			r.proposeNew(batch)
 			batch = make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
 		}
 	}
 	if len(batch) > 0 {
-		r.propose(r.next, slices.Clip(batch), false)
-		r.next++
+		r.proposeNew(slices.Clip(batch))
 	}
 	clear(r.queue)
 	r.queue = r.queue[:0]
 }
 
+// proposeNew puts a batch of new commands in the next slot not known to be
+// chosen. A chosen slot past the next free one can only have been chosen at
+// a higher ballot (phase 1 found every value chosen below this one), and
+// onChosen steps down on learning one; a batch is never put in a chosen
+// slot, where it would be swapped for the chosen value and lost.
+func (r *Replica) proposeNew(cmds []paxi.Command) {
+	for r.next < r.log.End() && r.log.At(r.next).committed {
+		r.next++
+	}
+	r.propose(r.next, cmds, false)
+	r.next++
+}
+
 // propose runs phase 2 for slot s at this leader's ballot: its own vote is
-// persisted with the Accepts, so it goes out only once durable.
+// persisted with the Accepts, so it goes out only once durable. A new
+// leader proposes again the values phase 1 found, chosen ones too.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 	e := r.log.Grow(s)
-	if e.committed {
-		cmds, noop = e.cmds, e.noop
+	if e.committed && (e.noop != noop || !slices.Equal(e.cmds, cmds)) {
+		panic(fmt.Sprintf("%s: %s at %s proposes %v (noop %v) in slot %d, chosen with %v (noop %v)", Name, r.Self(), r.bal, cmds, noop, s, e.cmds, e.noop))
 	}
 	e.cmds, e.noop, e.has, e.vbal = cmds, noop, true, r.bal
 	e.acks, e.sent = bit(r.self), r.now
@@ -232,6 +245,15 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 		if e.committed {
 			continue
 		}
+		if r.leading && r.supersedes(s, e, v) {
+			// A value chosen at a higher ballot than this leader's. Its
+			// commit point, announced at its ballot, would tell a replica
+			// that voted for this leader's proposal in s that the proposal
+			// was chosen: a leader announces only slots its ballot chose.
+			r.stepDown()
+			r.resetElection() // a campaign above the unknown ballot, unless its leader is heard
+			r.stats.superseded++
+		}
 		// The chosen value, not a vote: vbal stays what this replica
 		// voted, and the value is persisted as learned so that a restart
 		// executes it rather than the vote.
@@ -248,6 +270,18 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	if r.commit > before && r.commit < r.heard && from == r.leaderID {
 		r.askCatchUp()
 	}
+}
+
+// supersedes reports whether v, chosen in slot s, shows that a ballot above
+// this leader's chose there: it lies past the slots this leader holds (phase
+// 1 found every value chosen below its ballot, so those all lie below next),
+// or it differs from what this leader proposed in s at its ballot (a value
+// chosen below the ballot is the one it proposes, by phase 1).
+func (r *Replica) supersedes(s int64, e *entry, v Value) bool {
+	if s >= r.next {
+		return true
+	}
+	return e.has && e.vbal == r.bal && (e.noop != v.Noop || !slices.Equal(e.cmds, v.Cmds))
 }
 
 // resendAccepts sends each peer, at most ResendLimit at a time, the

@@ -1,0 +1,117 @@
+package multipaxos
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// A stale leader that learns a slot from a late Chosen reply (the value
+// chosen there at a higher ballot it has not heard of) must not announce it
+// as chosen at its own ballot: a follower whose vote in that slot is at the
+// stale ballot would take its own, different value as chosen. The exact
+// schedule of issue 11, N=5:
+//
+//  1. 1.1 leads at b0 and chooses a in slot 0 with 1.3 and 1.4; 1.2 hears
+//     the commit point and asks 1.1 to catch it up; that CatchUp is held.
+//  2. 1.2 wins b1 with 1.3 and 1.4 and proposes v in slot 1; only 1.5
+//     votes for it.
+//  3. 1.1 wins b2 > b1 with 1.3 and 1.4 and chooses v2 in slot 1.
+//  4. The held CatchUp reaches 1.1; its Chosen reply (a, v2) reaches 1.2,
+//     still leading at b1.
+//
+// Before the fix, 1.2 committed v2 and announced commit point 2 at b1, and
+// 1.5 executed [a, v] against everyone else's [a, v2].
+func TestStaleLeaderDoesNotAnnounceASlotChosenAtAHigherBallot(t *testing.T) {
+	c := newNet(t, 5)
+	a, v, v2 := put(1, 1, "k", "a"), put(2, 1, "k", "v"), put(3, 1, "k", "v2")
+	cut := map[paxi.ID]bool{} // replicas nobody talks to, either way
+	var held []paxi.Envelope
+	drop := func(e paxi.Envelope) bool { return cut[e.From] || cut[e.To] }
+	c.Drop = drop
+
+	// 1. Slot 0 is chosen with 1.3 and 1.4; 1.2 and 1.5 get no Accept.
+	c.Drop = func(e paxi.Envelope) bool {
+		if _, ok := e.Msg.(*CatchUp); ok && e.From == "1.2" {
+			held = append(held, e)
+			return true
+		}
+		_, acc := e.Msg.(*Accept)
+		return acc && (e.To == "1.2" || e.To == "1.5")
+	}
+	c.Propose(0, a)
+	if len(held) != 1 {
+		t.Fatalf("1.2 sent %d CatchUps on the commit point, want 1 (to hold)", len(held))
+	}
+
+	// 2. 1.2 wins b1 without 1.1; its slot-1 Accept reaches only 1.5.
+	cut["1.1"] = true
+	c.Drop = func(e paxi.Envelope) bool {
+		if _, ok := e.Msg.(*CatchUp); ok {
+			return true // 1.2 would ask again; the first one is held
+		}
+		if acc, ok := e.Msg.(*Accept); ok && acc.Slot == 1 && e.To != "1.5" {
+			return true
+		}
+		return drop(e)
+	}
+	c.Reps[1].campaign()
+	c.Run()
+	if !c.Reps[1].leading {
+		t.Fatalf("1.2 did not win its campaign (ballot %s)", c.Reps[1].bal)
+	}
+	b1 := c.Reps[1].bal
+	c.Propose(1, v)
+	if e := c.Reps[4].log.At(1); !e.has || e.vbal != b1 || !slices.Equal(e.cmds, []paxi.Command{v}) {
+		t.Fatalf("1.5's slot 1 is %+v, want its vote for v at %s", *e, b1)
+	}
+
+	// 3. 1.1 wins a ballot above b1 with 1.3 and 1.4 and chooses v2.
+	cut["1.1"], cut["1.2"], cut["1.5"] = false, true, true
+	c.Drop = drop
+	for try := 0; !c.Reps[0].leading || c.Reps[0].bal <= b1; try++ {
+		if try == 3 {
+			t.Fatalf("1.1 did not win a ballot above %s in 3 campaigns", b1)
+		}
+		c.Reps[0].campaign() // the first may lose to b1, and learn of it
+		c.Run()
+	}
+	if c.Reps[0].bal <= b1 {
+		t.Fatalf("1.1 leads at %s, not above %s", c.Reps[0].bal, b1)
+	}
+	c.Propose(0, v2)
+	if c.Reps[0].commit != 2 {
+		t.Fatalf("1.1's commit point is %d, want slot 1 chosen", c.Reps[0].commit)
+	}
+
+	// 4. The held CatchUp reaches 1.1; the reply reaches the stale leader.
+	cut["1.2"], cut["1.5"] = false, false
+	cut["1.3"], cut["1.4"] = true, true // 1.2 hears of b2 only from the reply
+	c.Reps[0].Step(held[0].From, held[0].Msg)
+	c.Run()
+	c.Reps[1].Tick()
+	c.Run()
+
+	want := []paxi.Command{a, v2}
+	for i := range c.Reps {
+		if got := c.Exec[i]; !slices.Equal(got, want[:min(len(got), len(want))]) || len(got) > len(want) {
+			t.Errorf("%s executed %v; the slots chose %v", c.IDs[i], got, want)
+		}
+	}
+}
+
+// A leader never puts a new batch in a slot it already knows chosen: the
+// batch goes in the next free slot instead of being swapped for the
+// chosen value and lost.
+func TestLeaderSkipsChosenSlotsForNewBatches(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.Reps[0]
+	chosen, fresh := put(1, 1, "k", "chosen"), put(2, 1, "k", "fresh")
+	e := r.log.Grow(0)
+	e.cmds, e.has, e.committed = []paxi.Command{chosen}, true, true
+	c.Propose(0, fresh)
+	if !slices.Equal(c.Exec[1], []paxi.Command{chosen, fresh}) {
+		t.Fatalf("1.2 executed %v, want %v", c.Exec[1], []paxi.Command{chosen, fresh})
+	}
+}
