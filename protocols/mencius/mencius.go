@@ -19,8 +19,11 @@
 // it, so a tick far below the round trip still ends with progress.
 //
 // Every replica forgets the slots all replicas have executed (each reports
-// what it executed on its Accepted and Commit messages, after persisting
-// its commit point), so memory stays bounded unless a replica is down.
+// what it executed, after persisting its commit point, on its Accepted and
+// Commit messages and, because a replica that proposes nothing sends
+// neither to its idle peers, in a periodic paxi.SlotProgress to everyone,
+// which also tells a replica behind in an idle cluster that there are
+// slots to fetch), so memory stays bounded unless a replica is down.
 //
 // Not done yet: a lost proposal or skip stalls every replica until a retry
 // (retry_ticks, 500 ms by default), which is what happens at start-up when
@@ -95,8 +98,9 @@ type Replica struct {
 	revoked  []bool        // this replica revoked it since last hearing from it
 	backoff  []int         // false alarms: each doubles the wait before revoking it
 	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
-	stuckAt  int64         // the commit point when it last moved
-	stuckFor int64         // ticks since
+	progress paxi.ProgressReport
+	stuckAt  int64 // the commit point when it last moved
+	stuckFor int64 // ticks since
 	now      int64
 
 	stats stats
@@ -133,6 +137,7 @@ func New(env paxi.Env) (*Replica, error) {
 		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
 	}
 	r.ballots = paxi.NewBallots(env.Peers)
+	r.progress = paxi.ProgressReport{Every: int64(p.ProgressTicks), Idle: int64(p.RetryTicks)}
 	r.nextOwn = int64(r.self)
 	r.revoking = make([]*revocation, len(env.Peers))
 	r.peerExec = make([]int64, len(env.Peers))
@@ -306,6 +311,11 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		r.peerExec[p] = max(r.peerExec[p], m.Executed)
 	case *Commit:
 		r.peerExec[p] = max(r.peerExec[p], m.Executed)
+	case *paxi.SlotProgress:
+		r.peerExec[p] = max(r.peerExec[p], m.Executed)
+		if m.Commit > 0 {
+			r.tooFarSeen(m.Commit - 1) // a slot exists there: watchExecution asks for it
+		}
 	}
 	switch m := msg.(type) {
 	case *Accept:
@@ -349,6 +359,11 @@ func (r *Replica) Tick() {
 	}
 	r.watchExecution()
 	r.retryProposals()
+	if p := (paxi.SlotProgress{Executed: r.executed, Commit: r.commit}); r.progress.Due(r.now, p) {
+		// Executed is durable by the time this leaves: Ready persists the
+		// commit point before any message.
+		r.Broadcast(&p)
+	}
 }
 
 // Ready proposes what is queued, announces skips and commits, and takes

@@ -24,14 +24,19 @@ type Params struct {
 	RevokeSpan int `json:"revoke_span"`
 	// ResendLimit caps the Accepts resent to one peer per retry round.
 	ResendLimit int `json:"resend_limit"`
+	// ProgressTicks is how often a replica whose executed or commit point
+	// moved reports them to every peer (paxi.SlotProgress); an idle one
+	// reports every RetryTicks.
+	ProgressTicks int `json:"progress_ticks"`
 }
 
 // DefaultParams are used for every field config.json omits: with a 5 ms
 // tick, retries after 500 ms and revocation after 500 ms of waiting (more
 // than a wide-area round trip, the longest a live owner keeps execution
-// waiting on its skip).
+// waiting on its skip), and progress reports every 100 ms while execution
+// moves.
 func DefaultParams() Params {
-	return Params{MaxBatch: 1000, RetryTicks: 100, RevokeTicks: 100, RevokeSpan: 256, ResendLimit: 256}
+	return Params{MaxBatch: 1000, RetryTicks: 100, RevokeTicks: 100, RevokeSpan: 256, ResendLimit: 256, ProgressTicks: 20}
 }
 
 // maxRevokeSpan caps RevokeSpan: with up to 64 replicas a range spans at
@@ -47,7 +52,7 @@ func decodeParams(env paxi.Env) (Params, error) {
 		name string
 		v    int
 	}{{"max_batch", p.MaxBatch}, {"retry_ticks", p.RetryTicks}, {"revoke_ticks", p.RevokeTicks},
-		{"revoke_span", p.RevokeSpan}, {"resend_limit", p.ResendLimit}} {
+		{"revoke_span", p.RevokeSpan}, {"resend_limit", p.ResendLimit}, {"progress_ticks", p.ProgressTicks}} {
 		if f.v < 1 {
 			return p, fmt.Errorf("%s: params.%s must be at least 1, got %d", Name, f.name, f.v)
 		}
