@@ -99,9 +99,13 @@ type Heartbeat struct {
 }
 
 // Forward carries client commands from the replica they arrived at to the
-// leader.
+// leader. A replica that is not the leader passes it on to the leader it
+// knows, Hops counting how often that happened: views of the leader
+// disagree while an election settles, and a Forward passed on N times is
+// dropped (the commands' own replica retries them) rather than circling.
 type Forward struct {
 	Cmds []paxi.Command
+	Hops int32
 }
 
 // CatchUp asks the leader for the chosen values of slots From and above.

@@ -268,13 +268,23 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Heartbeat:
 		r.onHeartbeat(from, m)
 	case *Forward:
-		if r.leading || r.camp != nil {
-			r.queue = append(r.queue, m.Cmds...)
-		}
+		r.onForward(from, m)
 	case *CatchUp:
 		r.onCatchUp(from, m)
 	case *Chosen:
 		r.onChosen(from, m)
+	}
+}
+
+// onForward queues forwarded commands at the leader (or candidate) and
+// passes them on elsewhere, so that a leader change costs no retry wait.
+func (r *Replica) onForward(from paxi.ID, m *Forward) {
+	switch {
+	case r.leading || r.camp != nil:
+		r.queue = append(r.queue, m.Cmds...)
+	case r.leaderID != r.Self() && r.leaderID != from && int(m.Hops) < len(r.peers):
+		r.Send(r.leaderID, &Forward{Cmds: m.Cmds, Hops: m.Hops + 1})
+		r.stats.forwards += uint64(len(m.Cmds))
 	}
 }
 

@@ -115,3 +115,28 @@ func TestLeaderSkipsChosenSlotsForNewBatches(t *testing.T) {
 		t.Fatalf("1.2 executed %v, want %v", c.Exec[1], []paxi.Command{chosen, fresh})
 	}
 }
+
+// A Forward that reaches a replica that is not the leader (the sender's
+// view of the leader is stale) is passed on to the leader it knows, not
+// dropped until the sender's retry; one that has gone round N times is
+// dropped.
+func TestForwardToAFollowerIsPassedOn(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.Reps[2]
+	b := paxi.NewBallot(1, "1.2")
+	r.Step("1.2", &Heartbeat{Ballot: b})
+	r.Ready()
+	x := put(1, 1, "k", "x")
+	r.Step("1.1", &Forward{Cmds: []paxi.Command{x}})
+	rd := r.Ready()
+	if len(rd.Messages) != 1 || rd.Messages[0].To != "1.2" {
+		t.Fatalf("sent %v, want the Forward passed on to the leader 1.2", rd.Messages)
+	}
+	if f, ok := rd.Messages[0].Msg.(*Forward); !ok || !slices.Equal(f.Cmds, []paxi.Command{x}) || f.Hops != 1 {
+		t.Fatalf("sent %T %+v, want a Forward of %v with one hop", rd.Messages[0].Msg, rd.Messages[0].Msg, x)
+	}
+	r.Step("1.1", &Forward{Cmds: []paxi.Command{x}, Hops: 3})
+	if rd := r.Ready(); len(rd.Messages) != 0 {
+		t.Fatalf("a Forward passed on 3 times went on: %v", rd.Messages)
+	}
+}
