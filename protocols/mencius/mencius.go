@@ -39,10 +39,9 @@ package mencius
 import (
 	"fmt"
 	"math"
-	"math/bits"
-	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // Name is the registered protocol name.
@@ -52,17 +51,14 @@ func init() {
 	paxi.Register(Name, func(env paxi.Env) (paxi.Protocol, error) { return New(env) })
 }
 
-// entry is one slot as this replica knows it.
+// entry is one slot as this replica knows it: the shared slot state, the
+// slot's promise, and what this replica keeps of its own proposal there.
 type entry struct {
-	cmds      []paxi.Command
-	noop      bool
-	has       bool        // holds a value: its vote, a skip or the chosen value
-	bal       paxi.Ballot // highest ballot promised here (0: the owner's first)
-	vbal      paxi.Ballot // ballot of its vote (0: none)
-	committed bool        // the value held is the chosen one
-	pbal      paxi.Ballot // ballot this replica proposed at here (0: none)
-	acks      uint64      // replicas that accepted its proposal
-	sent      int64       // tick its Accept was last sent
+	slotpaxos.Slot
+	bal  paxi.Ballot    // highest ballot promised here (0: the owner's first)
+	pbal paxi.Ballot    // ballot this replica proposed at here (0: none)
+	acks slotpaxos.Acks // replicas that accepted its proposal
+	sent int64          // tick its Accept was last sent
 }
 
 // Replica is one Mencius replica.
@@ -76,14 +72,11 @@ type Replica struct {
 	maj     int
 	ballots paxi.Ballots
 
-	log      paxi.Slots[entry] // below its Base, executed everywhere and forgotten
-	peerExec []int64           // what each replica said it executed
-	commit   int64             // every slot below is chosen and held here
-	executed int64
-	durable  int64 // commit point last persisted
-	nextOwn  int64 // own slots below are proposed in or skipped
-	maxSeen  int64 // highest slot another replica proposed in
-	seen     int64 // highest slot any message named, even beyond the window
+	log      slotpaxos.Log[entry]
+	exec     func(paxi.Command) // execute, bound once: Advance takes it per slot
+	nextOwn  int64              // own slots below are proposed in or skipped
+	maxSeen  int64              // highest slot another replica proposed in
+	seen     int64              // highest slot any message named, even beyond the slotpaxos.Window
 	topN     uint32
 	inflight []int64 // own proposals not yet chosen
 
@@ -98,9 +91,8 @@ type Replica struct {
 	revoked  []bool        // this replica revoked it since last hearing from it
 	backoff  []int         // false alarms: each doubles the wait before revoking it
 	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
-	progress paxi.ProgressReport
-	stuckAt  int64 // the commit point when it last moved
-	stuckFor int64 // ticks since
+	stuckAt  int64         // the commit point when it last moved
+	stuckFor int64         // ticks since
 	now      int64
 
 	stats stats
@@ -121,8 +113,9 @@ func New(env paxi.Env) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(env.Peers) > 64 {
-		return nil, fmt.Errorf("%s: at most 64 replicas, got %d", Name, len(env.Peers))
+	self, err := slotpaxos.Self(env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	r := &Replica{
 		Outbox: paxi.NewOutbox(env.ID, env.Peers),
@@ -130,17 +123,14 @@ func New(env paxi.Env) (*Replica, error) {
 		env:    env,
 		peers:  env.Peers,
 		n:      int64(len(env.Peers)),
-		self:   paxi.IndexOf(env.Peers, env.ID),
+		self:   self,
 		maj:    paxi.Majority(len(env.Peers)),
 	}
-	if r.self < 0 {
-		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
-	}
 	r.ballots = paxi.NewBallots(env.Peers)
-	r.progress = paxi.ProgressReport{Every: int64(p.ProgressTicks), Idle: int64(p.RetryTicks)}
 	r.nextOwn = int64(r.self)
 	r.revoking = make([]*revocation, len(env.Peers))
-	r.peerExec = make([]int64, len(env.Peers))
+	r.log = slotpaxos.NewLog(r.self, len(env.Peers), p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
+	r.exec = r.execute
 	r.suspect = make([]bool, len(env.Peers))
 	r.heardRev = make([]int64, len(env.Peers))
 	r.revoked = make([]bool, len(env.Peers))
@@ -169,73 +159,62 @@ func (r *Replica) ownAtOrAbove(q int, s int64) int64 {
 
 // restore rebuilds votes, promises, skips and the commit point.
 func (r *Replica) restore(recs []paxi.Message) error {
-	upto := int64(0)
 	for _, m := range recs {
-		switch m := m.(type) {
-		case *Voted:
-			if m.Slot < 0 {
-				return fmt.Errorf("%s: vote record of slot %d", Name, m.Slot)
-			}
-			e := r.log.Grow(m.Slot)
-			if m.Ballot >= e.vbal && !e.committed {
-				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
-			}
-			e.bal = max(e.bal, m.Ballot)
-			r.topN = max(r.topN, m.Ballot.N())
-			if r.owner(m.Slot) == r.self && m.Ballot == r.first(r.self) {
-				r.nextOwn = max(r.nextOwn, m.Slot+r.n)
-			}
-		case *Promised:
-			if err := r.checkRange(int(m.Owner), m.From, m.To); err != nil {
-				return fmt.Errorf("%s: promise record: %w", Name, err)
-			}
-			for s := m.From; s < m.To; s += r.n {
-				e := r.log.Grow(s)
-				e.bal = max(e.bal, m.Ballot)
-			}
-			r.topN = max(r.topN, m.Ballot.N())
-		case *Skip:
-			q := r.owner(m.From)
-			if err := r.checkRange(q, m.From, m.To); err != nil {
-				return fmt.Errorf("%s: skip record: %w", Name, err)
-			}
-			r.skipped(m.From, m.To)
-			if q == r.self {
-				r.nextOwn = max(r.nextOwn, m.To)
-			}
-		case *Learned:
-			if m.Slot < 0 {
-				return fmt.Errorf("%s: learned record of slot %d", Name, m.Slot)
-			}
-			e := r.log.Grow(m.Slot)
-			e.cmds, e.noop, e.has, e.committed = m.Cmds, m.Noop, true, true
-		case *Committed:
-			upto = max(upto, m.Upto)
-		default:
-			return fmt.Errorf("%s: unexpected record %T", Name, m)
+		if err := r.restoreOne(m); err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
 		}
 	}
-	if upto > r.log.End() {
-		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.log.End())
+	if err := r.log.Restored(); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
 	}
-	for s := int64(0); s < upto; s++ {
-		e := r.log.At(s)
-		if !e.has {
-			return fmt.Errorf("%s: records say slot %d is committed, but hold no value for it", Name, s)
-		}
-		e.committed = true
-	}
-	r.durable = upto
 	// Its own proposals that were not chosen before the restart are under
 	// way again: resent until chosen or outbid.
 	first := r.first(r.self)
 	for s := int64(r.self); s < r.log.End(); s += r.n {
-		if e := r.log.At(s); !e.committed && e.has && e.vbal == first && !e.noop {
-			e.pbal, e.acks = first, bit(r.self)
+		if e := r.log.At(s); !e.Committed && e.Has && e.VBal == first && !e.Noop {
+			e.pbal, e.acks = first, slotpaxos.Bit(r.self)
 			r.inflight = append(r.inflight, s)
-			for _, c := range e.cmds {
+			for _, c := range e.Cmds {
 				r.assigned.Add(c.Ident(), s)
 			}
+		}
+	}
+	return nil
+}
+
+// restoreOne takes one record.
+func (r *Replica) restoreOne(m paxi.Message) error {
+	switch m := m.(type) {
+	case *Promised:
+		if err := r.checkRange(int(m.Owner), m.From, m.To); err != nil {
+			return fmt.Errorf("promise record: %w", err)
+		}
+		for s := m.From; s < m.To; s += r.n {
+			e := r.log.Grow(s)
+			e.bal = max(e.bal, m.Ballot)
+		}
+		r.topN = max(r.topN, m.Ballot.N())
+		return nil
+	case *Skip:
+		q := r.owner(m.From)
+		if err := r.checkRange(q, m.From, m.To); err != nil {
+			return fmt.Errorf("skip record: %w", err)
+		}
+		r.skipped(m.From, m.To)
+		if q == r.self {
+			r.nextOwn = max(r.nextOwn, m.To)
+		}
+		return nil
+	}
+	if err := r.log.Restore(m); err != nil {
+		return err
+	}
+	if v, ok := m.(*Voted); ok {
+		e := r.log.At(v.Slot)
+		e.bal = max(e.bal, v.Ballot)
+		r.topN = max(r.topN, v.Ballot.N())
+		if r.owner(v.Slot) == r.self && v.Ballot == r.first(r.self) {
+			r.nextOwn = max(r.nextOwn, v.Slot+r.n)
 		}
 	}
 	return nil
@@ -252,13 +231,10 @@ func (r *Replica) checkRange(q int, from, to int64) error {
 	return nil
 }
 
-// forget drops the slots every replica has executed (a replica down stops
-// it): none is asked for again, since a replica behind asks only for slots
-// above what it executed, a revoker revokes only above its commit point,
-// and a restarted replica executes its own records.
+// forget drops the slots every replica has executed (slotpaxos.Log.Forget;
+// a revoker revokes only above its commit point, so none revokes them).
 func (r *Replica) forget() {
-	r.peerExec[r.self] = r.executed
-	if !r.log.Drop(slices.Min(r.peerExec)) {
+	if !r.log.Forget() {
 		return
 	}
 	live := r.inflight[:0]
@@ -270,21 +246,14 @@ func (r *Replica) forget() {
 	r.inflight = live
 }
 
-// window is how far past its commit point a replica takes slot numbers
-// from a peer, so that one message cannot make it allocate every slot
-// below a huge one. A replica further behind catches up with Need first.
-const window = 1 << 16
-
-func (r *Replica) tooFar(s int64) bool { return s < 0 || s >= r.commit+window }
-
-// tooFarSeen is tooFar for a slot a peer says is in use (proposed,
+// tooFarSeen is slotpaxos.Log.TooFar for a slot a peer says is in use (proposed,
 // committed, skipped): it remembers the highest, so that a replica further
-// behind than a window knows to catch up with Need, a window at a time.
+// behind than a slotpaxos.Window knows to catch up with Need, a slotpaxos.Window at a time.
 func (r *Replica) tooFarSeen(s int64) bool {
 	if s >= 0 && s < math.MaxInt64/2 {
 		r.seen = max(r.seen, s)
 	}
-	return r.tooFar(s)
+	return r.log.TooFar(s)
 }
 
 // Propose queues a client command for this replica's next own slot.
@@ -304,15 +273,15 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		// Revoked, yet alive: the wait was too short for this network
 		// (a tick far below a round trip, say). Wait twice as long for it.
 		r.revoked[p] = false
-		r.backoff[p] = min(r.backoff[p]+1, maxBackoff)
+		r.backoff[p] = min(r.backoff[p]+1, slotpaxos.MaxBackoff)
 	}
 	switch m := msg.(type) {
 	case *Accepted:
-		r.peerExec[p] = max(r.peerExec[p], m.Executed)
+		r.log.NoteExecuted(p, m.Executed)
 	case *Commit:
-		r.peerExec[p] = max(r.peerExec[p], m.Executed)
+		r.log.NoteExecuted(p, m.Executed)
 	case *paxi.SlotProgress:
-		r.peerExec[p] = max(r.peerExec[p], m.Executed)
+		r.log.NoteExecuted(p, m.Executed)
 		if m.Commit > 0 {
 			r.tooFarSeen(m.Commit - 1) // a slot exists there: watchExecution asks for it
 		}
@@ -359,10 +328,8 @@ func (r *Replica) Tick() {
 	}
 	r.watchExecution()
 	r.retryProposals()
-	if p := (paxi.SlotProgress{Executed: r.executed, Commit: r.commit}); r.progress.Due(r.now, p) {
-		// Executed is durable by the time this leaves: Ready persists the
-		// commit point before any message.
-		r.Broadcast(&p)
+	if p, ok := r.log.Report(r.now); ok {
+		r.Broadcast(p)
 	}
 }
 
@@ -372,14 +339,11 @@ func (r *Replica) Ready() paxi.Ready {
 	r.flushQueue()
 	r.skipBelow(r.maxSeen)
 	for _, c := range r.commits {
-		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots, Executed: r.executed})
+		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots, Executed: r.log.Executed})
 	}
 	r.commits = r.commits[:0]
-	if r.commit > r.durable {
-		// In the Ready that executes the slots, so that a replica never
-		// says it executed what it would not re-execute after a restart.
-		r.durable = r.commit
-		r.Persist(&Committed{Upto: r.commit})
+	if rec, ok := r.log.Durable(); ok {
+		r.Persist(rec)
 	}
 	r.forget()
 	return r.Outbox.Ready()
@@ -392,7 +356,7 @@ func (r *Replica) retryProposals() {
 	r.pending.Due(r.now, int64(r.p.RetryTicks), r.p.ResendLimit, func(c paxi.Command) bool {
 		if s, ok := r.assigned.Get(c.Ident()); ok {
 			if s >= r.log.Base() {
-				if e := r.log.At(s); e.pbal != 0 && (!e.committed || e.vbal == e.pbal) {
+				if e := r.log.At(s); e.pbal != 0 && (!e.Committed || e.VBal == e.pbal) {
 					return false // still proposed there, or chosen there and executing soon
 				}
 			}
@@ -412,13 +376,6 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "mencius_revoked_noops_total", Help: "revoked slots filled with a no-op", Value: float64(r.stats.revokedNoops), Counter: true},
 		{Name: "mencius_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
 		{Name: "mencius_needs_total", Help: "requests for a slot execution waits on", Value: float64(r.stats.needs), Counter: true},
-		{Name: "mencius_commit_slot", Help: "slots chosen and held here", Value: float64(r.commit)},
+		{Name: "mencius_commit_slot", Help: "slots chosen and held here", Value: float64(r.log.Commit)},
 	}
 }
-
-// maxBackoff caps the doubling of the wait before revoking a replica.
-const maxBackoff = 5
-
-func bit(p int) uint64 { return 1 << uint(p) }
-
-func (r *Replica) quorum(acks uint64) bool { return bits.OnesCount64(acks) >= r.maj }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // With one replica proposing, the others skip their slots below its
@@ -42,7 +43,7 @@ func TestRestartKeepsOwnSlotsUsed(t *testing.T) {
 		t.Fatalf("after the restart 1.1 executed %v, want %v first", c.Exec[0], x)
 	}
 	for s := int64(0); s < r.nextOwn; s += 3 {
-		if s < r.log.End() && !r.log.At(s).has {
+		if s < r.log.End() && !r.log.At(s).Has {
 			t.Errorf("own slot %d below next own slot %d holds nothing after the restart", s, r.nextOwn)
 		}
 	}
@@ -75,7 +76,7 @@ func TestFarSlotsAreRefused(t *testing.T) {
 	c := newNet(t, 3)
 	r := c.Reps[1]
 	b := paxi.NewBallot(1, "1.3")
-	for _, s := range []int64{window + 2, 1 << 40, math.MaxInt64 - 2, -3} {
+	for _, s := range []int64{slotpaxos.Window + 2, 1 << 40, math.MaxInt64 - 2, -3} {
 		s -= (s%3 + 3) % 3 // a slot of 1.1
 		r.Step("1.1", &Accept{Ballot: paxi.NewBallot(0, "1.1"), Slot: s, Cmds: []paxi.Command{put(1, 1, "k", "v")}})
 		r.Step("1.1", &Skip{From: s, To: s + 3})
@@ -116,8 +117,8 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 		c.Propose(i%3, cmd)
 	}
 	for i, r := range c.Reps {
-		if r.log.Base() == 0 || r.log.Base() > r.executed {
-			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.log.Base(), r.executed)
+		if r.log.Base() == 0 || r.log.Base() > r.log.Executed {
+			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.log.Base(), r.log.Executed)
 		}
 	}
 	c.Down[0], c.Down[1] = true, true

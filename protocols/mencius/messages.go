@@ -1,6 +1,9 @@
 package mencius
 
-import "github.com/agora-consensus/agora/paxi"
+import (
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
+)
 
 // Messages never carry their sender: the host passes it to Step. Slices in
 // a sent message are shared with the sender's state and must not be
@@ -68,29 +71,25 @@ type Promise struct {
 	Votes    []Vote
 }
 
-// Vote is one slot's value as an acceptor holds it. Committed marks a value
-// known to be chosen (then Ballot may be older than the value's).
-type Vote struct {
-	Slot      int64
-	Ballot    paxi.Ballot
-	Cmds      []paxi.Command
-	Noop      bool
-	Committed bool
-}
+// Vote, Voted, Learned, Committed and Chosen are slotpaxos's: a vote as a
+// Promise lists it, the record of a vote (persisted before the Accepted
+// leaves), a chosen value learned from a Chosen reply (not a vote; it never
+// counts in phase 1), the commit point (every slot below Upto is chosen,
+// and the value held for it, Learned if any, else the latest vote, else a
+// skip, is the chosen one), and chosen values in answer to a Need.
+type (
+	Vote      = slotpaxos.Vote
+	Voted     = slotpaxos.Vote
+	Learned   = slotpaxos.Learned
+	Committed = slotpaxos.Committed
+	Chosen    = slotpaxos.Chosen
+)
 
 // Promised is the record of a promise for Owner's slots in [From, To).
 type Promised struct {
 	Ballot   paxi.Ballot
 	Owner    int32
 	From, To int64
-}
-
-// Voted is the record of a vote, persisted before the Accepted leaves.
-type Voted struct {
-	Slot   int64
-	Ballot paxi.Ballot
-	Cmds   []paxi.Command
-	Noop   bool
 }
 
 // Reject tells a proposer that the sender promised Ballot in Slot, above
@@ -105,33 +104,11 @@ type Need struct {
 	Slots []int64
 }
 
-// Chosen carries chosen values, in answer to a Need.
-type Chosen struct {
-	Votes []Vote
-}
-
-// Learned is the record of a chosen value learned from a Chosen reply (not
-// a vote; it never counts in phase 1).
-type Learned struct {
-	Slot int64
-	Cmds []paxi.Command
-	Noop bool
-}
-
-// Committed is the record of a commit point: every slot below Upto is
-// chosen, and the value held for it (Learned if any, else the latest vote,
-// else a skip) is the chosen one.
-type Committed struct {
-	Upto int64
-}
-
 func init() {
 	for name, m := range map[string]paxi.Message{
 		"mencius.Accept": &Accept{}, "mencius.Accepted": &Accepted{}, "mencius.Commit": &Commit{},
 		"mencius.Skip": &Skip{}, "mencius.Prepare": &Prepare{}, "mencius.Promise": &Promise{},
-		"mencius.Vote": &Vote{}, "mencius.Promised": &Promised{}, "mencius.Voted": &Voted{},
-		"mencius.Reject": &Reject{}, "mencius.Need": &Need{}, "mencius.Chosen": &Chosen{},
-		"mencius.Learned": &Learned{}, "mencius.Committed": &Committed{},
+		"mencius.Promised": &Promised{}, "mencius.Reject": &Reject{}, "mencius.Need": &Need{},
 	} {
 		paxi.RegisterMessage(name, m)
 	}

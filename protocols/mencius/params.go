@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // Params are the Mencius knobs, read from the "params" section of
@@ -40,8 +41,8 @@ func DefaultParams() Params {
 }
 
 // maxRevokeSpan caps RevokeSpan: with up to 64 replicas a range spans at
-// most a quarter of the window.
-const maxRevokeSpan = window / 64 / 4
+// most a quarter of the slotpaxos.Window.
+const maxRevokeSpan = slotpaxos.Window / 64 / 4
 
 func decodeParams(env paxi.Env) (Params, error) {
 	p := DefaultParams()
@@ -58,7 +59,7 @@ func decodeParams(env paxi.Env) (Params, error) {
 		}
 	}
 	if p.RevokeSpan > maxRevokeSpan {
-		// A larger range would not fit the window of slots a replica takes.
+		// A larger range would not fit the slotpaxos.Window of slots a replica takes.
 		return p, fmt.Errorf("%s: params.revoke_span must be at most %d, got %d", Name, maxRevokeSpan, p.RevokeSpan)
 	}
 	return p, nil

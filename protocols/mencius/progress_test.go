@@ -24,11 +24,11 @@ func TestIdleReplicasForget(t *testing.T) {
 	c.Tick(1, 2*c.Reps[1].p.RetryTicks)
 	c.Tick(2, 2*c.Reps[2].p.RetryTicks)
 	for i, r := range c.Reps {
-		if r.executed < 3*slots-3 {
-			t.Fatalf("%s executed %d slots, want about %d", c.IDs[i], r.executed, 3*slots)
+		if r.log.Executed < 3*slots-3 {
+			t.Fatalf("%s executed %d slots, want about %d", c.IDs[i], r.log.Executed, 3*slots)
 		}
 		if r.log.Len() > 16 {
-			t.Errorf("%s holds %d slots (base %d) after every replica executed %d", c.IDs[i], r.log.Len(), r.log.Base(), r.executed)
+			t.Errorf("%s holds %d slots (base %d) after every replica executed %d", c.IDs[i], r.log.Len(), r.log.Base(), r.log.Executed)
 		}
 	}
 }

@@ -1,9 +1,8 @@
 package mencius
 
 import (
-	"math"
-
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // revocation is phase 1 over a range of a suspect's slots.
@@ -11,7 +10,7 @@ type revocation struct {
 	b        paxi.Ballot
 	owner    int
 	from, to int64
-	acks     uint64
+	acks     slotpaxos.Acks
 	votes    []Vote // votes[i]: the best found for slot from+i*N (Slot -1: none)
 	started  int64
 }
@@ -53,8 +52,8 @@ func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
 		if e.pbal != 0 && b > e.pbal {
 			r.lost(s)
 		}
-		if e.has {
-			votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: e.committed})
+		if e.Has {
+			votes = append(votes, e.Report(s))
 		}
 	}
 	return votes
@@ -100,17 +99,17 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		// A promise for a revocation this replica already gave up on:
 		// the network is slower than the wait, not down. Wait longer.
 		r.lateSeen[m.Owner] = m.Ballot
-		r.backoff[m.Owner] = min(r.backoff[m.Owner]+1, maxBackoff)
+		r.backoff[m.Owner] = min(r.backoff[m.Owner]+1, slotpaxos.MaxBackoff)
 	}
-	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks&bit(p) != 0 {
+	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks.Has(p) {
 		return
 	}
 	r.merge(rv, p, m.Votes)
-	if !r.quorum(rv.acks) {
+	if rv.acks.Count() < r.maj {
 		return
 	}
 	for s := max(rv.from, r.ownAtOrAbove(rv.owner, r.log.Base())); s < rv.to && s < r.log.End(); s += r.n {
-		if e := r.log.At(s); !e.committed && e.bal > rv.b {
+		if e := r.log.At(s); !e.Committed && e.bal > rv.b {
 			// Since its own promise this replica promised (or voted at) a
 			// higher ballot here: another revoker may have chosen a value
 			// that the promises gathered for this one do not show.
@@ -133,14 +132,8 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	}
 }
 
-// ballotLead bounds how far above the highest ballot number a replica has
-// seen it takes a new one. Ballot numbers grow by one per revocation; a
-// number near the 32-bit limit can only come from a corrupt message, and
-// taking it would leave no number to revoke with.
-const ballotLead = 1 << 20
-
 // maxN is the highest ballot number this replica takes or uses.
-func (r *Replica) maxN() uint32 { return min(r.topN, math.MaxUint32-ballotLead) + ballotLead - 1 }
+func (r *Replica) maxN() uint32 { return slotpaxos.MaxBallotN(r.topN) }
 
 // validBallot reports whether b is a ballot of a peer not too far above
 // every number seen.
@@ -156,19 +149,18 @@ func (r *Replica) rank(p, q int) int64 { return (int64(p) - int64(q) - 1 + r.n) 
 // again (a wait shorter than a round trip makes that happen).
 func (r *Replica) outbid(q int) {
 	r.revoking[q] = nil
-	r.backoff[q] = min(r.backoff[q]+1, maxBackoff)
+	r.backoff[q] = min(r.backoff[q]+1, slotpaxos.MaxBackoff)
 }
 
 // merge counts p's promise and keeps, per slot, a chosen value if anyone
 // knows one, else the vote of the highest ballot.
 func (r *Replica) merge(rv *revocation, p int, votes []Vote) {
-	rv.acks |= bit(p)
+	rv.acks |= slotpaxos.Bit(p)
 	for _, v := range votes {
 		if v.Slot < rv.from || v.Slot >= rv.to || r.owner(v.Slot) != rv.owner {
 			continue
 		}
-		best := &rv.votes[(v.Slot-rv.from)/r.n]
-		if best.Slot < 0 || (!best.Committed && (v.Committed || v.Ballot > best.Ballot)) {
+		if best := &rv.votes[(v.Slot-rv.from)/r.n]; slotpaxos.Better(best, &v) {
 			*best = v
 		}
 	}

@@ -79,7 +79,7 @@ func TestRevokerVotesBelowItsPromise(t *testing.T) {
 	h.deliver(func(e paxi.Envelope) bool { return is[*Accept](e) && (e.To == id(0) || e.To == id(1)) })
 	h.deliver(func(e paxi.Envelope) bool { return is[*Accepted](e) && e.To == id(2) })
 	h.deliver(func(e paxi.Envelope) bool { return is[*Commit](e) && e.To == id(0) })
-	t.Logf("X committed=%v cmds=%v", h.reps[2].log.At(0).committed, h.reps[2].log.At(0).cmds)
+	t.Logf("X committed=%v cmds=%v", h.reps[2].log.At(0).Committed, h.reps[2].log.At(0).Cmds)
 	h.q = append(h.q, pPrep...)
 	// P's slow Prepares reach 1.4 and 1.5
 	h.deliver(func(e paxi.Envelope) bool {
@@ -95,9 +95,9 @@ func TestRevokerVotesBelowItsPromise(t *testing.T) {
 	})
 	for i := range 5 {
 		e := h.reps[i].log.At(0)
-		t.Logf("%s slot0 committed=%v noop=%v cmds=%v bal=%v vbal=%v exec=%v", id(i), e.committed, e.noop, e.cmds, e.bal, e.vbal, h.exec[i])
+		t.Logf("%s slot0 committed=%v noop=%v cmds=%v bal=%v vbal=%v exec=%v", id(i), e.Committed, e.Noop, e.Cmds, e.bal, e.VBal, h.exec[i])
 	}
-	if h.reps[2].log.At(0).committed && h.reps[1].log.At(0).committed && h.reps[2].log.At(0).noop != h.reps[1].log.At(0).noop {
+	if h.reps[2].log.At(0).Committed && h.reps[1].log.At(0).Committed && h.reps[2].log.At(0).Noop != h.reps[1].log.At(0).Noop {
 		t.Fatal("slot 0 chosen twice: c at 1.3's ballot, no-op at 1.2's")
 	}
 }

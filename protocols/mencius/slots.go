@@ -1,9 +1,8 @@
 package mencius
 
 import (
-	"slices"
-
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // flushQueue proposes the queued commands in this replica's next own
@@ -38,7 +37,7 @@ func (r *Replica) proposeOwn(cmds []paxi.Command) {
 	if r.nextOwn < r.log.Base() {
 		r.nextOwn = r.ownAtOrAbove(r.self, r.log.Base()) // revoked while it was away
 	}
-	for r.nextOwn < r.log.End() && (r.log.At(r.nextOwn).bal > first || r.log.At(r.nextOwn).committed) {
+	for r.nextOwn < r.log.End() && (r.log.At(r.nextOwn).bal > first || r.log.At(r.nextOwn).Committed) {
 		r.nextOwn += r.n
 	}
 	s := r.nextOwn
@@ -57,11 +56,11 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot
 		return // executed everywhere since the revocation began
 	}
 	e := r.log.Grow(s)
-	if e.committed || e.bal > b {
+	if e.Committed || e.bal > b {
 		return // chosen already, or promised to a higher ballot
 	}
-	e.cmds, e.noop, e.has, e.vbal, e.bal = cmds, noop, true, b, b
-	e.pbal, e.acks, e.sent = b, bit(r.self), r.now
+	e.Cmds, e.Noop, e.Has, e.VBal, e.bal = cmds, noop, true, b, b
+	e.pbal, e.acks, e.sent = b, slotpaxos.Bit(r.self), r.now
 	r.inflight = append(r.inflight, s)
 	r.Persist(&Voted{Slot: s, Ballot: b, Cmds: cmds, Noop: noop})
 	r.Broadcast(&Accept{Ballot: b, Slot: s, Cmds: cmds, Noop: noop})
@@ -80,15 +79,15 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	r.topN = max(r.topN, m.Ballot.N())
 	r.maxSeen = max(r.maxSeen, m.Slot)
 	e := r.log.Grow(m.Slot)
-	if e.committed {
+	if e.Committed {
 		// A proposal of the chosen value is answered; of another value it
 		// can only come from a ballot below the one that chose, and is not.
-		if e.noop == m.Noop && slices.Equal(e.cmds, m.Cmds) {
-			r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.executed})
+		if e.Same(slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}) {
+			r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
 		} else {
 			// Tell the proposer what was chosen, so that it proposes its
 			// commands again elsewhere.
-			r.Send(from, &Chosen{Votes: []Vote{{Slot: m.Slot, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true}}})
+			r.Send(from, &Chosen{Votes: []Vote{e.Report(m.Slot)}, Commit: r.log.Commit})
 		}
 		return
 	}
@@ -100,11 +99,10 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	if e.pbal != 0 && m.Ballot > e.pbal {
 		r.lost(m.Slot)
 	}
-	if e.vbal != m.Ballot {
-		e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
+	if e.Accept(m.Ballot, slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}) {
 		r.Persist(&Voted{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
 	}
-	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.executed})
+	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
 }
 
 // onAccepted counts a vote for one of this replica's proposals.
@@ -113,7 +111,7 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 		return
 	}
 	if e := r.log.At(m.Slot); e.pbal == m.Ballot && e.pbal != 0 {
-		e.acks |= bit(p)
+		e.acks |= slotpaxos.Bit(p)
 		r.tryChoose(m.Slot)
 	}
 }
@@ -122,10 +120,10 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 // proposal there, to be announced at the next Ready.
 func (r *Replica) tryChoose(s int64) {
 	e := r.log.At(s)
-	if e.committed || !r.quorum(e.acks) {
+	if e.Committed || e.acks.Count() < r.maj {
 		return
 	}
-	e.committed = true
+	e.Committed = true
 	if k := len(r.commits); k > 0 && r.commits[k-1].b == e.pbal {
 		r.commits[k-1].slots = append(r.commits[k-1].slots, s)
 	} else {
@@ -156,10 +154,10 @@ func (r *Replica) onReject(m *Reject) {
 func (r *Replica) lost(s int64) {
 	e := r.log.At(s)
 	e.pbal, e.acks = 0, 0
-	if r.owner(s) != r.self || e.noop {
+	if r.owner(s) != r.self || e.Noop {
 		return
 	}
-	for _, c := range e.cmds {
+	for _, c := range e.Cmds {
 		if slot, ok := r.assigned.Get(c.Ident()); ok && slot == s {
 			r.assigned.Take(c.Ident())
 			if r.pending.Has(c.Ident()) {
@@ -178,12 +176,7 @@ func (r *Replica) onCommit(from paxi.ID, m *Commit) {
 		if r.tooFarSeen(s) || s < r.log.Base() {
 			continue
 		}
-		e := r.log.Grow(s)
-		switch {
-		case e.committed:
-		case e.has && e.vbal == m.Ballot:
-			e.committed = true
-		default:
+		if !r.log.Grow(s).Learn(m.Ballot) {
 			need = append(need, s)
 		}
 	}
@@ -201,7 +194,7 @@ func (r *Replica) onSkip(p int, m *Skip) {
 	// Persisted, if it tells anything new, so that a restart still knows
 	// these slots are no-ops.
 	for s := m.From; s < m.To; s += r.n {
-		if s >= r.log.Base() && (s >= r.log.End() || !r.log.At(s).committed) {
+		if s >= r.log.Base() && (s >= r.log.End() || !r.log.At(s).Committed) {
 			r.Persist(&Skip{From: m.From, To: m.To})
 			break
 		}
@@ -220,8 +213,8 @@ func (r *Replica) skipped(from, to int64) {
 		if s < r.log.Base() {
 			continue
 		}
-		if e := r.log.At(s); !e.committed {
-			e.cmds, e.noop, e.has, e.committed = nil, true, true, true
+		if e := r.log.At(s); !e.Committed {
+			e.Cmds, e.Noop, e.Has, e.Committed = nil, true, true, true
 		}
 	}
 }
@@ -244,10 +237,10 @@ func (r *Replica) skipBelow(x int64) {
 // onNeed answers with the chosen values it holds among the slots asked
 // for; an own slot not used yet is skipped first, since someone waits on it.
 func (r *Replica) onNeed(from paxi.ID, m *Need) {
-	var votes []Vote
-	size, last := 0, int64(-1)
+	var a slotpaxos.Answer
+	last := int64(-1)
 	for i, s := range m.Slots {
-		if i == needMax || size > chosenBytes || r.tooFar(s) {
+		if i == needMax || r.log.TooFar(s) {
 			break
 		}
 		if s <= last {
@@ -257,18 +250,12 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 		if r.owner(s) == r.self && s >= r.nextOwn {
 			r.skipBelow(s + 1)
 		}
-		if s >= r.log.Base() && s < r.log.End() {
-			if e := r.log.At(s); e.committed {
-				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
-				size += 16
-				for _, c := range e.cmds {
-					size += len(c.Key) + len(c.Value) + 24
-				}
-			}
+		if s >= r.log.Base() && s < r.log.End() && !a.Add(s, r.log.Slot(s)) {
+			break
 		}
 	}
-	if len(votes) > 0 {
-		r.Send(from, &Chosen{Votes: votes})
+	if len(a.Votes) > 0 {
+		r.Send(from, &Chosen{Votes: a.Votes, Commit: r.log.Commit})
 	}
 }
 
@@ -277,54 +264,46 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 // cost a few bytes each.
 const needMax = 4096
 
-// chosenBytes bounds a Chosen reply, well below the transport's largest
-// frame (16 MiB): 4096 slots of full batches would not fit.
-const chosenBytes = 4 << 20
-
 // onChosen takes chosen values, persisting them as learned, and asks the
 // sender for more at once if that moved the commit point and more is
 // missing (only then: a duplicated reply must not fork the chain).
 func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
-	before := r.commit
+	before := r.log.Commit
 	defer func() {
-		if r.commit > before && r.commit < r.log.End() {
+		if r.log.Commit > before && r.log.Commit < r.log.End() {
 			r.askNeed(from)
 		}
 	}()
-	for _, v := range m.Votes {
-		if !v.Committed || r.tooFar(v.Slot) || v.Slot < r.log.Base() {
+	if m.Commit > 0 {
+		r.tooFarSeen(m.Commit - 1)
+	}
+	for i := range m.Votes {
+		v := &m.Votes[i]
+		if !v.Committed || r.log.TooFar(v.Slot) || v.Slot < r.log.Base() {
 			continue
 		}
 		e := r.log.Grow(v.Slot)
-		if e.committed {
+		if e.Committed {
 			continue
 		}
-		if e.pbal != 0 && (e.noop != v.Noop || !slices.Equal(e.cmds, v.Cmds)) {
+		if e.pbal != 0 && !e.Same(v.Value()) {
 			r.lost(v.Slot)
 		}
-		e.cmds, e.noop, e.has, e.committed = v.Cmds, v.Noop, true, true
+		e.Choose(v.Value())
 		r.Persist(&Learned{Slot: v.Slot, Cmds: v.Cmds, Noop: v.Noop})
 	}
 	r.advance()
 }
 
 // advance moves the commit point over chosen slots and executes them.
-func (r *Replica) advance() {
-	for r.commit < r.log.End() && r.log.At(r.commit).committed {
-		r.commit++
-	}
-	for r.executed < r.commit {
-		e := r.log.At(r.executed)
-		if !e.noop {
-			for _, c := range e.cmds {
-				r.Execute(c)
-				k := c.Ident()
-				r.pending.Done(k)
-				r.assigned.Take(k)
-			}
-		}
-		r.executed++
-	}
+func (r *Replica) advance() { r.log.Advance(r.exec) }
+
+// execute executes one command of a chosen slot.
+func (r *Replica) execute(c paxi.Command) {
+	r.Execute(c)
+	k := c.Ident()
+	r.pending.Done(k)
+	r.assigned.Take(k)
 }
 
 // resendAccepts resends this replica's unchosen proposals to the replicas
@@ -332,7 +311,7 @@ func (r *Replica) advance() {
 func (r *Replica) resendAccepts() {
 	live := r.inflight[:0]
 	for _, s := range r.inflight {
-		if e := r.log.At(s); !e.committed && e.pbal != 0 {
+		if e := r.log.At(s); !e.Committed && e.pbal != 0 {
 			live = append(live, s)
 		}
 	}
@@ -344,13 +323,13 @@ func (r *Replica) resendAccepts() {
 		sent := 0
 		for _, s := range r.inflight {
 			e := r.log.At(s)
-			if e.acks&bit(p) != 0 || r.now-e.sent < int64(r.p.RetryTicks) {
+			if e.acks.Has(p) || r.now-e.sent < int64(r.p.RetryTicks) {
 				continue
 			}
 			if sent == r.p.ResendLimit {
 				break
 			}
-			r.Send(r.peers[p], &Accept{Ballot: e.pbal, Slot: s, Cmds: e.cmds, Noop: e.noop})
+			r.Send(r.peers[p], &Accept{Ballot: e.pbal, Slot: s, Cmds: e.Cmds, Noop: e.Noop})
 			r.stats.resends++
 			sent++
 		}
@@ -364,11 +343,11 @@ func (r *Replica) resendAccepts() {
 
 // askNeed asks one replica (everyone for "") for the slots from the commit
 // point on that it lacks, up to the highest it has seen named and at most
-// a window ahead.
+// a slotpaxos.Window ahead.
 func (r *Replica) askNeed(to paxi.ID) {
 	var slots []int64
-	for s := r.commit; s <= r.seen && s < r.commit+window && len(slots) < needMax; s++ {
-		if s >= r.log.End() || !r.log.At(s).committed {
+	for s := r.log.Commit; s <= r.seen && s < r.log.Commit+slotpaxos.Window && len(slots) < needMax; s++ {
+		if s >= r.log.End() || !r.log.At(s).Committed {
 			slots = append(slots, s)
 		}
 	}
@@ -385,8 +364,8 @@ func (r *Replica) askNeed(to paxi.ID) {
 // watchExecution asks for the slot execution waits on after RetryTicks,
 // and revokes its owner's slots after RevokeTicks.
 func (r *Replica) watchExecution() {
-	if r.commit != r.stuckAt || (r.commit >= r.log.End() && r.commit > r.seen) {
-		r.stuckAt, r.stuckFor = r.commit, 0
+	if r.log.Commit != r.stuckAt || (r.log.Commit >= r.log.End() && r.log.Commit > r.seen) {
+		r.stuckAt, r.stuckFor = r.log.Commit, 0
 		return
 	}
 	r.stuckFor++
@@ -398,7 +377,7 @@ func (r *Replica) watchExecution() {
 	// after it, so that two do not outbid each other forever: the next
 	// replica after the owner waits RevokeTicks, the one after that twice
 	// as long, and none while another's revocation of that owner is recent.
-	q := r.owner(r.commit)
+	q := r.owner(r.log.Commit)
 	if q == r.self {
 		return
 	}
@@ -406,13 +385,13 @@ func (r *Replica) watchExecution() {
 	if r.suspect[q] {
 		wait = 0
 	}
-	if r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<maxBackoff {
+	if r.stuckFor < wait || r.now-r.heardRev[q] < int64(r.p.RevokeTicks)<<slotpaxos.MaxBackoff {
 		return
 	}
-	if r.commit >= r.log.End() {
+	if r.log.Commit >= r.log.End() {
 		return // beyond its log: it catches up with Need before revoking
 	}
-	if r.log.At(r.commit).pbal != 0 {
+	if r.log.At(r.log.Commit).pbal != 0 {
 		// Its own proposal there (a revocation's) is under way: it is
 		// chosen, or outbid (and then dropped), and revoking again would
 		// only outbid it.
@@ -421,5 +400,5 @@ func (r *Replica) watchExecution() {
 	if rv := r.revoking[q]; rv != nil && r.now-rv.started < int64(r.p.RevokeTicks)<<r.backoff[q] {
 		return // no majority answered yet
 	}
-	r.revoke(q, r.commit)
+	r.revoke(q, r.log.Commit)
 }

@@ -4,13 +4,14 @@ import (
 	"fmt"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // campaign is phase 1 in progress: the promises gathered for r.bal and the
 // best value seen for every slot from its commit point on.
 type campaign struct {
 	from  int64
-	acks  uint64
+	acks  slotpaxos.Acks
 	slots []Vote // slots[i] is the best vote for slot from+i (Slot -1: none)
 }
 
@@ -22,7 +23,7 @@ func (r *Replica) campaign() {
 	r.stats.campaigns++
 	r.promised = r.bal
 	r.Persist(&Promised{Ballot: r.bal})
-	c := &campaign{from: r.commit}
+	c := &campaign{from: r.log.Commit}
 	r.camp = c
 	if !r.merge(c, r.self, r.votesFrom(c.from)) {
 		panic(fmt.Sprintf("%s: %s refused its own votes", Name, r.Self()))
@@ -36,8 +37,8 @@ func (r *Replica) campaign() {
 func (r *Replica) votesFrom(from int64) []Vote {
 	var out []Vote
 	for s := max(from, r.log.Base()); s < r.log.End(); s++ {
-		if e := r.log.At(s); e.has {
-			out = append(out, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: e.committed})
+		if e := r.log.Slot(s); e.Has {
+			out = append(out, e.Report(s))
 		}
 	}
 	return out
@@ -67,7 +68,7 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 // onPromise counts a promise for the running campaign.
 func (r *Replica) onPromise(p int, m *Promise) {
 	c := r.camp
-	if c == nil || m.Ballot != r.bal || m.From != c.from || c.acks&bit(p) != 0 {
+	if c == nil || m.Ballot != r.bal || m.From != c.from || c.acks.Has(p) {
 		return
 	}
 	if !r.merge(c, p, m.Votes) {
@@ -75,27 +76,27 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		// take: it is too far behind to lead. It learns the chosen slots
 		// and runs again at its next election timeout.
 		r.camp = nil
-		r.Send(r.peers[p], &CatchUp{From: r.commit})
+		r.Send(r.peers[p], &CatchUp{From: r.log.Commit})
 		return
 	}
-	if r.quorum(c.acks) {
+	if c.acks.Count() >= r.maj {
 		r.lead()
 	}
 }
 
 // merge counts p's promise and keeps, per slot, a chosen value if anyone
 // knows one, else the vote of the highest ballot. It reports false, having
-// counted nothing, if a vote lies more than a window past both the
+// counted nothing, if a vote lies more than a slotpaxos.Window past both the
 // campaign's first slot and this replica's own log: ignoring the vote would
 // be unsafe, and holding it would let one message allocate without bound.
 func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
-	limit := max(c.from, r.log.End()) + window
+	limit := max(c.from, r.log.End()) + slotpaxos.Window
 	for _, v := range votes {
 		if v.Slot >= limit {
 			return false
 		}
 	}
-	c.acks |= bit(p)
+	c.acks |= slotpaxos.Bit(p)
 	for _, v := range votes {
 		if v.Slot < c.from {
 			continue
@@ -104,8 +105,7 @@ func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
 		for int64(len(c.slots)) <= i {
 			c.slots = append(c.slots, Vote{Slot: -1})
 		}
-		best := &c.slots[i]
-		if best.Slot < 0 || (!best.Committed && (v.Committed || v.Ballot > best.Ballot)) {
+		if best := &c.slots[i]; slotpaxos.Better(best, &v) {
 			*best = v
 		}
 	}
@@ -122,19 +122,24 @@ func (r *Replica) lead() {
 	r.stats.elected++
 	r.next = c.from
 	for _, v := range c.slots {
-		if v.Slot < 0 {
+		switch {
+		case r.next < r.log.Base():
+			// Chosen, executed everywhere and forgotten since the campaign
+			// began (this replica caught up meanwhile): nothing to propose.
+		case v.Slot < 0:
 			r.stats.noops++
 			r.propose(r.next, nil, true)
-		} else {
+		default:
 			r.propose(r.next, v.Cmds, v.Noop)
 		}
 		r.next++
 	}
+	r.next = max(r.next, r.log.Base())
 	for s := r.next; s < r.log.End(); s++ {
 		// Slots past what the majority reported can only hold votes this
 		// replica got after its own promise (it promised nothing newer),
 		// and those belong to a ballot below this one: drop them.
-		if e := r.log.At(s); !e.committed {
+		if e := r.log.At(s); !e.Committed {
 			*e = entry{}
 		}
 	}

@@ -19,12 +19,21 @@
 // only for a replica that never persisted anything; a restarted one starts
 // as a follower.
 //
-// Every replica forgets the slots that all replicas have executed (the
-// leader learns what each executed from its Accepted replies and passes
-// the lowest on in its heartbeats), and persists its commit point with the
-// slots it executes, so a restarted replica executes its own records again
-// and never needs a slot the others forgot. A replica that is down stops
-// the forgetting until it is back.
+// A leader announces its commit point at its ballot, and a follower takes
+// its vote in a slot below it as chosen only if the vote is at that ballot
+// (slotpaxos.Slot.Learn). So a leader announces only slots whose value it
+// proposed at its ballot or learned chosen below it: a leader that learns
+// from a catch-up reply that a slot was chosen with another value (at a
+// higher ballot it has not heard of) steps down instead.
+//
+// The slot log, the learner's rule, execution in slot order with a durable
+// commit point, restore, catch-up answers and forgetting are
+// paxi/slotpaxos's, shared with Mencius. Every replica forgets the slots
+// that all replicas have executed (each reports what it executed to every
+// peer, paxi.SlotProgress), and persists its commit point with the slots
+// it executes, so a restarted replica executes its own records again and
+// never needs a slot the others forgot. A replica that is down stops the
+// forgetting until it is back.
 //
 // Not done yet: the durable log is never compacted (paxi/storage has no
 // compaction for any protocol yet, so a restart reads every record), and a
@@ -33,10 +42,9 @@ package multipaxos
 
 import (
 	"fmt"
-	"math"
-	"math/bits"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // Name is the registered protocol name.
@@ -46,15 +54,12 @@ func init() {
 	paxi.Register(Name, func(env paxi.Env) (paxi.Protocol, error) { return New(env) })
 }
 
-// entry is one slot as this replica knows it.
+// entry is one slot as this replica knows it: the shared slot state and
+// what the leader keeps of its own proposal there.
 type entry struct {
-	cmds      []paxi.Command
-	noop      bool
-	has       bool        // holds a value: its vote, or the chosen value
-	vbal      paxi.Ballot // ballot of its vote (0: it never voted here)
-	committed bool        // the value held is the chosen one
-	acks      uint64      // leader: replicas that accepted it at the current ballot
-	sent      int64       // leader: tick the Accept was last sent
+	slotpaxos.Slot
+	acks slotpaxos.Acks // leader: replicas that accepted it at the current ballot
+	sent int64          // leader: tick the Accept was last sent
 }
 
 // Replica is one Multi-Paxos replica.
@@ -73,13 +78,9 @@ type Replica struct {
 	leading  bool      // phase 1 done for bal, which is this replica's
 	camp     *campaign // phase 1 in progress for bal
 
-	log      paxi.Slots[entry] // below its Base, executed everywhere and forgotten
-	commit   int64             // every slot below is chosen and held here
-	executed int64             // every slot below is executed
-	next     int64             // leader: the next free slot
-	durable  int64             // the commit point last persisted (a Committed record)
-	peerExec []int64           // leader: what each replica said it executed
-	heard    int64             // highest commit point a leader announced
+	log   slotpaxos.Log[entry]
+	next  int64 // leader: the next free slot
+	heard int64 // highest commit point a peer announced
 
 	// assigned is keyed by command. paxi.Waiting, made for the runtime's
 	// waiting clients, serves as the map: a ring per client indexed by
@@ -90,6 +91,7 @@ type Replica struct {
 	fwdBuf   []paxi.Command         // to forward to the leader at the next Ready
 	pending  paxi.Retries           // commands proposed here, until executed here
 
+	exec       func(paxi.Command) // execute, bound once: Advance takes it per slot
 	now        int64
 	election   paxi.Timer
 	backoff    int // election timeouts in a row with no leader heard; doubles the next
@@ -110,21 +112,20 @@ func New(env paxi.Env) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(env.Peers) > 64 {
-		return nil, fmt.Errorf("%s: at most 64 replicas, got %d", Name, len(env.Peers))
+	self, err := slotpaxos.Self(env)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Name, err)
 	}
 	r := &Replica{
-		Outbox:   paxi.NewOutbox(env.ID, env.Peers),
-		p:        p,
-		env:      env,
-		peers:    env.Peers,
-		self:     paxi.IndexOf(env.Peers, env.ID),
-		maj:      paxi.Majority(len(env.Peers)),
-		peerExec: make([]int64, len(env.Peers)),
+		Outbox: paxi.NewOutbox(env.ID, env.Peers),
+		p:      p,
+		env:    env,
+		peers:  env.Peers,
+		self:   self,
+		maj:    paxi.Majority(len(env.Peers)),
 	}
-	if r.self < 0 {
-		return nil, fmt.Errorf("%s: %s is not among the peers %v", Name, env.ID, env.Peers)
-	}
+	r.exec = r.execute
+	r.log = slotpaxos.NewLog(r.self, len(env.Peers), p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
 	r.ballots = paxi.NewBallots(env.Peers)
 	if len(env.Restored) == 0 {
 		r.setBallot(paxi.NewBallot(0, env.Peers[0]))
@@ -144,44 +145,23 @@ func New(env paxi.Env) (*Replica, error) {
 // restore rebuilds the promise, the votes and the commit point from the
 // records.
 func (r *Replica) restore(recs []paxi.Message) error {
-	bal, upto := paxi.Ballot(0), int64(0)
+	bal := paxi.Ballot(0)
 	for _, m := range recs {
 		switch m := m.(type) {
 		case *Promised:
 			bal = max(bal, m.Ballot)
+			continue
 		case *Vote:
-			if m.Slot < 0 {
-				return fmt.Errorf("%s: vote record of slot %d", Name, m.Slot)
-			}
 			bal = max(bal, m.Ballot)
-			e := r.log.Grow(m.Slot)
-			if m.Ballot >= e.vbal && !e.committed {
-				e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
-			}
-		case *Learned:
-			if m.Slot < 0 {
-				return fmt.Errorf("%s: learned record of slot %d", Name, m.Slot)
-			}
-			e := r.log.Grow(m.Slot)
-			e.cmds, e.noop, e.has, e.committed = m.Cmds, m.Noop, true, true
-		case *Committed:
-			upto = max(upto, m.Upto)
-		default:
-			return fmt.Errorf("%s: unexpected record %T", Name, m)
+		}
+		if err := r.log.Restore(m); err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
 		}
 	}
 	r.promised = bal
-	if upto > r.log.End() {
-		return fmt.Errorf("%s: records say slots below %d are committed, but hold only %d", Name, upto, r.log.End())
+	if err := r.log.Restored(); err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
 	}
-	for s := int64(0); s < upto; s++ {
-		e := r.log.At(s)
-		if !e.has {
-			return fmt.Errorf("%s: records say slot %d is committed, but hold no value for it", Name, s)
-		}
-		e.committed = true
-	}
-	r.durable = upto
 	// A replica that only ever learned values by catch-up holds no ballot:
 	// it follows the first leader until it hears of another.
 	r.setBallot(max(bal, paxi.NewBallot(0, r.peers[0])))
@@ -209,11 +189,6 @@ func (r *Replica) stepDown() {
 	r.queue = r.queue[:0]
 	r.assigned = paxi.Waiting[struct{}]{}
 }
-
-// maxBackoff caps the doubling of the election timeout: 2^5 times the
-// configured one, 10-19 s with the defaults, which also bounds how long a
-// cluster waits for its first election after a long outage.
-const maxBackoff = 5
 
 // resetElection restarts the wait for a leader, with a random share. Each
 // election timeout that passed without a leader doubles the wait, so that
@@ -273,6 +248,8 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		r.onCatchUp(from, m)
 	case *Chosen:
 		r.onChosen(from, m)
+	case *paxi.SlotProgress:
+		r.log.NoteExecuted(p, m.Executed)
 	}
 }
 
@@ -300,13 +277,16 @@ func (r *Replica) Tick() {
 			r.resendAccepts()
 		}
 	} else if r.election.Tick() {
-		r.backoff = min(r.backoff+1, maxBackoff)
+		r.backoff = min(r.backoff+1, slotpaxos.MaxBackoff)
 		r.campaign()
 	}
-	if r.commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
+	if r.log.Commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
 		r.askCatchUp()
 	}
 	r.retryForwards()
+	if p, ok := r.log.Report(r.now); ok {
+		r.Broadcast(p)
+	}
 }
 
 // Ready proposes what is queued and takes everything produced.
@@ -319,14 +299,12 @@ func (r *Replica) Ready() paxi.Ready {
 		}
 		r.fwdBuf = nil
 	}
-	if r.commit > r.durable {
-		// In the Ready that executes the slots, so that a replica never
-		// says it executed what it would not re-execute after a restart.
-		r.durable = r.commit
-		r.Persist(&Committed{Upto: r.commit})
+	if rec, ok := r.log.Durable(); ok {
+		r.Persist(rec)
 	}
-	if r.leading && r.commit > r.announced {
-		r.announced = r.commit
+	r.log.Forget()
+	if r.leading && r.log.Commit > r.announced {
+		r.announced = r.log.Commit
 		r.heartbeat.Restart()
 		r.broadcastHeartbeat()
 	}
@@ -358,7 +336,7 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "multipaxos_caught_up_total", Help: "chosen slots learned from the leader's catch-up replies", Value: float64(r.stats.caughtUp), Counter: true},
 		{Name: "multipaxos_superseded_total", Help: "times this leader stepped down on learning a slot chosen at a higher ballot", Value: float64(r.stats.superseded), Counter: true},
 		{Name: "multipaxos_rejects_total", Help: "messages refused for a stale ballot", Value: float64(r.stats.rejects), Counter: true},
-		{Name: "multipaxos_commit_slot", Help: "slots chosen and held here", Value: float64(r.commit)},
+		{Name: "multipaxos_commit_slot", Help: "slots chosen and held here", Value: float64(r.log.Commit)},
 	}
 }
 
@@ -384,27 +362,5 @@ func (r *Replica) validBallot(msg paxi.Message) bool {
 	default:
 		return true
 	}
-	return r.ballots.Valid(b) && b.N() <= min(r.bal.N(), math.MaxUint32-ballotLead)+ballotLead-1
+	return r.ballots.Valid(b) && b.N() <= slotpaxos.MaxBallotN(r.bal.N())
 }
-
-// ballotLead bounds how far above its own ballot a replica takes a new
-// one. Ballot numbers grow by one per election; a number near the 32-bit
-// limit can only come from a corrupt message, and taking it would leave
-// no number to campaign with.
-const ballotLead = 1 << 20
-
-// window is how far past its commit point a replica takes slot numbers
-// from a peer. Slots are held in one array, so a message naming slot 1<<40
-// would otherwise make the replica allocate every slot below it; a replica
-// further behind than this catches up first (CatchUp), which a real leader
-// sends it anyway.
-const window = 1 << 16
-
-// tooFar reports whether slot s is out of the window.
-func (r *Replica) tooFar(s int64) bool { return s >= r.commit+window }
-
-// bit is the set {p}.
-func bit(p int) uint64 { return 1 << uint(p) }
-
-// quorum reports whether acks hold a majority.
-func (r *Replica) quorum(acks uint64) bool { return bits.OnesCount64(acks) >= r.maj }

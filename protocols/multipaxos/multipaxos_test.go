@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // A value that one acceptor accepted before the leader crashed, uncommitted,
@@ -61,7 +62,7 @@ func TestStaleVoteIsNotTakenAsChosen(t *testing.T) {
 	if !asked {
 		t.Fatalf("no CatchUp from slot 0 to the leader; sent %v", rd.Messages)
 	}
-	r.Step("1.2", &Chosen{From: 0, Values: []Value{{Cmds: []paxi.Command{chosen}}}, Commit: 1})
+	r.Step("1.2", &Chosen{Votes: []Vote{{Slot: 0, Cmds: []paxi.Command{chosen}, Committed: true}}, Commit: 1})
 	if rd := r.Ready(); !slices.Equal(rd.Execute, []paxi.Command{chosen}) {
 		t.Fatalf("executed %v, want %v", rd.Execute, chosen)
 	}
@@ -82,7 +83,7 @@ func TestRestoreKeepsPromiseAndVotes(t *testing.T) {
 	if r.bal != b2 || r.leading {
 		t.Fatalf("ballot %s, leading %v; want %s, not leading", r.bal, r.leading, b2)
 	}
-	if !slices.Equal(r.log.At(0).cmds, []paxi.Command{y}) || r.log.At(0).vbal != b2 || !slices.Equal(r.log.At(1).cmds, []paxi.Command{z}) {
+	if !slices.Equal(r.log.At(0).Cmds, []paxi.Command{y}) || r.log.At(0).VBal != b2 || !slices.Equal(r.log.At(1).Cmds, []paxi.Command{z}) {
 		t.Fatalf("log after restore: %+v %+v", *r.log.At(0), *r.log.At(1))
 	}
 	r.Step("1.2", &Accept{Ballot: b1, Slot: 2, Cmds: []paxi.Command{x}})
@@ -125,10 +126,10 @@ func TestSlotsFarAheadAreRefused(t *testing.T) {
 	c := newNet(t, 3)
 	r := c.Reps[1]
 	b0 := r.bal
-	huge := []int64{window, 1 << 40, 1<<63 - 1}
+	huge := []int64{slotpaxos.Window, 1 << 40, 1<<63 - 1}
 	for _, s := range huge {
 		r.Step("1.1", &Accept{Ballot: b0, Slot: s, Cmds: []paxi.Command{put(1, 1, "k", "v")}})
-		r.Step("1.1", &Chosen{From: s})
+		r.Step("1.1", &Chosen{Votes: []Vote{{Slot: s, Committed: true}}, Commit: s + 1})
 		r.Step("1.1", &CatchUp{From: s})
 		r.Step("1.1", &Prepare{Ballot: paxi.NewBallot(9, "1.1"), From: s})
 		r.Step("1.1", &Accepted{Ballot: b0, Slot: s})
@@ -171,12 +172,17 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 		want = append(want, cmd)
 		c.Propose(i%3, cmd)
 	}
-	c.Tick(0, 2*c.Reps[0].p.HeartbeatTicks) // Forget goes out with a heartbeat
-	// Followers report what they executed in their Accepted replies, so
-	// the leader learns of the last slot's execution with the next one.
+	for i := range c.Reps {
+		c.Tick(i, c.Reps[i].p.RetryTicks) // each reports what it executed
+	}
 	for i, r := range c.Reps {
-		if r.log.Base() != 4 || r.log.Len() != 1 {
-			t.Fatalf("%s: base %d and %d slots held; want slots 0-3 forgotten", c.IDs[i], r.log.Base(), r.log.Len())
+		// Last, 1.3 heard 1.1 and 1.2 report all five, and they heard 1.3
+		// only before its own ticks. One more round for them.
+		if i < 2 {
+			c.Tick(i, c.Reps[i].p.RetryTicks)
+		}
+		if r.log.Base() != 5 || r.log.Len() != 0 {
+			t.Fatalf("%s: base %d and %d slots held; want slots 0-4 forgotten", c.IDs[i], r.log.Base(), r.log.Len())
 		}
 	}
 	c.Down[0], c.Down[1] = true, true

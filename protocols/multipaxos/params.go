@@ -27,6 +27,11 @@ type Params struct {
 	// ResendLimit caps the slots resent to one peer per retry round and the
 	// committed slots sent in one catch-up reply.
 	ResendLimit int `json:"resend_limit"`
+	// ProgressTicks is how often a replica whose executed or commit point
+	// moved reports them to every peer (paxi.SlotProgress), so that every
+	// replica forgets what all have executed; an idle one reports every
+	// RetryTicks.
+	ProgressTicks int `json:"progress_ticks"`
 }
 
 // DefaultParams are used for every field config.json omits. With a 5 ms
@@ -34,7 +39,7 @@ type Params struct {
 // before it runs for leader (more than a wide-area round trip plus a
 // heartbeat gap), and retries come after 500 ms.
 func DefaultParams() Params {
-	return Params{MaxBatch: 1000, HeartbeatTicks: 4, ElectionTicks: 60, RetryTicks: 100, ResendLimit: 256}
+	return Params{MaxBatch: 1000, HeartbeatTicks: 4, ElectionTicks: 60, RetryTicks: 100, ResendLimit: 256, ProgressTicks: 20}
 }
 
 func (p Params) validate() error {
@@ -42,7 +47,7 @@ func (p Params) validate() error {
 		name string
 		v    int
 	}{{"max_batch", p.MaxBatch}, {"heartbeat_ticks", p.HeartbeatTicks}, {"election_ticks", p.ElectionTicks},
-		{"retry_ticks", p.RetryTicks}, {"resend_limit", p.ResendLimit}} {
+		{"retry_ticks", p.RetryTicks}, {"resend_limit", p.ResendLimit}, {"progress_ticks", p.ProgressTicks}} {
 		if f.v < 1 {
 			return fmt.Errorf("%s: params.%s must be at least 1, got %d", Name, f.name, f.v)
 		}

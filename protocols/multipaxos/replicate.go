@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // flushQueue gives the queued commands slots, MaxBatch to a slot, skipping
@@ -39,7 +40,7 @@ func (r *Replica) flushQueue() {
 // onChosen steps down on learning one; a batch is never put in a chosen
 // slot, where it would be swapped for the chosen value and lost.
 func (r *Replica) proposeNew(cmds []paxi.Command) {
-	for r.next < r.log.End() && r.log.At(r.next).committed {
+	for r.next < r.log.End() && r.log.At(r.next).Committed {
 		r.next++
 	}
 	r.propose(r.next, cmds, false)
@@ -51,19 +52,19 @@ func (r *Replica) proposeNew(cmds []paxi.Command) {
 // leader proposes again the values phase 1 found, chosen ones too.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 	e := r.log.Grow(s)
-	if e.committed && (e.noop != noop || !slices.Equal(e.cmds, cmds)) {
-		panic(fmt.Sprintf("%s: %s at %s proposes %v (noop %v) in slot %d, chosen with %v (noop %v)", Name, r.Self(), r.bal, cmds, noop, s, e.cmds, e.noop))
+	if e.Committed && !e.Same(slotpaxos.Value{Cmds: cmds, Noop: noop}) {
+		panic(fmt.Sprintf("%s: %s at %s proposes %v (noop %v) in slot %d, chosen with %v (noop %v)", Name, r.Self(), r.bal, cmds, noop, s, e.Cmds, e.Noop))
 	}
-	e.cmds, e.noop, e.has, e.vbal = cmds, noop, true, r.bal
-	e.acks, e.sent = bit(r.self), r.now
+	e.Cmds, e.Noop, e.Has, e.VBal = cmds, noop, true, r.bal
+	e.acks, e.sent = slotpaxos.Bit(r.self), r.now
 	r.Persist(&Vote{Slot: s, Ballot: r.bal, Cmds: cmds, Noop: noop})
-	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.commit})
+	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.log.Commit})
 	r.tryChoose(s)
 }
 
 // onAccept votes for a leader's value unless a higher ballot was promised.
 func (r *Replica) onAccept(from paxi.ID, m *Accept) {
-	if m.Slot < r.log.Base() || r.tooFar(m.Slot) {
+	if m.Slot < r.log.Base() || r.log.TooFar(m.Slot) {
 		// Below base the slot is executed everywhere. Far ahead, the
 		// leader's heartbeats make this replica catch up first.
 		return
@@ -76,24 +77,24 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	}
 	r.heardLeader()
 	e := r.log.Grow(m.Slot)
+	v := slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}
 	switch {
-	case e.committed:
+	case e.Committed:
 		// A leader of a ballot above the one that chose the value proposes
 		// that value again. One below it may propose anything: this
 		// replica, restarted, may have forgotten that it saw the higher
 		// ballot. Its vote for another value could not be chosen, and is
 		// not given.
-		if e.noop != m.Noop || !slices.Equal(e.cmds, m.Cmds) {
+		if !e.Same(v) {
 			r.stats.rejects++
 			return
 		}
-	case e.vbal != m.Ballot:
-		e.cmds, e.noop, e.has, e.vbal = m.Cmds, m.Noop, true, m.Ballot
+	case e.Accept(m.Ballot, v):
 		r.promised = max(r.promised, m.Ballot) // restore counts votes' ballots as promises
 		r.Persist(&Vote{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
 	}
 	r.learn(m.Ballot, m.Commit)
-	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.executed})
+	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
 }
 
 // onAccepted counts a vote for one of this leader's slots.
@@ -101,11 +102,11 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 	if !r.leading || m.Ballot != r.bal {
 		return
 	}
-	r.peerExec[p] = max(r.peerExec[p], m.Executed)
+	r.log.NoteExecuted(p, m.Executed)
 	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
 		return
 	}
-	r.log.At(m.Slot).acks |= bit(p)
+	r.log.At(m.Slot).acks |= slotpaxos.Bit(p)
 	r.tryChoose(m.Slot)
 }
 
@@ -113,27 +114,19 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 // leader's ballot, and moves the commit point.
 func (r *Replica) tryChoose(s int64) {
 	e := r.log.At(s)
-	if !e.committed && r.quorum(e.acks) {
-		e.committed = true
+	if !e.Committed && e.acks.Count() >= r.maj {
+		e.Committed = true
 	}
 	r.advance()
 }
 
 // advance moves the commit point over chosen slots and executes them.
-func (r *Replica) advance() {
-	for r.commit < r.log.End() && r.log.At(r.commit).committed {
-		r.commit++
-	}
-	for r.executed < r.commit {
-		e := r.log.At(r.executed)
-		if !e.noop {
-			for _, c := range e.cmds {
-				r.Execute(c)
-				r.executedHere(c)
-			}
-		}
-		r.executed++
-	}
+func (r *Replica) advance() { r.log.Advance(r.exec) }
+
+// execute executes one command of a chosen slot.
+func (r *Replica) execute(c paxi.Command) {
+	r.Execute(c)
+	r.executedHere(c)
 }
 
 // executedHere forgets a command once executed: its forward and, at the
@@ -166,43 +159,22 @@ func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
 	}
 	r.heardLeader()
 	r.learn(m.Ballot, m.Commit)
-	r.forget(m.Forget)
 }
 
-// broadcastHeartbeat announces the commit point and the slots every
-// replica executed, and forgets those here too.
+// broadcastHeartbeat announces the commit point.
 func (r *Replica) broadcastHeartbeat() {
-	r.peerExec[r.self] = r.executed
-	low := r.peerExec[0]
-	for _, x := range r.peerExec {
-		low = min(low, x)
-	}
-	r.forget(low)
-	r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.commit, Forget: low})
+	r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.log.Commit})
 }
 
-// forget drops the slots below upto, which every replica has executed (a
-// replica down stops it). Executed slots are never needed again: a replica
-// behind asks only for slots above what it executed, a candidate only for
-// slots above its commit point, and a restarted replica executes its own
-// records. Only slots this replica executed itself go.
-func (r *Replica) forget(upto int64) { r.log.Drop(min(upto, r.executed)) }
-
-// learn takes the commit point of the leader of b: a slot below it whose
-// vote here is at b holds the chosen value, because a leader proposes one
-// value per slot per ballot. Slots voted at another ballot (or not at all)
-// are asked for.
+// learn takes the commit point of the leader of b (slotpaxos.Slot.Learn):
+// a slot below it whose vote here is at b holds the chosen value. Slots
+// voted at another ballot (or not at all) are asked for.
 func (r *Replica) learn(b paxi.Ballot, commit int64) {
 	r.heard = max(r.heard, commit)
-	for s := r.commit; s < commit && s < r.log.End(); s++ {
-		e := r.log.At(s)
-		if !e.committed && !(e.has && e.vbal == b) {
-			break
-		}
-		e.committed = true
+	for s := r.log.Commit; s < commit && s < r.log.End() && r.log.Slot(s).Learn(b); s++ {
 	}
 	r.advance()
-	if r.commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
+	if r.log.Commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
 		r.askCatchUp()
 	}
 }
@@ -213,61 +185,59 @@ func (r *Replica) askCatchUp() {
 		return
 	}
 	r.catchingUp = r.now
-	r.Send(r.leaderID, &CatchUp{From: r.commit})
+	r.Send(r.leaderID, &CatchUp{From: r.log.Commit})
 }
 
-// onCatchUp sends up to ResendLimit chosen slots from m.From.
+// onCatchUp sends the chosen slots from m.From on, at most ResendLimit and
+// slotpaxos.MaxChosenBytes of them.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
-	if m.From < r.log.Base() || m.From >= r.commit {
+	if m.From < r.log.Base() || m.From >= r.log.Commit {
 		return
 	}
-	end := min(r.commit, m.From+int64(r.p.ResendLimit))
-	vals := make([]Value, 0, end-m.From)
-	for s := m.From; s < end; s++ {
-		e := r.log.At(s)
-		vals = append(vals, Value{Cmds: e.cmds, Noop: e.noop})
+	var a slotpaxos.Answer
+	for s := m.From; s < min(r.log.Commit, m.From+int64(r.p.ResendLimit)) && a.Add(s, r.log.Slot(s)); s++ {
 	}
-	r.Send(from, &Chosen{From: m.From, Values: vals, Commit: r.commit})
+	r.Send(from, &Chosen{Votes: a.Votes, Commit: r.log.Commit})
 }
 
 // onChosen takes chosen values from a catch-up reply and asks for more if
 // it is still behind.
 func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
-	if m.From < 0 || m.From > r.commit || int64(len(m.Values)) > window {
+	if len(m.Votes) > slotpaxos.Window {
 		return
 	}
-	for i, v := range m.Values {
-		s := m.From + int64(i)
-		if s < r.log.Base() {
+	for i := range m.Votes {
+		v := &m.Votes[i]
+		if !v.Committed || v.Slot < r.log.Base() || r.log.TooFar(v.Slot) {
 			continue
 		}
-		e := r.log.Grow(s)
-		if e.committed {
+		e := r.log.Grow(v.Slot)
+		if e.Committed {
 			continue
 		}
-		if r.leading && r.supersedes(s, e, v) {
+		if r.leading && r.supersedes(v.Slot, e, v.Value()) {
 			// A value chosen at a higher ballot than this leader's. Its
 			// commit point, announced at its ballot, would tell a replica
-			// that voted for this leader's proposal in s that the proposal
-			// was chosen: a leader announces only slots its ballot chose.
+			// that voted for this leader's proposal in the slot that the
+			// proposal was chosen: a leader announces only slots whose
+			// value its ballot proposed or learned chosen below it.
 			r.stepDown()
 			r.resetElection() // a campaign above the unknown ballot, unless its leader is heard
 			r.stats.superseded++
 		}
-		// The chosen value, not a vote: vbal stays what this replica
-		// voted, and the value is persisted as learned so that a restart
-		// executes it rather than the vote.
-		e.cmds, e.noop, e.has, e.committed = v.Cmds, v.Noop, true, true
-		r.Persist(&Learned{Slot: s, Cmds: v.Cmds, Noop: v.Noop})
+		// Persisted as learned, so that a restart executes it rather than
+		// this replica's vote.
+		e.Choose(v.Value())
+		r.Persist(&Learned{Slot: v.Slot, Cmds: v.Cmds, Noop: v.Noop})
 		r.stats.caughtUp++
 	}
-	r.heard = max(r.heard, m.Commit)
-	before := r.commit
+	r.heard = max(r.heard, min(m.Commit, r.log.Commit+slotpaxos.Window))
+	before := r.log.Commit
 	r.advance()
 	// Ask for the next part at once, but only on a reply that moved the
 	// commit point: a duplicated or stale reply moves nothing, and asking
 	// on it too would fork one catch-up chain into two, again and again.
-	if r.commit > before && r.commit < r.heard && from == r.leaderID {
+	if r.log.Commit > before && r.log.Commit < r.heard && from == r.leaderID {
 		r.askCatchUp()
 	}
 }
@@ -277,11 +247,8 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 // 1 found every value chosen below its ballot, so those all lie below next),
 // or it differs from what this leader proposed in s at its ballot (a value
 // chosen below the ballot is the one it proposes, by phase 1).
-func (r *Replica) supersedes(s int64, e *entry, v Value) bool {
-	if s >= r.next {
-		return true
-	}
-	return e.has && e.vbal == r.bal && (e.noop != v.Noop || !slices.Equal(e.cmds, v.Cmds))
+func (r *Replica) supersedes(s int64, e *entry, v slotpaxos.Value) bool {
+	return s >= r.next || (e.Has && e.VBal == r.bal && !e.Same(v))
 }
 
 // resendAccepts sends each peer, at most ResendLimit at a time, the
@@ -292,18 +259,18 @@ func (r *Replica) resendAccepts() {
 			continue
 		}
 		sent := 0
-		for s := r.commit; s < r.next && sent < r.p.ResendLimit; s++ {
+		for s := r.log.Commit; s < r.next && sent < r.p.ResendLimit; s++ {
 			e := r.log.At(s)
-			if e.committed || e.acks&bit(p) != 0 || r.now-e.sent < int64(r.p.RetryTicks) {
+			if e.Committed || e.acks.Has(p) || r.now-e.sent < int64(r.p.RetryTicks) {
 				continue
 			}
-			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.cmds, Noop: e.noop, Commit: r.commit})
+			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.Cmds, Noop: e.Noop, Commit: r.log.Commit})
 			r.stats.resends++
 			sent++
 		}
 	}
-	for s := r.commit; s < r.next; s++ {
-		if e := r.log.At(s); !e.committed && r.now-e.sent >= int64(r.p.RetryTicks) {
+	for s := r.log.Commit; s < r.next; s++ {
+		if e := r.log.At(s); !e.Committed && r.now-e.sent >= int64(r.p.RetryTicks) {
 			e.sent = r.now
 		}
 	}

@@ -1,0 +1,167 @@
+package slotpaxos
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// Log is a replica's slots with its commit and executed points. E is the
+// protocol's per-slot state, which holds a Slot (the slot func finds it).
+type Log[E any] struct {
+	paxi.Slots[E] // below its Base, executed everywhere and forgotten
+	slot          func(*E) *Slot
+	// Commit: every slot below is chosen and held here. Executed: every
+	// slot below is executed. Executed <= Commit.
+	Commit, Executed int64
+	durable          int64   // the commit point last persisted
+	restored         int64   // the highest commit point the records name
+	peerExec         []int64 // what each replica said it executed
+	self             int
+	progress         paxi.ProgressReport
+}
+
+// NewLog makes the log of replica self of n; slot finds the Slot in E.
+// Its progress goes to the peers every progressTicks while it moves, and
+// every idleTicks when it does not (see Report).
+func NewLog[E any](self, n int, progressTicks, idleTicks int, slot func(*E) *Slot) Log[E] {
+	return Log[E]{slot: slot, self: self, peerExec: make([]int64, n),
+		progress: paxi.ProgressReport{Every: int64(progressTicks), Idle: int64(idleTicks)}}
+}
+
+// Slot returns slot s's Slot; Base <= s < End.
+func (l *Log[E]) Slot(s int64) *Slot { return l.slot(l.At(s)) }
+
+// Advance moves the commit point over the chosen slots and executes them
+// in slot order: exec is called for every command of a slot that is not a
+// no-op.
+func (l *Log[E]) Advance(exec func(paxi.Command)) {
+	for l.Commit < l.End() && l.Slot(l.Commit).Committed {
+		l.Commit++
+	}
+	for l.Executed < l.Commit {
+		if s := l.Slot(l.Executed); !s.Noop {
+			for _, c := range s.Cmds {
+				exec(c)
+			}
+		}
+		l.Executed++
+	}
+}
+
+// Durable returns the record of the commit point when it moved since the
+// last one: persisted in the Ready that executes the slots, so that a
+// replica never says it executed what it would not execute again after a
+// restart.
+func (l *Log[E]) Durable() (*Committed, bool) {
+	if l.Commit <= l.durable {
+		return nil, false
+	}
+	l.durable = l.Commit
+	return &Committed{Upto: l.Commit}, true
+}
+
+// Report returns this replica's progress for every peer when one is due at
+// tick now (paxi.ProgressReport). Executed is durable by the time it
+// leaves, since a Ready persists the commit point (Durable) before any
+// message.
+func (l *Log[E]) Report(now int64) (*paxi.SlotProgress, bool) {
+	p := paxi.SlotProgress{Executed: l.Executed, Commit: l.Commit}
+	return &p, l.progress.Due(now, p)
+}
+
+// NoteExecuted records that peer p executed every slot below x (and
+// persisted its commit point first).
+func (l *Log[E]) NoteExecuted(p int, x int64) { l.peerExec[p] = max(l.peerExec[p], x) }
+
+// Forget drops the slots every replica has executed, and reports whether
+// it dropped any. None is needed again: a replica behind asks only for
+// slots above what it executed, phase 1 covers only slots above the
+// candidate's commit point, and a restarted replica executes its own
+// records. A replica down stops it until it is back.
+func (l *Log[E]) Forget() bool {
+	l.peerExec[l.self] = l.Executed
+	return l.Drop(slices.Min(l.peerExec))
+}
+
+// Restore takes one of the records this package defines (Vote, Learned,
+// Committed), and refuses any other.
+func (l *Log[E]) Restore(m paxi.Message) error {
+	switch m := m.(type) {
+	case *Vote:
+		return l.restoreVote(m)
+	case *Learned:
+		return l.restoreLearned(m)
+	case *Committed:
+		l.restored = max(l.restored, m.Upto)
+		return nil
+	}
+	return fmt.Errorf("unexpected record %T", m)
+}
+
+// restoreVote takes a Vote record: per slot, the vote of the highest
+// ballot, unless a chosen value was learned there.
+func (l *Log[E]) restoreVote(v *Vote) error {
+	if v.Slot < 0 {
+		return fmt.Errorf("vote record of slot %d", v.Slot)
+	}
+	if s := l.slot(l.Grow(v.Slot)); v.Ballot >= s.VBal && !s.Committed {
+		s.Value, s.Has, s.VBal = v.Value(), true, v.Ballot
+	}
+	return nil
+}
+
+// restoreLearned takes a Learned record.
+func (l *Log[E]) restoreLearned(m *Learned) error {
+	if m.Slot < 0 {
+		return fmt.Errorf("learned record of slot %d", m.Slot)
+	}
+	l.slot(l.Grow(m.Slot)).Choose(Value{Cmds: m.Cmds, Noop: m.Noop})
+	return nil
+}
+
+// Restored ends a restore, once every record was taken: the slots below
+// the persisted commit point are chosen, with the values held for them.
+// The caller then calls Advance to execute them again.
+func (l *Log[E]) Restored() error {
+	if l.restored > l.End() {
+		return fmt.Errorf("records say slots below %d are committed, but hold only %d", l.restored, l.End())
+	}
+	for s := int64(0); s < l.restored; s++ {
+		sl := l.Slot(s)
+		if !sl.Has {
+			return fmt.Errorf("records say slot %d is committed, but hold no value for it", s)
+		}
+		sl.Committed = true
+	}
+	l.durable = l.restored
+	return nil
+}
+
+// MaxChosenBytes bounds a catch-up answer, well below the transport's
+// largest frame (16 MiB): a few thousand slots of full batches would not
+// fit in one.
+const MaxChosenBytes = 4 << 20
+
+// Answer builds a catch-up answer, bounded in bytes.
+type Answer struct {
+	Votes []Vote
+	size  int
+}
+
+// Add appends slot n if it is chosen here, and reports false, adding
+// nothing, once the answer is full.
+func (a *Answer) Add(n int64, s *Slot) bool {
+	if a.size > MaxChosenBytes {
+		return false
+	}
+	if s.Committed {
+		a.Votes = append(a.Votes, s.Report(n))
+		a.size += 16
+		for _, c := range s.Cmds {
+			a.size += len(c.Key) + len(c.Value) + 24
+		}
+	}
+	return true
+}

@@ -1,0 +1,140 @@
+package slotpaxos
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+type entry struct {
+	Slot
+	extra int
+}
+
+func newLog() Log[entry] { return NewLog(0, 3, 2, 10, func(e *entry) *Slot { return &e.Slot }) }
+
+func put(v string) []paxi.Command { return []paxi.Command{{Op: paxi.Put, Key: "k", Value: v}} }
+
+// The learner's rule: a commit of ballot b makes a vote chosen only if the
+// vote is at b.
+func TestLearnNeedsTheVoteOfTheCommitsBallot(t *testing.T) {
+	b1, b2 := paxi.NewBallot(1, "1.1"), paxi.NewBallot(2, "1.2")
+	var s Slot
+	if s.Learn(b1) {
+		t.Fatal("a slot with no vote learned chosen")
+	}
+	if !s.Accept(b1, Value{Cmds: put("v")}) || s.Accept(b1, Value{Cmds: put("v")}) {
+		t.Fatal("Accept reports a new vote only once per ballot")
+	}
+	if s.Learn(b2) {
+		t.Fatalf("a vote at %s taken as chosen on a commit of %s", b1, b2)
+	}
+	if !s.Learn(b1) || !s.Committed {
+		t.Fatal("a vote at the commit's ballot was not taken as chosen")
+	}
+	var l Slot
+	l.Accept(b1, Value{Cmds: put("stale")})
+	l.Choose(Value{Cmds: put("chosen")})
+	if !l.Committed || l.VBal != b1 || !l.Same(Value{Cmds: put("chosen")}) {
+		t.Fatalf("Choose: %+v", l)
+	}
+}
+
+func TestBetterPrefersChosenThenHigherBallot(t *testing.T) {
+	none := Vote{Slot: -1}
+	low := Vote{Slot: 1, Ballot: 1}
+	high := Vote{Slot: 1, Ballot: 2}
+	chosen := Vote{Slot: 1, Ballot: 0, Committed: true}
+	for _, c := range []struct {
+		best, v Vote
+		want    bool
+	}{{none, low, true}, {low, high, true}, {high, low, false}, {high, chosen, true}, {chosen, high, false}} {
+		if got := Better(&c.best, &c.v); got != c.want {
+			t.Errorf("Better(%+v, %+v) = %v, want %v", c.best, c.v, got, c.want)
+		}
+	}
+}
+
+// Advance executes the chosen prefix in order, no-ops excepted; Durable
+// names each new commit point once; Forget follows the lowest peer.
+func TestAdvanceDurableForget(t *testing.T) {
+	l := newLog()
+	l.Grow(0).Choose(Value{Cmds: put("a")})
+	l.Grow(1).Choose(Value{Noop: true})
+	l.Grow(3).Choose(Value{Cmds: put("d")})
+	var got []string
+	exec := func(c paxi.Command) { got = append(got, c.Value) }
+	l.Advance(exec)
+	if l.Commit != 2 || l.Executed != 2 || strings.Join(got, ",") != "a" {
+		t.Fatalf("commit %d executed %d ran %v", l.Commit, l.Executed, got)
+	}
+	if rec, ok := l.Durable(); !ok || rec.Upto != 2 {
+		t.Fatalf("Durable = %v, %v", rec, ok)
+	}
+	if _, ok := l.Durable(); ok {
+		t.Fatal("the same commit point persisted twice")
+	}
+	l.NoteExecuted(1, 2)
+	if l.Forget() {
+		t.Fatal("forgot with replica 2 at slot 0")
+	}
+	l.NoteExecuted(2, 1)
+	if !l.Forget() || l.Base() != 1 {
+		t.Fatalf("base %d, want 1", l.Base())
+	}
+}
+
+func TestRestore(t *testing.T) {
+	b1, b2 := paxi.NewBallot(1, "1.1"), paxi.NewBallot(2, "1.1")
+	l := newLog()
+	for _, m := range []paxi.Message{
+		&Vote{Slot: 0, Ballot: b2, Cmds: put("y")},
+		&Vote{Slot: 0, Ballot: b1, Cmds: put("x")}, // older, after
+		&Vote{Slot: 1, Ballot: b1, Cmds: put("z")},
+		&Learned{Slot: 1, Cmds: put("chosen")},
+		&Committed{Upto: 2},
+	} {
+		if err := l.Restore(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Restored(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	l.Advance(func(c paxi.Command) { got = append(got, c.Value) })
+	if strings.Join(got, ",") != "y,chosen" {
+		t.Fatalf("executed %v after restore", got)
+	}
+	if err := l.Restore(&paxi.SlotProgress{}); err == nil {
+		t.Fatal("a foreign record was taken")
+	}
+	bad := newLog()
+	bad.Restore(&Committed{Upto: 1})
+	if err := bad.Restored(); err == nil {
+		t.Fatal("a commit point over slots it does not hold was taken")
+	}
+}
+
+func TestAnswerIsBoundedInBytes(t *testing.T) {
+	big := Slot{Value: Value{Cmds: []paxi.Command{{Key: "k", Value: strings.Repeat("x", 1<<20)}}}, Has: true, Committed: true}
+	var a Answer
+	n := 0
+	for a.Add(int64(n), &big) {
+		n++
+	}
+	if len(a.Votes) > MaxChosenBytes>>20+1 || len(a.Votes) < MaxChosenBytes>>20 {
+		t.Fatalf("%d MiB-values in one answer, want about %d", len(a.Votes), MaxChosenBytes>>20)
+	}
+}
+
+func TestSelf(t *testing.T) {
+	peers := []paxi.ID{"1.1", "1.2"}
+	if i, err := Self(paxi.Env{ID: "1.2", Peers: peers}); i != 1 || err != nil {
+		t.Fatalf("Self = %d, %v", i, err)
+	}
+	if _, err := Self(paxi.Env{ID: "9.9", Peers: peers}); err == nil {
+		t.Fatal("a stranger found itself")
+	}
+}
