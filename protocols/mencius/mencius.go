@@ -88,7 +88,6 @@ type Replica struct {
 	revoking []*revocation
 	suspect  []bool        // revoked, and not heard from since: revoked again at once
 	heardRev []int64       // tick another replica last asked to revoke each one
-	revoked  []bool        // this replica revoked it since last hearing from it
 	backoff  []int         // false alarms: each doubles the wait before revoking it
 	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
 	stuckAt  int64         // the commit point when it last moved
@@ -133,7 +132,6 @@ func New(env paxi.Env) (*Replica, error) {
 	r.exec = r.execute
 	r.suspect = make([]bool, len(env.Peers))
 	r.heardRev = make([]int64, len(env.Peers))
-	r.revoked = make([]bool, len(env.Peers))
 	r.backoff = make([]int, len(env.Peers))
 	r.lateSeen = make([]paxi.Ballot, len(env.Peers))
 	for i := range r.heardRev {
@@ -269,12 +267,6 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		return
 	}
 	r.suspect[p] = false
-	if r.revoked[p] {
-		// Revoked, yet alive: the wait was too short for this network
-		// (a tick far below a round trip, say). Wait twice as long for it.
-		r.revoked[p] = false
-		r.backoff[p] = min(r.backoff[p]+1, slotpaxos.MaxBackoff)
-	}
 	switch m := msg.(type) {
 	case *Accepted:
 		r.log.NoteExecuted(p, m.Executed)

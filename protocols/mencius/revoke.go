@@ -31,7 +31,6 @@ func (r *Replica) revoke(q int, from int64) {
 		rv.votes[i].Slot = -1
 	}
 	r.revoking[q] = rv
-	r.revoked[q] = true
 	r.stats.revocations++
 	r.Persist(&Promised{Ballot: b, Owner: int32(q), From: from, To: to})
 	r.merge(rv, r.self, r.promise(b, from, to))
@@ -104,6 +103,13 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks.Has(p) {
 		return
 	}
+	if p == rv.owner {
+		// The owner itself answers: it is alive, and the wait was too
+		// short for this network (a tick far below a round trip, say).
+		// Wait twice as long for it. Hearing from a revoked owner later
+		// proves nothing: it may have crashed and restarted since.
+		r.backoff[p] = min(r.backoff[p]+1, slotpaxos.MaxBackoff)
+	}
 	r.merge(rv, p, m.Votes)
 	if rv.acks.Count() < r.maj {
 		return
@@ -120,7 +126,9 @@ func (r *Replica) onPromise(p int, m *Promise) {
 	r.revoking[m.Owner] = nil
 	r.suspect[m.Owner] = true
 	r.lateSeen[m.Owner] = rv.b
-	r.backoff[m.Owner] = max(r.backoff[m.Owner]-1, 0)
+	if !rv.acks.Has(rv.owner) {
+		r.backoff[m.Owner] = max(r.backoff[m.Owner]-1, 0) // it was needed
+	}
 	for i, v := range rv.votes {
 		s := rv.from + int64(i)*r.n
 		if v.Slot < 0 {
