@@ -1,6 +1,7 @@
 package mencius
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -53,4 +54,30 @@ func (r *Replica) revocationOf(q int) *Prepare {
 	panic("revoke sent no Prepare")
 }
 
-var _ = paxi.Put
+// A lost skip costs about two round trips to its owner, not the fixed
+// retry wait: the replica waiting on the skipped slot asks for it by the
+// round trip it measured to the owner.
+func TestLostSkipCostsARoundTrip(t *testing.T) {
+	c := newNet(t, 3)
+	for i := range 3 { // 1.3 measures its round trips to 1.1 and 1.2
+		c.Propose(2, put(1, uint64(i+1), "k", "warm"))
+		c.Tick(2, 1)
+	}
+	c.Drop = func(e paxi.Envelope) bool {
+		_, skip := e.Msg.(*Skip)
+		return skip && e.From == "1.1" && e.To == "1.3"
+	}
+	x := put(2, 1, "k", "x")
+	c.Propose(1, x) // 1.1 skips its slot below; 1.3 does not hear it
+	c.Drop = nil
+	ticks := 0
+	for ; !slices.Contains(c.Exec[2], x); ticks++ {
+		if ticks > c.Reps[2].p.RetryTicks {
+			t.Fatalf("1.3 did not execute within %d ticks of a lost skip", ticks)
+		}
+		c.Tick(2, 1)
+	}
+	if ticks > 6 {
+		t.Fatalf("a lost skip cost %d ticks; the round trip is under one", ticks)
+	}
+}

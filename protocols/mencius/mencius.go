@@ -55,10 +55,9 @@ func init() {
 // slot's promise, and what this replica keeps of its own proposal there.
 type entry struct {
 	slotpaxos.Slot
-	bal  paxi.Ballot    // highest ballot promised here (0: the owner's first)
-	pbal paxi.Ballot    // ballot this replica proposed at here (0: none)
-	acks slotpaxos.Acks // replicas that accepted its proposal
-	sent int64          // tick its Accept was last sent
+	bal                paxi.Ballot // highest ballot promised here (0: the owner's first)
+	pbal               paxi.Ballot // ballot this replica proposed at here (0: none)
+	slotpaxos.Proposal             // its own proposal at pbal
 }
 
 // Replica is one Mencius replica.
@@ -74,9 +73,10 @@ type Replica struct {
 
 	log      slotpaxos.Log[entry]
 	exec     func(paxi.Command) // execute, bound once: Advance takes it per slot
-	nextOwn  int64              // own slots below are proposed in or skipped
-	maxSeen  int64              // highest slot another replica proposed in
-	seen     int64              // highest slot any message named, even beyond the slotpaxos.Window
+	retrans  slotpaxos.Retransmit
+	nextOwn  int64 // own slots below are proposed in or skipped
+	maxSeen  int64 // highest slot another replica proposed in
+	seen     int64 // highest slot any message named, even beyond the slotpaxos.Window
 	topN     uint32
 	inflight []int64 // own proposals not yet chosen
 
@@ -130,6 +130,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.revoking = make([]*revocation, len(env.Peers))
 	r.log = slotpaxos.NewLog(r.self, len(env.Peers), p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
 	r.exec = r.execute
+	r.retrans = slotpaxos.NewRetransmit(self, len(env.Peers), r.maj-1, int64(p.RetryTicks))
 	r.suspect = make([]bool, len(env.Peers))
 	r.heardRev = make([]int64, len(env.Peers))
 	r.backoff = make([]int, len(env.Peers))
@@ -170,7 +171,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	first := r.first(r.self)
 	for s := int64(r.self); s < r.log.End(); s += r.n {
 		if e := r.log.At(s); !e.Committed && e.Has && e.VBal == first && !e.Noop {
-			e.pbal, e.acks = first, slotpaxos.Bit(r.self)
+			e.pbal, e.Proposal = first, slotpaxos.NewProposal(r.self, 0)
 			r.inflight = append(r.inflight, s)
 			for _, c := range e.Cmds {
 				r.assigned.Add(c.Ident(), s)
@@ -315,9 +316,8 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 // Tick drives retries and revocation.
 func (r *Replica) Tick() {
 	r.now++
-	if r.now%int64(r.p.RetryTicks) == 0 {
-		r.resendAccepts()
-	}
+	r.retrans.Tick()
+	r.resendAccepts()
 	r.watchExecution()
 	r.retryProposals()
 	if p, ok := r.log.Report(r.now); ok {

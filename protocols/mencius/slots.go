@@ -60,7 +60,7 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot
 		return // chosen already, or promised to a higher ballot
 	}
 	e.Cmds, e.Noop, e.Has, e.VBal, e.bal = cmds, noop, true, b, b
-	e.pbal, e.acks, e.sent = b, slotpaxos.Bit(r.self), r.now
+	e.pbal, e.Proposal = b, slotpaxos.NewProposal(r.self, r.now)
 	r.inflight = append(r.inflight, s)
 	r.Persist(&Voted{Slot: s, Ballot: b, Cmds: cmds, Noop: noop})
 	r.Broadcast(&Accept{Ballot: b, Slot: s, Cmds: cmds, Noop: noop})
@@ -110,8 +110,7 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
 		return
 	}
-	if e := r.log.At(m.Slot); e.pbal == m.Ballot && e.pbal != 0 {
-		e.acks |= slotpaxos.Bit(p)
+	if e := r.log.At(m.Slot); e.pbal == m.Ballot && e.pbal != 0 && r.retrans.Ack(&e.Proposal, p, r.now) {
 		r.tryChoose(m.Slot)
 	}
 }
@@ -120,7 +119,7 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 // proposal there, to be announced at the next Ready.
 func (r *Replica) tryChoose(s int64) {
 	e := r.log.At(s)
-	if e.Committed || e.acks.Count() < r.maj {
+	if e.Committed || e.Acks.Count() < r.maj {
 		return
 	}
 	e.Committed = true
@@ -153,7 +152,7 @@ func (r *Replica) onReject(m *Reject) {
 // slot): its commands, if they are its clients', are proposed again.
 func (r *Replica) lost(s int64) {
 	e := r.log.At(s)
-	e.pbal, e.acks = 0, 0
+	e.pbal, e.Proposal = 0, slotpaxos.Proposal{}
 	if r.owner(s) != r.self || e.Noop {
 		return
 	}
@@ -306,8 +305,9 @@ func (r *Replica) execute(c paxi.Command) {
 	r.assigned.Take(k)
 }
 
-// resendAccepts resends this replica's unchosen proposals to the replicas
-// that have not accepted them for RetryTicks.
+// resendAccepts sends again this replica's unchosen proposals that waited
+// longer than a quorum's round trip (slotpaxos.Retransmit), to each peer
+// that has not accepted them, at most ResendLimit to one peer per tick.
 func (r *Replica) resendAccepts() {
 	live := r.inflight[:0]
 	for _, s := range r.inflight {
@@ -316,28 +316,21 @@ func (r *Replica) resendAccepts() {
 		}
 	}
 	r.inflight = live
-	for p := range r.peers {
-		if p == r.self {
+	var sent [64]int
+	for _, s := range r.inflight {
+		e := r.log.At(s)
+		if !r.retrans.Due(&e.Proposal, r.now) {
 			continue
 		}
-		sent := 0
-		for _, s := range r.inflight {
-			e := r.log.At(s)
-			if e.acks.Has(p) || r.now-e.sent < int64(r.p.RetryTicks) {
+		for p := range r.peers {
+			if p == r.self || e.Acks.Has(p) || sent[p] == r.p.ResendLimit {
 				continue
-			}
-			if sent == r.p.ResendLimit {
-				break
 			}
 			r.Send(r.peers[p], &Accept{Ballot: e.pbal, Slot: s, Cmds: e.Cmds, Noop: e.Noop})
 			r.stats.resends++
-			sent++
+			sent[p]++
 		}
-	}
-	for _, s := range r.inflight {
-		if e := r.log.At(s); r.now-e.sent >= int64(r.p.RetryTicks) {
-			e.sent = r.now
-		}
+		e.Resent(r.now)
 	}
 }
 
@@ -361,7 +354,7 @@ func (r *Replica) askNeed(to paxi.ID) {
 	}
 }
 
-// watchExecution asks for the slot execution waits on after RetryTicks,
+// watchExecution asks for the slot execution waits on after two round trips,
 // and revokes its owner's slots after RevokeTicks.
 func (r *Replica) watchExecution() {
 	if r.log.Commit != r.stuckAt || (r.log.Commit >= r.log.End() && r.log.Commit > r.seen) {
@@ -369,7 +362,10 @@ func (r *Replica) watchExecution() {
 		return
 	}
 	r.stuckFor++
-	if r.stuckFor%int64(r.p.RetryTicks) == 0 {
+	// A lost skip or commit costs about two round trips to the slot's
+	// owner, not the fixed retry wait (which is what it waits before any
+	// round trip to the owner is known).
+	if r.stuckFor%max(2*r.retrans.RTO(r.owner(r.log.Commit)), int64(r.retrans.Min)) == 0 {
 		r.stats.needs++
 		r.askNeed("")
 	}

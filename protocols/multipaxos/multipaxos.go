@@ -58,8 +58,7 @@ func init() {
 // what the leader keeps of its own proposal there.
 type entry struct {
 	slotpaxos.Slot
-	acks slotpaxos.Acks // leader: replicas that accepted it at the current ballot
-	sent int64          // leader: tick the Accept was last sent
+	slotpaxos.Proposal // leader: its proposal at the current ballot
 }
 
 // Replica is one Multi-Paxos replica.
@@ -92,6 +91,7 @@ type Replica struct {
 	pending  paxi.Retries           // commands proposed here, until executed here
 
 	exec       func(paxi.Command) // execute, bound once: Advance takes it per slot
+	retrans    slotpaxos.Retransmit
 	now        int64
 	election   paxi.Timer
 	backoff    int // election timeouts in a row with no leader heard; doubles the next
@@ -125,6 +125,7 @@ func New(env paxi.Env) (*Replica, error) {
 		maj:    paxi.Majority(len(env.Peers)),
 	}
 	r.exec = r.execute
+	r.retrans = slotpaxos.NewRetransmit(self, len(env.Peers), paxi.Majority(len(env.Peers))-1, int64(p.RetryTicks))
 	r.log = slotpaxos.NewLog(r.self, len(env.Peers), p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
 	r.ballots = paxi.NewBallots(env.Peers)
 	if len(env.Restored) == 0 {
@@ -273,9 +274,8 @@ func (r *Replica) Tick() {
 			r.heartbeat.Restart()
 			r.broadcastHeartbeat()
 		}
-		if r.now%int64(r.p.RetryTicks) == 0 {
-			r.resendAccepts()
-		}
+		r.retrans.Tick()
+		r.resendAccepts()
 	} else if r.election.Tick() {
 		r.backoff = min(r.backoff+1, slotpaxos.MaxBackoff)
 		r.campaign()

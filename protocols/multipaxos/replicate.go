@@ -56,7 +56,7 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 		panic(fmt.Sprintf("%s: %s at %s proposes %v (noop %v) in slot %d, chosen with %v (noop %v)", Name, r.Self(), r.bal, cmds, noop, s, e.Cmds, e.Noop))
 	}
 	e.Cmds, e.Noop, e.Has, e.VBal = cmds, noop, true, r.bal
-	e.acks, e.sent = slotpaxos.Bit(r.self), r.now
+	e.Proposal = slotpaxos.NewProposal(r.self, r.now)
 	r.Persist(&Vote{Slot: s, Ballot: r.bal, Cmds: cmds, Noop: noop})
 	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.log.Commit})
 	r.tryChoose(s)
@@ -106,15 +106,16 @@ func (r *Replica) onAccepted(p int, m *Accepted) {
 	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
 		return
 	}
-	r.log.At(m.Slot).acks |= slotpaxos.Bit(p)
-	r.tryChoose(m.Slot)
+	if e := r.log.At(m.Slot); !e.Committed && r.retrans.Ack(&e.Proposal, p, r.now) {
+		r.tryChoose(m.Slot)
+	}
 }
 
 // tryChoose marks slot s chosen once a majority accepted it at this
 // leader's ballot, and moves the commit point.
 func (r *Replica) tryChoose(s int64) {
 	e := r.log.At(s)
-	if !e.Committed && e.acks.Count() >= r.maj {
+	if !e.Committed && e.Acks.Count() >= r.maj {
 		e.Committed = true
 	}
 	r.advance()
@@ -251,27 +252,27 @@ func (r *Replica) supersedes(s int64, e *entry, v slotpaxos.Value) bool {
 	return s >= r.next || (e.Has && e.VBal == r.bal && !e.Same(v))
 }
 
-// resendAccepts sends each peer, at most ResendLimit at a time, the
-// Accepts of unchosen slots it has not answered for RetryTicks.
+// resendAccepts sends again the Accepts of unchosen slots that waited
+// longer than a quorum's round trip (slotpaxos.Retransmit), to each peer
+// that has not answered, at most ResendLimit to one peer per tick.
 func (r *Replica) resendAccepts() {
-	for p := range r.peers {
-		if p == r.self {
+	if r.log.Commit >= r.next {
+		return
+	}
+	var sent [64]int
+	for s := r.log.Commit; s < r.next; s++ {
+		e := r.log.At(s)
+		if e.Committed || !r.retrans.Due(&e.Proposal, r.now) {
 			continue
 		}
-		sent := 0
-		for s := r.log.Commit; s < r.next && sent < r.p.ResendLimit; s++ {
-			e := r.log.At(s)
-			if e.Committed || e.acks.Has(p) || r.now-e.sent < int64(r.p.RetryTicks) {
+		for p := range r.peers {
+			if p == r.self || e.Acks.Has(p) || sent[p] == r.p.ResendLimit {
 				continue
 			}
 			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.Cmds, Noop: e.Noop, Commit: r.log.Commit})
 			r.stats.resends++
-			sent++
+			sent[p]++
 		}
-	}
-	for s := r.log.Commit; s < r.next; s++ {
-		if e := r.log.At(s); !e.Committed && r.now-e.sent >= int64(r.p.RetryTicks) {
-			e.sent = r.now
-		}
+		e.Resent(r.now)
 	}
 }

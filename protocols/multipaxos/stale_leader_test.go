@@ -165,3 +165,34 @@ func TestCandidateSkipsSlotsForgottenDuringItsCampaign(t *testing.T) {
 		t.Fatalf("leading %v, next slot %d; want leading from slot 3", r.leading, r.next)
 	}
 }
+
+// A lost Accept costs about a round trip, not the fixed retry wait: the
+// leader resends once a quorum should have answered by the round trips it
+// measured.
+func TestLostAcceptIsResentAfterARoundTrip(t *testing.T) {
+	c := newNet(t, 3)
+	for i := range 3 { // round trips measured
+		c.Propose(0, put(1, uint64(i+1), "k", "warm"))
+		c.Tick(0, 1)
+	}
+	lost := 0
+	c.Drop = func(e paxi.Envelope) bool {
+		if _, ok := e.Msg.(*Accept); ok && lost < 2 {
+			lost++
+			return true
+		}
+		return false
+	}
+	x := put(2, 1, "k", "x")
+	c.Propose(0, x)
+	ticks := 0
+	for ; !slices.Contains(c.Exec[0], x); ticks++ {
+		if ticks > c.Reps[0].p.RetryTicks {
+			t.Fatalf("not executed within %d ticks of both Accepts lost", ticks)
+		}
+		c.Tick(0, 1)
+	}
+	if ticks > 4 {
+		t.Fatalf("a lost Accept cost %d ticks; the round trip is under one", ticks)
+	}
+}
