@@ -180,13 +180,30 @@ func (r *Replica) learn(b paxi.Ballot, commit int64) {
 	}
 }
 
-// askCatchUp asks the leader for the chosen slots this replica lacks.
+// askCatchUp asks a peer for the chosen slots this replica lacks: the
+// leader first, the same peer again while its answers move the commit
+// point, and on a retry without progress the next peer that reported a
+// commit point past this replica's (paxi.SlotProgress), so that a follower
+// cut off from the leader's answers alone still catches up.
 func (r *Replica) askCatchUp() {
-	if r.leaderID == r.Self() {
+	p := r.asked
+	if r.log.Commit == r.askedAt {
+		p = -1
+		for i := 1; i <= len(r.peers); i++ {
+			if q := (r.asked + i + len(r.peers)) % len(r.peers); q != r.self && r.peerCommit[q] > r.log.Commit {
+				p = q
+				break
+			}
+		}
+	}
+	if p < 0 {
+		p = paxi.IndexOf(r.peers, r.leaderID)
+	}
+	if p == r.self {
 		return
 	}
-	r.catchingUp = r.now
-	r.Send(r.leaderID, &CatchUp{From: r.log.Commit})
+	r.asked, r.askedAt, r.catchingUp = p, r.log.Commit, r.now
+	r.Send(r.peers[p], &CatchUp{From: r.log.Commit})
 }
 
 // onCatchUp sends the chosen slots from m.From on, at most ResendLimit and
@@ -238,7 +255,7 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	// Ask for the next part at once, but only on a reply that moved the
 	// commit point: a duplicated or stale reply moves nothing, and asking
 	// on it too would fork one catch-up chain into two, again and again.
-	if r.log.Commit > before && r.log.Commit < r.heard && from == r.leaderID {
+	if r.log.Commit > before && r.log.Commit < r.heard && r.asked >= 0 && from == r.peers[r.asked] {
 		r.askCatchUp()
 	}
 }

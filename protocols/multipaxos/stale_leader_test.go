@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -194,5 +195,34 @@ func TestLostAcceptIsResentAfterARoundTrip(t *testing.T) {
 	}
 	if ticks > 4 {
 		t.Fatalf("a lost Accept cost %d ticks; the round trip is under one", ticks)
+	}
+}
+
+// A follower whose catch-up answers from the leader are lost (an
+// asymmetric link) catches up from another peer that reported a commit
+// point past its own, without an election.
+func TestCatchUpFromAPeerWhenTheLeadersAnswersAreLost(t *testing.T) {
+	c := newNet(t, 3)
+	c.Drop = func(e paxi.Envelope) bool {
+		_, acc := e.Msg.(*Accept)
+		_, ch := e.Msg.(*Chosen)
+		return e.To == "1.3" && (acc || (ch && e.From == "1.1"))
+	}
+	var want []paxi.Command
+	for i := range 3 {
+		x := put(1, uint64(i+1), "k", fmt.Sprint(i))
+		want = append(want, x)
+		c.Propose(0, x)
+	}
+	for tick := 0; tick < 3*c.Reps[2].p.RetryTicks && len(c.Exec[2]) < len(want); tick++ {
+		for i := range c.Reps {
+			c.Tick(i, 1)
+		}
+	}
+	if !slices.Equal(c.Exec[2], want) {
+		t.Fatalf("1.3 executed %v, want %v", c.Exec[2], want)
+	}
+	if c.Reps[2].stats.campaigns != 0 {
+		t.Fatalf("1.3 campaigned %d times; the leader was alive", c.Reps[2].stats.campaigns)
 	}
 }
