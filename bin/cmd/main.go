@@ -33,7 +33,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	id := fs.String("id", "1.1", "replica to talk to")
 	addr := fs.String("addr", "", "client address to dial instead of looking -id up in -config")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each reply")
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
 	target := *addr

@@ -28,7 +28,8 @@ func run(args []string, stderr io.Writer) int {
 	algorithm := fs.String("algorithm", "", "protocol to run; overrides the config's algorithm ("+fmt.Sprint(paxi.Names())+")")
 	configPath := fs.String("config", "config.json", "cluster configuration file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+	fresh := fs.Bool("fresh", false, "start as a new replica although this one persisted records before and its log is now missing or empty (it has forgotten its votes)")
+	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
 	log, err := cli.Logger(*logLevel)
@@ -57,7 +58,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "server: -id: replica %s is not in %s\n", rid, *configPath)
 		return 2
 	}
-	srv, err := node.Start(cfg, rid, log)
+	srv, err := node.StartWith(cfg, rid, node.StartOptions{Log: log, Fresh: *fresh})
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
