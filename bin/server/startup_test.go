@@ -108,6 +108,15 @@ func running(t *testing.T, clientAddr string, args ...string) (stop func()) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- p.Wait() }()
+	stopped := false
+	// A test that fails before it calls stop must not leave the process
+	// running.
+	t.Cleanup(func() {
+		if !stopped {
+			p.Process.Kill()
+			<-exited
+		}
+	})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if c, err := net.Dial("tcp", clientAddr); err == nil {
@@ -116,16 +125,17 @@ func running(t *testing.T, clientAddr string, args ...string) (stop func()) {
 		}
 		select {
 		case err := <-exited:
+			stopped = true
 			t.Fatalf("server %q exited: %v\n%s", args, err, stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.Process.Kill()
 			t.Fatalf("server %q does not listen on %s\n%s", args, clientAddr, stderr.String())
 		}
 	}
 	return func() {
 		t.Helper()
+		stopped = true
 		p.Process.Signal(syscall.SIGTERM)
 		if err := <-exited; err != nil {
 			t.Fatalf("server %q stopped with %v\n%s", args, err, stderr.String())
