@@ -58,13 +58,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "server: -id: replica %s is not in %s\n", rid, *configPath)
 		return 2
 	}
+	// Catch signals before the ports open: a SIGTERM sent once the client
+	// port accepts must stop the replica cleanly, not kill it mid-start.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	srv, err := node.StartWith(cfg, rid, node.StartOptions{Log: log, Fresh: *fresh})
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	stopped := make(chan error, 1)
 	go func() { stopped <- srv.Wait() }()
 	select {

@@ -24,8 +24,8 @@ func TestParsePrintsTheErrorAndAHint(t *testing.T) {
 	}{
 		{[]string{"-algoritm", "epaxos"}, []string{"tool: unknown flag -algoritm (did you mean -algorithm?)", "tool -h lists the flags"}},
 		{[]string{"-bogus"}, []string{"unknown flag -bogus;", "tool -h"}},
-		{[]string{"-duration", "5"}, []string{`invalid argument "5"`, "duration", "tool -h"}},
-		{[]string{"-algorithm"}, []string{"algorithm", "argument", "tool -h"}},
+		{[]string{"-duration", "5"}, []string{`invalid argument "5" for "-duration"`, "tool -h"}},
+		{[]string{"-algorithm"}, []string{"argument: -algorithm;", "tool -h"}},
 	} {
 		fs := pflag.NewFlagSet("tool", pflag.ContinueOnError)
 		var out bytes.Buffer

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -26,6 +27,9 @@ func Parse(fs *pflag.FlagSet, args []string) error {
 			msg += " (did you mean -" + s + "?)"
 		}
 	}
+	// Name flags the way the tools document them (-duration), not in the
+	// form DoubleDash rewrote them to.
+	fs.VisitAll(func(f *pflag.Flag) { msg = strings.ReplaceAll(msg, "--"+f.Name, "-"+f.Name) })
 	fmt.Fprintf(fs.Output(), "%s: %s; %s -h lists the flags\n", fs.Name(), msg, fs.Name())
 	return err
 }

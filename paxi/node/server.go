@@ -26,9 +26,11 @@ type Server struct {
 	node    *Node
 	metrics *Metrics
 	store   storage.Storage
+	lock    *storage.FileLock // the replica's lock in storage_dir, if any
 	tcp     *transport.TCP
 	faults  *transport.Faulty
 	clients net.Listener
+	httpLn  net.Listener
 	httpSrv *http.Server
 	cancel  context.CancelFunc
 	runErr  chan error
@@ -73,6 +75,11 @@ func StartWith(cfg *paxi.Config, id paxi.ID, o StartOptions) (*Server, error) {
 	s := &Server{id: id, cfg: cfg, log: log, metrics: NewMetrics(), runErr: make(chan error, 1), conns: map[net.Conn]struct{}{}}
 	// s, not the nil result of a failed return, is what to clean up.
 	if err := s.start(me, o.Fresh); err != nil {
+		for _, ln := range []net.Listener{s.clients, s.httpLn} {
+			if ln != nil {
+				ln.Close()
+			}
+		}
 		s.closeParts()
 		return nil, err
 	}
@@ -81,40 +88,40 @@ func StartWith(cfg *paxi.Config, id paxi.ID, o StartOptions) (*Server, error) {
 
 func (s *Server) start(me paxi.ReplicaConfig, fresh bool) error {
 	cfg, id, log := s.cfg, s.id, s.log
-	if cfg.StorageDir == "" {
-		s.store = storage.NewMemory()
-	} else {
-		st, err := openStore(cfg.StorageDir, id, cfg.Algorithm, fresh, !cfg.FsyncEnabled(), log)
-		if err != nil {
+	noSync := !cfg.FsyncEnabled()
+	var err error
+	if cfg.StorageDir != "" {
+		if s.lock, err = lockReplica(cfg.StorageDir, id, noSync); err != nil {
 			return err
 		}
-		s.store = st
 	}
+	// Bind every address before the log is read, so that a bad or busy
+	// address fails with nothing else said or done.
 	peers := cfg.PeerAddrs()
 	delete(peers, id)
-	var err error
 	s.tcp, err = transport.NewTCP(id, me.Peer, peers, transport.TCPOptions{MaxFrame: cfg.MaxFrame, Logger: log, Observer: s.metrics.Observer()})
 	if err != nil {
 		return listenError(id, "peer", me.Peer, err)
 	}
-	s.faults = transport.NewFaulty(s.tcp, id, rand.New(rand.NewSource(int64(id.Zone()<<8|id.Node()))))
-	s.node, err = New(Options{Config: cfg, ID: id, Transport: s.faults, Storage: s.store, Log: log, Metrics: s.metrics})
-	if err != nil {
-		return err
-	}
-	var httpLn net.Listener
 	if me.Client != "" {
 		if s.clients, err = net.Listen("tcp", me.Client); err != nil {
 			return listenError(id, "client", me.Client, err)
 		}
 	}
 	if me.HTTP != "" {
-		if httpLn, err = net.Listen("tcp", me.HTTP); err != nil {
-			if s.clients != nil {
-				s.clients.Close()
-			}
+		if s.httpLn, err = net.Listen("tcp", me.HTTP); err != nil {
 			return listenError(id, "http", me.HTTP, err)
 		}
+	}
+	if cfg.StorageDir == "" {
+		s.store = storage.NewMemory()
+	} else if s.store, err = openStore(cfg.StorageDir, id, cfg.Algorithm, fresh, noSync, log); err != nil {
+		return err
+	}
+	s.faults = transport.NewFaulty(s.tcp, id, rand.New(rand.NewSource(int64(id.Zone()<<8|id.Node()))))
+	s.node, err = New(Options{Config: cfg, ID: id, Transport: s.faults, Storage: s.store, Log: log, Metrics: s.metrics})
+	if err != nil {
+		return err
 	}
 	// Nothing can fail from here on, so the goroutines never need undoing.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -123,10 +130,10 @@ func (s *Server) start(me paxi.ReplicaConfig, fresh bool) error {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.serveClients(ctx, s.clients) }()
 	}
-	if httpLn != nil {
+	if s.httpLn != nil {
 		s.httpSrv = &http.Server{Handler: s.httpHandler(), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.httpSrv.Serve(httpLn) }()
+		go func() { defer s.wg.Done(); s.httpSrv.Serve(s.httpLn) }()
 	}
 	go func() { s.runErr <- s.node.Run(ctx) }()
 	log.Info("replica started", "id", string(id), "algorithm", cfg.Algorithm, "peer", me.Peer, "client", me.Client, "http", me.HTTP)
@@ -189,6 +196,9 @@ func (s *Server) closeParts() error {
 	}
 	if s.store != nil {
 		errs = append(errs, s.store.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close()) // after the log, which it guards
 	}
 	return errors.Join(errs...)
 }

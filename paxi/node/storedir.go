@@ -65,24 +65,23 @@ func writeMarker(path string, m marker, noSync bool) error {
 	return storage.WriteFileAtomic(path, append(b, '\n'), noSync)
 }
 
-// openStore opens replica id's log under dir for algorithm, after taking
-// the replica's lock, and refuses every start that would silently lose or
-// mix up what the replica persisted before. Every error is one line that
-// says what to do.
-func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log *slog.Logger) (_ storage.Storage, err error) {
+// lockReplica takes replica id's lock in dir, first of all, so that a
+// second process with the same id stops before it reads the log or binds
+// a port.
+func lockReplica(dir string, id paxi.ID, noSync bool) (*storage.FileLock, error) {
 	lock, err := storage.Lock(lockPath(dir, id), noSync)
 	if errors.Is(err, storage.ErrLocked) {
 		return nil, fmt.Errorf("storage_dir %s: replica %s's log is held by another process (lock %s): stop that process first, or give this one another storage_dir",
 			dir, id, lockPath(dir, id))
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			lock.Close()
-		}
-	}()
+	return lock, err
+}
+
+// openStore opens replica id's log under dir for algorithm (the caller
+// holds the replica's lock), and refuses every start that would silently
+// lose or mix up what the replica persisted before. Every error is one
+// line that says what to do.
+func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log *slog.Logger) (_ storage.Storage, err error) {
 	mpath, path := markerPath(dir, id), StorePath(dir, id)
 	m, err := readMarker(mpath)
 	if err != nil {
@@ -130,7 +129,7 @@ func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log
 		if n == 0 {
 			what = "belongs to a replica of " + writer
 		}
-		return nil, fmt.Errorf("replica %s: %s %s, not %s: set another storage_dir for %s, or delete %s to start afresh",
+		return nil, fmt.Errorf("replica %s: %s %s, not %s: set another storage_dir for %s, or delete the directory %s to start afresh",
 			id, path, what, algorithm, algorithm, dir)
 	}
 	want := marker{Replica: id, Algorithm: algorithm, Persisted: n > 0}
@@ -139,7 +138,7 @@ func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log
 			return nil, err
 		}
 	}
-	s := &markedStore{Storage: f, lock: lock, marked: want.Persisted}
+	s := &markedStore{Storage: f, marked: want.Persisted}
 	s.mark = func() error {
 		want.Persisted = true
 		return writeMarker(mpath, want, noSync)
@@ -167,10 +166,9 @@ func recordsAlgorithm(recs [][]byte) string {
 
 // markedStore is the replica's log, which notes in the marker the first
 // time a record is synced (once per replica, before anything depending on
-// it is sent), and releases the lock when closed.
+// it is sent).
 type markedStore struct {
 	storage.Storage
-	lock    *storage.FileLock
 	mark    func() error
 	marked  bool
 	pending bool
@@ -194,8 +192,4 @@ func (s *markedStore) Sync() error {
 		s.marked = true
 	}
 	return nil
-}
-
-func (s *markedStore) Close() error {
-	return errors.Join(s.Storage.Close(), s.lock.Close())
 }
