@@ -29,6 +29,9 @@ var (
 // must be checked on the real process, whose panic the issue reported.
 func serverBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds bin/server; paxi/node's tests cover the same errors in-process")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "agora-server-test")
 		if err != nil {
