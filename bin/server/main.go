@@ -2,7 +2,9 @@
 //
 //	server -id 1.1 -algorithm epaxos -config config.json
 //
-// Both -flag value (Paxi's habit) and --flag=value are accepted.
+// Both -flag value (Paxi's habit) and --flag=value are accepted. A replica
+// whose log went missing or empty after it had persisted records refuses to
+// start (it has forgotten its votes); -fresh starts it as a new replica.
 package main
 
 import (
