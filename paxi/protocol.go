@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand"
+	"reflect"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -111,9 +113,34 @@ func DecodeParams(raw json.RawMessage, dst any) error {
 	dec := json.NewDecoder(bytesReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("params: %w", err)
+		return fmt.Errorf("params: %w (known: %s): fix \"params\" in the configuration", err, strings.Join(paramNames(dst), ", "))
 	}
 	return nil
+}
+
+// paramNames lists the JSON names of a params struct's fields, for the
+// error that a misspelt parameter gets.
+func paramNames(dst any) []string {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 // Factory builds a protocol instance from its environment.

@@ -41,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: check HISTORY [-html out.html] [-timeout 60s]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return exitMalformed
 	}
 	if fs.NArg() != 1 {

@@ -39,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	targets := fs.String("targets", "", "comma-separated replica ids to send to (default: all)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
 	cfg, err := paxi.LoadConfig(*configPath)

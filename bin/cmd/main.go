@@ -6,7 +6,8 @@
 //	cmd -id 1.1              an interactive prompt reading the same commands
 //
 // It connects to the binary client port of the replica named by -id in
-// -config, or to -addr directly.
+// -config, or to -addr directly. Flags come before the command; everything
+// after the key of a put is its value (put k -5, put k hello world).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/agora-consensus/agora/internal/cli"
 	"github.com/agora-consensus/agora/paxi"
@@ -33,7 +35,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	id := fs.String("id", "1.1", "replica to talk to")
 	addr := fs.String("addr", "", "client address to dial instead of looking -id up in -config")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for each reply")
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+	// Flags end at the command, so that put k -5 stores "-5".
+	fs.SetInterspersed(false)
+	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
 	target := *addr
@@ -78,7 +82,7 @@ func prompt(c *client.Client, stdin io.Reader, stdout io.Writer, timeout time.Du
 	in := bufio.NewScanner(stdin)
 	fmt.Fprint(stdout, "> ")
 	for in.Scan() {
-		line := strings.Fields(in.Text())
+		line := splitLine(in.Text())
 		switch {
 		case len(line) == 0:
 		case line[0] == "quit" || line[0] == "exit":
@@ -99,19 +103,37 @@ func prompt(c *client.Client, stdin io.Reader, stdout io.Writer, timeout time.Du
 	return 0
 }
 
+// splitLine splits a prompt line into the command, the key and the rest of
+// the line, which put takes as its value with its inner spaces kept.
+func splitLine(line string) []string {
+	var words []string
+	rest := strings.TrimSpace(line)
+	for len(words) < 2 && rest != "" {
+		i := strings.IndexFunc(rest, unicode.IsSpace)
+		if i < 0 {
+			i = len(rest)
+		}
+		words = append(words, rest[:i])
+		rest = strings.TrimSpace(rest[i:])
+	}
+	if rest != "" {
+		words = append(words, rest)
+	}
+	return words
+}
+
 // do runs one command given as words, e.g. ["put", "k", "v"].
 func do(c *client.Client, words []string, timeout time.Duration) (string, error) {
 	op, err := paxi.ParseOp(words[0])
 	if err != nil {
 		return "", err
 	}
-	want := map[paxi.Op]int{paxi.Get: 2, paxi.Put: 3, paxi.Delete: 2}[op]
-	if len(words) != want {
+	if op == paxi.Put && len(words) < 3 || op != paxi.Put && len(words) != 2 {
 		return "", fmt.Errorf("usage: get KEY | put KEY VALUE | delete KEY")
 	}
 	cmd := paxi.Command{Op: op, Key: words[1]}
 	if op == paxi.Put {
-		cmd.Value = words[2]
+		cmd.Value = strings.Join(words[2:], " ") // the rest of the line is the value
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

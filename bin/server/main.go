@@ -2,7 +2,9 @@
 //
 //	server -id 1.1 -algorithm epaxos -config config.json
 //
-// Both -flag value (Paxi's habit) and --flag=value are accepted.
+// Both -flag value (Paxi's habit) and --flag=value are accepted. A replica
+// whose log went missing or empty after it had persisted records refuses to
+// start (it has forgotten its votes); -fresh starts it as a new replica.
 package main
 
 import (
@@ -28,7 +30,8 @@ func run(args []string, stderr io.Writer) int {
 	algorithm := fs.String("algorithm", "", "protocol to run; overrides the config's algorithm ("+fmt.Sprint(paxi.Names())+")")
 	configPath := fs.String("config", "config.json", "cluster configuration file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
+	fresh := fs.Bool("fresh", false, "start as a new replica although this one persisted records before and its log is now missing or empty (it has forgotten its votes)")
+	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
 	log, err := cli.Logger(*logLevel)
@@ -57,13 +60,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "server: -id: replica %s is not in %s\n", rid, *configPath)
 		return 2
 	}
-	srv, err := node.Start(cfg, rid, log)
+	// Catch signals before the ports open: a SIGTERM sent once the client
+	// port accepts must stop the replica cleanly, not kill it mid-start.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	srv, err := node.StartWith(cfg, rid, node.StartOptions{Log: log, Fresh: *fresh})
 	if err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	stopped := make(chan error, 1)
 	go func() { stopped <- srv.Wait() }()
 	select {

@@ -96,10 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sim [-config sim.json] [-protocol epaxos,...] [flags]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(cli.DoubleDash(args)); err != nil {
-		if err != pflag.ErrHelp {
-			fmt.Fprintln(stderr, "sim:", err)
-		}
+	if err := cli.Parse(fs, args); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
