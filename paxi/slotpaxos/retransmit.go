@@ -24,10 +24,18 @@ type Retransmit struct {
 	wait       int64 // the quorum's wait, refreshed each tick
 }
 
+// MinRetransmitTicks is the shortest wait before a resend, 100 ms at the
+// default 5 ms tick, as TCP keeps a floor under its timeout (200 ms in
+// Linux): a LAN round trip is far below a tick, and a replica at
+// saturation answers tens of milliseconds late. Without the floor, the
+// round trips measured while idle made a loaded Mencius resend whole
+// batches it had only queued (half its throughput, on real processes).
+const MinRetransmitTicks = 20
+
 // NewRetransmit times the proposals of replica self of n, which need need
 // answers besides its own; max is the longest wait.
 func NewRetransmit(self, n, need int, max int64) Retransmit {
-	t := Retransmit{rtt: make([]paxi.RTT, n), self: self, need: need, Min: 2, Max: max}
+	t := Retransmit{rtt: make([]paxi.RTT, n), self: self, need: need, Min: min(MinRetransmitTicks, max), Max: max}
 	t.Tick()
 	return t
 }

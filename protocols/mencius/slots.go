@@ -354,7 +354,7 @@ func (r *Replica) askNeed(to paxi.ID) {
 	}
 }
 
-// watchExecution asks for the slot execution waits on after two round trips,
+// watchExecution asks for the slot execution waits on after a timeout,
 // and revokes its owner's slots after RevokeTicks.
 func (r *Replica) watchExecution() {
 	if r.log.Commit != r.stuckAt || (r.log.Commit >= r.log.End() && r.log.Commit > r.seen) {
@@ -362,10 +362,10 @@ func (r *Replica) watchExecution() {
 		return
 	}
 	r.stuckFor++
-	// A lost skip or commit costs about two round trips to the slot's
-	// owner, not the fixed retry wait (which is what it waits before any
-	// round trip to the owner is known).
-	if r.stuckFor%max(2*r.retrans.RTO(r.owner(r.log.Commit)), int64(r.retrans.Min)) == 0 {
+	// A lost skip or commit costs a retransmission timeout of the slot's
+	// owner (slotpaxos.Retransmit), not the fixed retry wait (which is
+	// what it waits before any round trip to the owner is known).
+	if r.stuckFor%r.retrans.RTO(r.owner(r.log.Commit)) == 0 {
 		r.stats.needs++
 		r.askNeed("")
 	}
