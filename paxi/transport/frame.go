@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -92,18 +93,25 @@ func (f *frameReader) next() ([]byte, error) {
 	}
 	// Bodies up to keepScratch reuse one buffer; rarer, larger ones get
 	// their own, so one huge frame does not pin its size for the life of
-	// the connection.
+	// the connection. Either way the buffer grows as the body arrives,
+	// never by more than it already holds (or one read buffer), because a
+	// header alone costs the sender four bytes: trusting it would let a
+	// hundred connections announcing 16 MiB each take gigabytes.
 	var b []byte
 	if n <= keepScratch {
-		if cap(f.scratch) < n {
-			f.scratch = make([]byte, n)
-		}
-		b = f.scratch[:n]
-	} else {
-		b = make([]byte, n)
+		b = f.scratch[:0]
 	}
-	if _, err := io.ReadFull(f.r, b); err != nil {
-		return nil, eofInFrame(err)
+	for len(b) < n {
+		chunk := min(n-len(b), max(len(b), readBufferSize))
+		b = slices.Grow(b, chunk)
+		k, err := io.ReadFull(f.r, b[len(b):len(b)+chunk])
+		b = b[:len(b)+k]
+		if err != nil {
+			return nil, eofInFrame(err)
+		}
+	}
+	if n <= keepScratch {
+		f.scratch = b
 	}
 	return b, nil
 }

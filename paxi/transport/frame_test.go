@@ -1,0 +1,56 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"runtime"
+	"testing"
+)
+
+// TestFrameReaderAllocatesWhatArrivesNotWhatIsAnnounced feeds a header
+// announcing 64 MiB followed by 1 MiB of body and the end of the stream: a
+// reader that trusted the header would allocate 64 MiB before any body
+// byte arrived, which is how 100 connections announcing 16 MiB took a
+// replica to 1.6 GiB. Growing the buffer by doubling allocates about four
+// times what arrived in all (each step copies), plus the read buffer.
+func TestFrameReaderAllocatesWhatArrivesNotWhatIsAnnounced(t *testing.T) {
+	const announced, sent = 64 << 20, 1 << 20
+	stream := binary.BigEndian.AppendUint32(nil, announced)
+	stream = append(stream, make([]byte, sent)...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fr := newFrameReader(bytes.NewReader(stream), announced)
+	if _, err := fr.next(); err != io.ErrUnexpectedEOF {
+		t.Fatalf("truncated frame: got %v, want io.ErrUnexpectedEOF", err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 8*sent {
+		t.Fatalf("reading 1 MiB of a frame announcing 64 MiB allocated %d bytes; want at most %d", got, 8*sent)
+	}
+}
+
+// TestFrameReaderReadsFramesOfEverySize checks the growing buffer against
+// bodies around the read buffer and the kept-scratch sizes, back to back.
+func TestFrameReaderReadsFramesOfEverySize(t *testing.T) {
+	sizes := []int{0, 1, readBufferSize - frameHeader, readBufferSize, readBufferSize + 1, 3*readBufferSize + 7, keepScratch, keepScratch + 1, 3 * keepScratch}
+	var stream []byte
+	for i, n := range sizes {
+		body := bytes.Repeat([]byte{byte(i + 1)}, n)
+		stream = append(stream, frameOf(body)...)
+	}
+	fr := newFrameReader(bytes.NewReader(stream), DefaultMaxFrame)
+	for i, n := range sizes {
+		b, err := fr.next()
+		if err != nil {
+			t.Fatalf("frame %d (%d bytes): %v", i, n, err)
+		}
+		if !bytes.Equal(b, bytes.Repeat([]byte{byte(i + 1)}, n)) {
+			t.Fatalf("frame %d (%d bytes) arrived as %d bytes, or damaged", i, n, len(b))
+		}
+	}
+	if _, err := fr.next(); err != io.EOF {
+		t.Fatalf("after the last frame: got %v, want io.EOF", err)
+	}
+}
