@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -114,7 +115,8 @@ func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
 }
 
 // validCommand rejects what no protocol should see: client commands are
-// gets, puts and deletes of a non-empty key, named by a non-zero command id.
+// gets, puts and deletes of a non-empty key, named by a non-zero command id,
+// with keys and values within the limits HTTP enforces too.
 func validCommand(c paxi.Command) error {
 	switch {
 	case c.Op != paxi.Get && c.Op != paxi.Put && c.Op != paxi.Delete:
@@ -123,6 +125,8 @@ func validCommand(c paxi.Command) error {
 		return errors.New("bad command: empty key")
 	case len(c.Key) > MaxKeyLen:
 		return errors.New("bad command: key longer than 1024 bytes")
+	case len(c.Value) > MaxValueLen:
+		return fmt.Errorf("bad command: value longer than 1 MiB (%d bytes, limit %d)", len(c.Value), MaxValueLen)
 	case c.ClientID == 0 || c.CommandID == 0:
 		return errors.New("bad command: client and command ids must be non-zero")
 	}
