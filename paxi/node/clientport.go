@@ -9,24 +9,24 @@ import (
 	"net"
 	"sync"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/client"
 	"github.com/agora-consensus/agora/paxi/transport"
 )
 
 // serveClients accepts binary-protocol clients until the listener closes.
+// Accept errors such as running out of file descriptors are retried with
+// backoff, as the peer listener does.
 func (s *Server) serveClients(ctx context.Context, ln net.Listener) {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	netutil.Serve(ln, ctx.Done(), s.log, func(conn net.Conn) bool {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.serveClient(ctx, conn)
 		}()
-	}
+		return true
+	})
 }
 
 // clientConn is one binary client connection: a reader that submits

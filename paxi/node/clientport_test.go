@@ -2,7 +2,11 @@ package node
 
 import (
 	"context"
+	"net"
+	"os"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,5 +33,45 @@ func TestClientPortRefusesValuesOverTheLimitAndKeepsServing(t *testing.T) {
 	}
 	if v, err := c.Get(ctx, "big"); err != nil || len(v) != MaxValueLen {
 		t.Fatalf("get big = %d bytes, %v; want the %d-byte value", len(v), err, MaxValueLen)
+	}
+}
+
+// emfileListener fails its first n Accepts the way a process out of file
+// descriptors does, then accepts normally.
+type emfileListener struct {
+	net.Listener
+	n atomic.Int32
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.n.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+func TestClientPortAcceptsAgainAfterRunningOutOfFileDescriptors(t *testing.T) {
+	cfg := testConfig(t, 1, "unreplicated", "")
+	s := startAll(t, cfg)[0]
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &emfileListener{Listener: inner}
+	ln.n.Store(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.serveClients(ctx, ln) }()
+	t.Cleanup(func() { cancel(); ln.Close() })
+
+	c, err := client.Dial(inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pctx, pcancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer pcancel()
+	if err := c.Put(pctx, "k", "v"); err != nil {
+		t.Fatalf("client port after three EMFILE accepts: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 )
 
@@ -13,34 +14,14 @@ import (
 // goroutine each, until the listener is closed.
 func (t *TCP) acceptLoop() {
 	defer t.wg.Done()
-	for {
-		c, err := t.ln.Accept()
-		if err != nil {
-			select {
-			case <-t.closing:
-				return
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			// A listener that fails for another reason (too many open
-			// files, say) may recover; pause instead of spinning.
-			t.log.Error("accept failed", "err", err)
-			select {
-			case <-t.closing:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
+	netutil.Serve(t.ln, t.closing, t.log, func(c net.Conn) bool {
 		if !t.track(c) {
-			return
+			return false
 		}
 		t.wg.Add(1)
 		go t.readLoop(c)
-	}
+		return true
+	})
 }
 
 // readLoop reads the handshake and then frames from one accepted
