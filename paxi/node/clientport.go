@@ -49,7 +49,11 @@ func (s *Server) serveClient(ctx context.Context, conn net.Conn) {
 		close(done)
 	}()
 	err := cc.readLoop(ctx, s)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+	switch {
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || ctx.Err() != nil:
+	case errors.Is(err, transport.ErrIdleTimeout):
+		s.log.Debug("closing idle client connection", "remote", conn.RemoteAddr().String(), "err", err)
+	default:
 		s.log.Warn("closing client connection", "remote", conn.RemoteAddr().String(), "err", err)
 	}
 	cc.close()
@@ -69,6 +73,7 @@ const batchesPerConn = 4
 
 func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
 	fr := transport.NewFrameReader(cc.conn, s.cfg.MaxFrame)
+	fr.SetTimeouts(cc.conn, timeouts.clientIdle, timeouts.clientFrame)
 	// Batches are decoded into arrays the node hands back once it has
 	// proposed their commands (protocols copy what they keep), so a
 	// connection at full speed decodes without allocating them anew.

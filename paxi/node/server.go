@@ -95,7 +95,7 @@ func Start(cfg *paxi.Config, id paxi.ID, log *slog.Logger) (s *Server, err error
 		if err != nil {
 			return nil, err
 		}
-		s.httpSrv = &http.Server{Handler: s.httpHandler(), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		s.httpSrv = s.newHTTPServer(log)
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.httpSrv.Serve(ln) }()
 	}
