@@ -45,7 +45,7 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	if s.faults != nil {
-		mux.Handle("/admin/faults", s.faults.AdminHandler())
+		mux.Handle("/admin/faults", s.faults.AdminHandler(s.cfg.IDs()))
 	}
 	return mux
 }
