@@ -72,7 +72,7 @@ func Start(cfg *paxi.Config, id paxi.ID, log *slog.Logger) (s *Server, err error
 	}
 	peers := cfg.PeerAddrs()
 	delete(peers, id)
-	s.tcp, err = transport.NewTCP(id, me.Peer, peers, transport.TCPOptions{MaxFrame: cfg.MaxFrame, Logger: log, Observer: s.metrics.Observer()})
+	s.tcp, err = transport.NewTCP(id, me.Peer, peers, transport.TCPOptions{MaxFrame: cfg.MaxFrame, Logger: log, Observer: s.metrics.Observer(), Secret: []byte(cfg.ClusterSecret)})
 	if err != nil {
 		return nil, err
 	}
