@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -159,22 +158,30 @@ func (f *frameReader) read() ([]byte, error) {
 	}
 	// Bodies up to keepScratch reuse one buffer; rarer, larger ones get
 	// their own, so one huge frame does not pin its size for the life of
-	// the connection. Either way the buffer grows as the body arrives,
-	// never by more than it already holds (or one read buffer), because a
-	// header alone costs the sender four bytes: trusting it would let a
-	// hundred connections announcing 16 MiB each take gigabytes.
-	var b []byte
-	if n <= keepScratch {
-		b = f.scratch[:0]
-	}
-	for len(b) < n {
-		chunk := min(n-len(b), max(len(b), readBufferSize))
-		b = slices.Grow(b, chunk)
-		k, err := io.ReadFull(f.r, b[len(b):len(b)+chunk])
-		b = b[:len(b)+k]
-		if err != nil {
+	// the connection.
+	if n <= cap(f.scratch) {
+		b := f.scratch[:n]
+		if _, err := io.ReadFull(f.r, b); err != nil {
 			return nil, eofInFrame(err)
 		}
+		return b, nil
+	}
+	// A header alone costs the sender four bytes, so the body is only
+	// allocated once it has arrived: until then it is held in chunks of
+	// one read buffer, as it comes. Trusting the header let a hundred
+	// connections announcing 16 MiB each take 1.6 GiB.
+	var chunks [][]byte
+	for got := 0; got < n; {
+		c := make([]byte, min(n-got, readBufferSize))
+		if _, err := io.ReadFull(f.r, c); err != nil {
+			return nil, eofInFrame(err)
+		}
+		chunks = append(chunks, c)
+		got += len(c)
+	}
+	b := make([]byte, 0, n)
+	for _, c := range chunks {
+		b = append(b, c...)
 	}
 	if n <= keepScratch {
 		f.scratch = b
