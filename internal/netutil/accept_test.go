@@ -35,10 +35,15 @@ func TestServeRetriesAfterEMFILEAndStopsWhenClosed(t *testing.T) {
 	ln := &emfileListener{Listener: inner}
 	ln.n.Store(4)
 	got := make(chan net.Conn, 1)
+	var callsAtHandover atomic.Int32
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		Serve(ln, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c net.Conn) bool { got <- c; return true })
+		Serve(ln, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), func(c net.Conn) bool {
+			callsAtHandover.Store(ln.calls.Load())
+			got <- c
+			return true
+		})
 	}()
 	c, err := net.Dial("tcp", inner.Addr().String())
 	if err != nil {
@@ -51,7 +56,7 @@ func TestServeRetriesAfterEMFILEAndStopsWhenClosed(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatalf("no connection handed over after 4 EMFILE errors (%d Accept calls)", ln.calls.Load())
 	}
-	if n := ln.calls.Load(); n != 5 {
+	if n := callsAtHandover.Load(); n != 5 {
 		t.Fatalf("Accept called %d times; want 4 failures and 1 success", n)
 	}
 	ln.Close()
