@@ -12,8 +12,9 @@ import (
 // announcing 64 MiB followed by 1 MiB of body and the end of the stream: a
 // reader that trusted the header would allocate 64 MiB before any body
 // byte arrived, which is how 100 connections announcing 16 MiB took a
-// replica to 1.6 GiB. The reader may allocate what arrived, and the read
-// buffer.
+// replica to 1.6 GiB. The reader allocates about what arrived and its
+// read buffer; the bound leaves room for other goroutines' allocations,
+// which TotalAlloc counts too.
 func TestFrameReaderAllocatesWhatArrivesNotWhatIsAnnounced(t *testing.T) {
 	const announced, sent = 64 << 20, 1 << 20
 	stream := binary.BigEndian.AppendUint32(nil, announced)
@@ -26,8 +27,8 @@ func TestFrameReaderAllocatesWhatArrivesNotWhatIsAnnounced(t *testing.T) {
 		t.Fatalf("truncated frame: got %v, want io.ErrUnexpectedEOF", err)
 	}
 	runtime.ReadMemStats(&after)
-	if got := after.TotalAlloc - before.TotalAlloc; got > 2*sent {
-		t.Fatalf("reading 1 MiB of a frame announcing 64 MiB allocated %d bytes; want at most %d", got, 2*sent)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4*sent {
+		t.Fatalf("reading 1 MiB of a frame announcing 64 MiB allocated %d bytes; want at most %d", got, 4*sent)
 	}
 }
 
