@@ -3,9 +3,12 @@ package transport
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
+	"net"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // TestFrameReaderAllocatesWhatArrivesNotWhatIsAnnounced feeds a header
@@ -54,5 +57,39 @@ func TestFrameReaderReadsFramesOfEverySize(t *testing.T) {
 	}
 	if _, err := fr.next(); err != io.EOF {
 		t.Fatalf("after the last frame: got %v, want io.EOF", err)
+	}
+}
+
+// TestFrameReaderTimeoutsTellIdleFromTrickling checks the two errors of a
+// reader with timeouts: silence between frames is ErrIdleTimeout after the
+// idle timeout, and a frame begun but not finished is ErrFrameTimeout after
+// the (shorter) frame timeout, however long the idle timeout.
+func TestFrameReaderTimeoutsTellIdleFromTrickling(t *testing.T) {
+	server, client := net.Pipe()
+	defer server.Close()
+	defer client.Close()
+	fr := NewFrameReader(server, DefaultMaxFrame)
+	fr.SetTimeouts(server, time.Second, 30*time.Millisecond)
+	go client.Write(append(frameOf([]byte("whole")), 0, 0, 0, 9, 'x')) // one frame, then 1 byte of 9
+	if b, err := fr.Next(); err != nil || string(b) != "whole" {
+		t.Fatalf("first frame: %q, %v", b, err)
+	}
+	start := time.Now()
+	if _, err := fr.Next(); !errors.Is(err, ErrFrameTimeout) {
+		t.Fatalf("frame begun and left unfinished: got %v, want ErrFrameTimeout", err)
+	} else if d := time.Since(start); d >= time.Second {
+		t.Fatalf("unfinished frame detected after %v, not by the 30ms frame timeout", d)
+	}
+
+	server2, client2 := net.Pipe()
+	defer server2.Close()
+	defer client2.Close()
+	fr = NewFrameReader(server2, DefaultMaxFrame)
+	fr.SetTimeouts(server2, 50*time.Millisecond, 10*time.Millisecond)
+	start = time.Now()
+	if _, err := fr.Next(); !errors.Is(err, ErrIdleTimeout) {
+		t.Fatalf("silent connection: got %v, want ErrIdleTimeout", err)
+	} else if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("silent connection timed out after %v, before the 50ms idle timeout", d)
 	}
 }
