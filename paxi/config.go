@@ -32,7 +32,26 @@ type Config struct {
 	MaxFrame int `json:"max_frame"`
 	// Fsync makes the durable log sync to disk once per batch (default true).
 	Fsync *bool `json:"fsync,omitempty"`
+	// ClusterSecret, if set, is shared by every replica: each peer
+	// connection proves it (both ends), so that only replicas holding it
+	// can join. Empty means peers are trusted by address, as on a laptop.
+	ClusterSecret string `json:"cluster_secret,omitempty"`
+	// AdminAccess says who may use /admin/faults and /debug/pprof:
+	// "loopback" (the default) serves them to clients on the same machine
+	// only, "any" to anyone who reaches the HTTP port, "none" to nobody.
+	AdminAccess string `json:"admin_access,omitempty"`
 }
+
+// AdminAccess values.
+const (
+	AdminLoopback = "loopback"
+	AdminAny      = "any"
+	AdminNone     = "none"
+)
+
+// minSecretLen is the shortest cluster_secret accepted: a short one could
+// be guessed from the handshakes an eavesdropper records.
+const minSecretLen = 16
 
 // ReplicaConfig is one replica's identity and addresses.
 type ReplicaConfig struct {
@@ -146,6 +165,9 @@ func (c *Config) applyDefaults() {
 	if c.MaxFrame == 0 {
 		c.MaxFrame = DefaultMaxFrame
 	}
+	if c.AdminAccess == "" {
+		c.AdminAccess = AdminLoopback
+	}
 }
 
 // Validate checks every field and returns a *ConfigError naming the first bad one.
@@ -199,6 +221,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFrame < 1024 || c.MaxFrame > 1<<30 {
 		return &ConfigError{"max_frame", fmt.Errorf("must be within 1KiB..1GiB, got %d", c.MaxFrame)}
+	}
+	if c.ClusterSecret != "" && len(c.ClusterSecret) < minSecretLen {
+		return &ConfigError{"cluster_secret", fmt.Errorf("must be at least %d bytes, got %d", minSecretLen, len(c.ClusterSecret))}
+	}
+	switch c.AdminAccess {
+	case AdminLoopback, AdminAny, AdminNone:
+	default:
+		return &ConfigError{"admin_access", fmt.Errorf("must be %q, %q or %q, got %q", AdminLoopback, AdminAny, AdminNone, c.AdminAccess)}
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.IDs()) != 2 || c.MaxBatch != DefaultMaxBatch || c.Tick.D() != 2e6 || !c.FsyncEnabled() {
+	if len(c.IDs()) != 2 || c.MaxBatch != DefaultMaxBatch || c.Tick.D() != 2e6 || !c.FsyncEnabled() || c.AdminAccess != AdminLoopback || c.ClusterSecret != "" {
 		t.Fatalf("unexpected config %+v", c)
 	}
 }
@@ -36,6 +36,8 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","max_batch":-1}`:                    "max_batch",
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","max_batch":"x"}`:                   "max_batch",
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","tcik":"5ms"}`:                      "tcik",
+		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","cluster_secret":"short"}`:          "cluster_secret",
+		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","admin_access":"everyone"}`:         "admin_access",
 		`{"replicas":[]}`: "replicas",
 		`{`:               "(file)",
 	}

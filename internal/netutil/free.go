@@ -1,5 +1,6 @@
-// Package netutil holds small networking helpers shared by tests, the
-// in-process benchmark cluster and the end-to-end tests.
+// Package netutil holds small networking helpers shared by the replica's
+// listeners, tests, the in-process benchmark cluster and the end-to-end
+// tests.
 package netutil
 
 import "net"

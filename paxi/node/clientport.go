@@ -4,28 +4,29 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/client"
 	"github.com/agora-consensus/agora/paxi/transport"
 )
 
 // serveClients accepts binary-protocol clients until the listener closes.
+// Accept errors such as running out of file descriptors are retried with
+// backoff, as the peer listener does.
 func (s *Server) serveClients(ctx context.Context, ln net.Listener) {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	netutil.Serve(ln, ctx.Done(), s.log, func(conn net.Conn) bool {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			s.serveClient(ctx, conn)
 		}()
-	}
+		return true
+	})
 }
 
 // clientConn is one binary client connection: a reader that submits
@@ -48,7 +49,11 @@ func (s *Server) serveClient(ctx context.Context, conn net.Conn) {
 		close(done)
 	}()
 	err := cc.readLoop(ctx, s)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+	switch {
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || ctx.Err() != nil:
+	case errors.Is(err, transport.ErrIdleTimeout):
+		s.log.Debug("closing idle client connection", "remote", conn.RemoteAddr().String(), "err", err)
+	default:
 		s.log.Warn("closing client connection", "remote", conn.RemoteAddr().String(), "err", err)
 	}
 	cc.close()
@@ -68,6 +73,7 @@ const batchesPerConn = 4
 
 func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
 	fr := transport.NewFrameReader(cc.conn, s.cfg.MaxFrame)
+	fr.SetTimeouts(cc.conn, timeouts.clientIdle, timeouts.clientFrame)
 	// Batches are decoded into arrays the node hands back once it has
 	// proposed their commands (protocols copy what they keep), so a
 	// connection at full speed decodes without allocating them anew.
@@ -114,7 +120,8 @@ func (cc *clientConn) readLoop(ctx context.Context, s *Server) error {
 }
 
 // validCommand rejects what no protocol should see: client commands are
-// gets, puts and deletes of a non-empty key, named by a non-zero command id.
+// gets, puts and deletes of a non-empty key, named by a non-zero command id,
+// with keys and values within the limits HTTP enforces too.
 func validCommand(c paxi.Command) error {
 	switch {
 	case c.Op != paxi.Get && c.Op != paxi.Put && c.Op != paxi.Delete:
@@ -123,6 +130,8 @@ func validCommand(c paxi.Command) error {
 		return errors.New("bad command: empty key")
 	case len(c.Key) > MaxKeyLen:
 		return errors.New("bad command: key longer than 1024 bytes")
+	case len(c.Value) > MaxValueLen:
+		return fmt.Errorf("bad command: value longer than 1 MiB (%d bytes, limit %d)", len(c.Value), MaxValueLen)
 	case c.ClientID == 0 || c.CommandID == 0:
 		return errors.New("bad command: client and command ids must be non-zero")
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"sync/atomic"
@@ -26,7 +27,8 @@ const (
 const httpTimeout = 10 * time.Second
 
 // httpFront is the HTTP face of a replica: /kv/{key} for people, /metrics
-// for Prometheus, /status, and /admin/faults when fault injection is on.
+// for Prometheus, /status, and for the operator (see adminOnly)
+// /admin/faults and /debug/pprof.
 type httpFront struct {
 	s        *Server
 	clientID uint64        // HTTP commands share one client id per replica
@@ -39,15 +41,38 @@ func (s *Server) httpHandler() http.Handler {
 	mux.HandleFunc("/kv/", h.kv)
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/status", h.status)
-	// Profiles, so performance work starts from a measurement of the real process.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if s.cfg.AdminAccess == paxi.AdminNone {
+		return mux
+	}
+	// Profiles, so performance work starts from a measurement of the real
+	// process; they and fault injection are for the operator only.
+	admin := func(path string, h http.Handler) { mux.Handle(path, s.adminOnly(h)) }
+	admin("/debug/pprof/", http.HandlerFunc(pprof.Index))
+	admin("/debug/pprof/cmdline", http.HandlerFunc(pprof.Cmdline))
+	admin("/debug/pprof/profile", http.HandlerFunc(pprof.Profile))
+	admin("/debug/pprof/symbol", http.HandlerFunc(pprof.Symbol))
+	admin("/debug/pprof/trace", http.HandlerFunc(pprof.Trace))
 	if s.faults != nil {
-		mux.Handle("/admin/faults", s.faults.AdminHandler())
+		admin("/admin/faults", s.faults.AdminHandler(s.cfg.IDs()))
 	}
 	return mux
+}
+
+// adminOnly serves h to the clients admin_access allows: with "loopback",
+// the default, only to those on this machine, so that a replica reachable
+// from a network does not hand fault injection and profiles to it.
+func (s *Server) adminOnly(h http.Handler) http.Handler {
+	if s.cfg.AdminAccess == paxi.AdminAny {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "forbidden: admin and pprof are served to loopback clients only (set \"admin_access\": \"any\" in the config to change that)", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // ParseKeyPath extracts and validates the key of a /kv/{key} path.

@@ -99,7 +99,7 @@ func (s *Server) start(me paxi.ReplicaConfig, fresh bool) error {
 	// address fails with nothing else said or done.
 	peers := cfg.PeerAddrs()
 	delete(peers, id)
-	s.tcp, err = transport.NewTCP(id, me.Peer, peers, transport.TCPOptions{MaxFrame: cfg.MaxFrame, Logger: log, Observer: s.metrics.Observer()})
+	s.tcp, err = transport.NewTCP(id, me.Peer, peers, transport.TCPOptions{MaxFrame: cfg.MaxFrame, Logger: log, Observer: s.metrics.Observer(), Secret: []byte(cfg.ClusterSecret)})
 	if err != nil {
 		return listenError(id, "peer", me.Peer, err)
 	}
@@ -131,7 +131,7 @@ func (s *Server) start(me paxi.ReplicaConfig, fresh bool) error {
 		go func() { defer s.wg.Done(); s.serveClients(ctx, s.clients) }()
 	}
 	if s.httpLn != nil {
-		s.httpSrv = &http.Server{Handler: s.httpHandler(), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		s.httpSrv = s.newHTTPServer(log)
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.httpSrv.Serve(s.httpLn) }()
 	}

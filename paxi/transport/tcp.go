@@ -40,6 +40,11 @@ type TCPOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// DialTimeout bounds one connection attempt. Zero means 1s.
 	DialTimeout time.Duration
+	// Secret, if set, is the cluster secret: every connection proves both
+	// ends hold it (see handshake.go) before a message crosses, so that
+	// nobody else can pose as a peer. Every replica needs the same one;
+	// empty means none.
+	Secret []byte
 }
 
 func (o *TCPOptions) setDefaults() {

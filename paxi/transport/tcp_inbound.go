@@ -2,10 +2,12 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
 
+	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
 )
 
@@ -13,34 +15,14 @@ import (
 // goroutine each, until the listener is closed.
 func (t *TCP) acceptLoop() {
 	defer t.wg.Done()
-	for {
-		c, err := t.ln.Accept()
-		if err != nil {
-			select {
-			case <-t.closing:
-				return
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			// A listener that fails for another reason (too many open
-			// files, say) may recover; pause instead of spinning.
-			t.log.Error("accept failed", "err", err)
-			select {
-			case <-t.closing:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
+	netutil.Serve(t.ln, t.closing, t.log, func(c net.Conn) bool {
 		if !t.track(c) {
-			return
+			return false
 		}
 		t.wg.Add(1)
 		go t.readLoop(c)
-	}
+		return true
+	})
 }
 
 // readLoop reads the handshake and then frames from one accepted
@@ -58,9 +40,12 @@ func (t *TCP) readLoop(c net.Conn) {
 		t.log.Warn("closing connection without a handshake", "remote", remote, "err", err)
 		return
 	}
-	from, err := parseHandshake(body)
+	from, nonceD, err := parseHandshake(body)
 	if err == nil && t.peers[from] == nil {
 		err = errors.New("not a configured peer: " + string(from))
+	}
+	if err == nil {
+		err = t.authenticate(c, fr, from, nonceD)
 	}
 	if err != nil {
 		t.log.Warn("refusing connection", "remote", remote, "err", err)
@@ -99,6 +84,37 @@ func (t *TCP) readLoop(c net.Conn) {
 			return
 		}
 	}
+}
+
+// authenticate runs the acceptor's side of the handshake with a cluster
+// secret: challenge the dialer claiming to be from, check its proof. It
+// runs before replaceInbound, so a connection that fails it never displaces
+// the peer's live one.
+func (t *TCP) authenticate(c net.Conn, fr *frameReader, from paxi.ID, nonceD []byte) error {
+	secret := t.opts.Secret
+	switch {
+	case len(secret) == 0 && nonceD == nil:
+		return nil
+	case len(secret) == 0:
+		return fmt.Errorf("%s authenticates with a cluster_secret, but this replica has none", from)
+	case nonceD == nil:
+		return fmt.Errorf("%s %w", from, errNoProof)
+	}
+	nonceA := newNonce()
+	c.SetWriteDeadline(time.Now().Add(handshakeTimeout))
+	_, err := c.Write(appendChallenge(nil, nonceA, handshakeMAC(secret, "accept", from, t.self, nonceD, nonceA)))
+	c.SetWriteDeadline(time.Time{})
+	if err != nil {
+		return fmt.Errorf("%s: sending the challenge: %w", from, err)
+	}
+	body, err := fr.next()
+	if err != nil {
+		return fmt.Errorf("%s: no proof of the cluster secret: %w", from, err)
+	}
+	if !checkProof(body, handshakeMAC(secret, "dial", from, t.self, nonceD, nonceA)) {
+		return fmt.Errorf("%s: wrong proof of the cluster secret (a different cluster_secret?)", from)
+	}
+	return nil
 }
 
 // replaceInbound records c as peer from's connection and closes the one it

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"bufio"
+	"crypto/hmac"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -176,6 +178,37 @@ func (p *peer) dial() (net.Conn, error) {
 	return c, nil
 }
 
+// handshake names this replica to the peer and, with a cluster secret,
+// checks the peer's proof of it and proves it in turn (see handshake.go).
+func (p *peer) handshake(c net.Conn, w *bufio.Writer) error {
+	secret := p.t.opts.Secret
+	var nonceD []byte
+	if len(secret) > 0 {
+		nonceD = newNonce()
+	}
+	w.Write(appendHandshake(nil, p.t.self, nonceD...))
+	if err := w.Flush(); err != nil || len(secret) == 0 {
+		return err
+	}
+	c.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	defer c.SetReadDeadline(time.Time{})
+	body, err := newFrameReader(c, maxHandshake).next()
+	if err != nil {
+		return fmt.Errorf("no challenge from the peer (does it have the same cluster_secret?): %w", err)
+	}
+	nonceA, mac, err := parseChallenge(body)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal(mac, handshakeMAC(secret, "accept", p.t.self, p.id, nonceD, nonceA)) {
+		err := errors.New("the peer failed to prove the cluster secret (a different cluster_secret, or not the replica configured at this address)")
+		p.t.log.Error("refusing peer", "peer", string(p.id), "addr", p.addr, "err", err)
+		return err
+	}
+	w.Write(appendProof(nil, handshakeMAC(secret, "dial", p.t.self, p.id, nonceD, nonceA)))
+	return w.Flush()
+}
+
 // errPeerClosed reports that the peer closed its end of the connection.
 var errPeerClosed = errors.New("peer closed the connection")
 
@@ -184,7 +217,11 @@ var errPeerClosed = errors.New("peer closed the connection")
 // system calls and TCP segments as possible. It returns when c fails or the
 // transport closes.
 func (p *peer) serve(c net.Conn) error {
-	// Nothing is ever read from an outgoing connection, but reading is how
+	w := bufio.NewWriterSize(c, writeBufferSize)
+	if err := p.handshake(c, w); err != nil {
+		return err
+	}
+	// Nothing more is read from an outgoing connection, but reading is how
 	// to learn promptly that the peer went away: otherwise the first
 	// messages after a peer restarts would vanish into a dead socket.
 	dead := make(chan struct{})
@@ -196,14 +233,7 @@ func (p *peer) serve(c net.Conn) error {
 		close(dead)
 	}()
 
-	w := bufio.NewWriterSize(c, writeBufferSize)
-	scratch := appendHandshake(nil, p.t.self)
-	if _, err := w.Write(scratch); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
+	var scratch []byte
 	obs := p.t.opts.Observer
 	// Messages may have been queued while the connection was being made;
 	// make sure the first pass of the loop looks.

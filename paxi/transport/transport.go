@@ -1,7 +1,8 @@
 // Package transport carries protocol messages between replicas: a msgpack
 // codec keyed by the paxi message registry, a TCP transport for real
-// deployments, an in-process channel transport for fast runs and tests, and
-// a fault-injecting wrapper around either, controllable at run time.
+// deployments (its connections optionally authenticated by a cluster
+// secret), an in-process channel transport for fast runs and tests, and a
+// fault-injecting wrapper around either, controllable at run time.
 package transport
 
 import "github.com/agora-consensus/agora/paxi"
