@@ -36,6 +36,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","max_batch":-1}`:                    "max_batch",
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","max_batch":"x"}`:                   "max_batch",
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","tcik":"5ms"}`:                      "tcik",
+		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","max_frame":1048576}`:               "max_frame",
 		`{"replicas":[]}`: "replicas",
 		`{`:               "(file)",
 	}
