@@ -6,25 +6,29 @@ import (
 	"github.com/agora-consensus/agora/paxi"
 )
 
-// flushQueue gives the queued commands slots, MaxBatch to a slot, skipping
-// those already proposed at this ballot (a command forwarded again, say).
-// A candidate keeps its queue until it wins.
+// flushQueue gives the queued commands slots, MaxBatch and at most
+// paxi.MessageBudget bytes to a slot (its Accept carries them all),
+// skipping those already proposed at this ballot (a command forwarded
+// again, say). A candidate keeps its queue until it wins.
 func (r *Replica) flushQueue() {
 	if !r.leading || len(r.queue) == 0 {
 		return
 	}
 	batch := make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
+	budget := paxi.NewBudget(r.p.MaxBatch)
 	for _, c := range r.queue {
 		if _, ok := r.assigned.Get(c.Ident()); ok {
 			continue
 		}
-		r.assigned.Add(c.Ident(), struct{}{})
-		batch = append(batch, c)
-		if len(batch) == r.p.MaxBatch {
-			r.propose(r.next, batch, false)
+		if !budget.Take(paxi.CommandBytes(c)) {
+			r.propose(r.next, slices.Clip(batch), false)
 			r.next++
 			batch = make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
+			budget.Reset()
+			budget.Take(paxi.CommandBytes(c))
 		}
+		r.assigned.Add(c.Ident(), struct{}{})
+		batch = append(batch, c)
 	}
 	if len(batch) > 0 {
 		r.propose(r.next, slices.Clip(batch), false)
@@ -203,15 +207,20 @@ func (r *Replica) askCatchUp() {
 	r.Send(r.leaderID, &CatchUp{From: r.commit})
 }
 
-// onCatchUp sends up to ResendLimit chosen slots from m.From.
+// onCatchUp sends up to ResendLimit chosen slots from m.From, and at most
+// paxi.MessageBudget bytes of them; the replica asks again for the rest.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
 	if m.From < r.log.Base() || m.From >= r.commit {
 		return
 	}
 	end := min(r.commit, m.From+int64(r.p.ResendLimit))
 	vals := make([]Value, 0, end-m.From)
+	budget := paxi.NewBudget(0)
 	for s := m.From; s < end; s++ {
 		e := r.log.At(s)
+		if !budget.Take(paxi.EntryBytes(e.cmds, 0)) {
+			break
+		}
 		vals = append(vals, Value{Cmds: e.cmds, Noop: e.noop})
 	}
 	r.Send(from, &Chosen{From: m.From, Values: vals, Commit: r.commit})

@@ -1,0 +1,82 @@
+package multipaxos
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/agora-consensus/agora/internal/prototest"
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// requireExecuted fails unless replica i executed want, in this order.
+func requireExecuted(t *testing.T, c *net, i int, want []paxi.Command) {
+	t.Helper()
+	if !slices.EqualFunc(c.Exec[i], want, func(a, b paxi.Command) bool { return a.Ident() == b.Ident() }) {
+		t.Fatalf("%s executed %d commands, want the %d proposed", c.IDs[i], len(c.Exec[i]), len(want))
+	}
+}
+
+// 17 MiB of commands queued at the leader in one Ready, and 17 MiB more
+// forwarded by a follower in one Ready, would each be one message over the
+// transport's frame: an Accept and a Forward the transport drops forever.
+func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	atLeader, atFollower := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
+	for k := range atLeader {
+		c.Reps[0].Propose(paxi.Request{Command: atLeader[k]})
+		c.Reps[1].Propose(paxi.Request{Command: atFollower[k]})
+	}
+	c.Run()
+	c.RequireUnderFrame()
+	later := put(3, 1, "big", "small")
+	c.Propose(2, later)
+	want := append(append(atLeader, atFollower...), later)
+	for i := range c.Reps {
+		requireExecuted(t, c, i, want)
+	}
+}
+
+// A follower that missed 17 MiB of chosen slots catches up in Chosen
+// replies that each fit the frame.
+func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
+	cmds := prototest.BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Drop, c.Largest = nil, 0
+	for range 3 * c.Reps[0].p.RetryTicks {
+		c.Tick(0, 1)
+		c.Tick(2, 1)
+	}
+	c.RequireUnderFrame()
+	requireExecuted(t, c, 2, cmds)
+}
+
+// A candidate learns 17 MiB of votes from a promiser in Promise parts that
+// each fit the frame, and proposes them all again.
+func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	// Only 1.2 votes, and no vote reaches the leader: nothing is chosen.
+	c.Drop = func(e paxi.Envelope) bool {
+		_, acc := e.Msg.(*Accept)
+		_, ok := e.Msg.(*Accepted)
+		return (acc && e.To == "1.3") || ok
+	}
+	cmds := prototest.BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	c.Tick(2, 4*c.Reps[2].p.ElectionTicks)
+	if !c.Reps[2].leading {
+		t.Fatalf("1.3 did not become leader (ballot %s)", c.Reps[2].bal)
+	}
+	c.RequireUnderFrame()
+	for i := 1; i < 3; i++ {
+		requireExecuted(t, c, i, cmds)
+	}
+}
