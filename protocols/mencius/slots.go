@@ -7,23 +7,27 @@ import (
 )
 
 // flushQueue proposes the queued commands in this replica's next own
-// slots, MaxBatch to a slot, skipping commands already in a proposal and
+// slots, MaxBatch and at most paxi.MessageBudget bytes to a slot (its
+// Accept carries them all), skipping commands already in a proposal and
 // own slots already revoked.
 func (r *Replica) flushQueue() {
 	// A batch is allocated at its final size: grown by append it was a
 	// fifth of a replica's CPU (copying) at saturation.
 	newBatch := func(left int) []paxi.Command { return make([]paxi.Command, 0, min(left, r.p.MaxBatch)) }
 	batch := newBatch(len(r.queue))
+	budget := paxi.NewBudget(r.p.MaxBatch)
 	for i, c := range r.queue {
 		if _, ok := r.assigned.Get(c.Ident()); ok {
 			continue
 		}
+		if !budget.Take(paxi.CommandBytes(c)) {
+			r.proposeOwn(slices.Clip(batch))
+			batch = newBatch(len(r.queue) - i)
+			budget.Reset()
+			budget.Take(paxi.CommandBytes(c))
+		}
 		r.assigned.Add(c.Ident(), -1) // the slot is set by proposeOwn
 		batch = append(batch, c)
-		if len(batch) == r.p.MaxBatch {
-			r.proposeOwn(batch)
-			batch = newBatch(len(r.queue) - i - 1)
-		}
 	}
 	if len(batch) > 0 {
 		r.proposeOwn(batch)
@@ -245,9 +249,10 @@ func (r *Replica) skipBelow(x int64) {
 // for; an own slot not used yet is skipped first, since someone waits on it.
 func (r *Replica) onNeed(from paxi.ID, m *Need) {
 	var votes []Vote
-	size, last := 0, int64(-1)
+	last := int64(-1)
+	budget := paxi.NewBudget(needMax)
 	for i, s := range m.Slots {
-		if i == needMax || size > chosenBytes || r.tooFar(s) {
+		if i == needMax || r.tooFar(s) {
 			break
 		}
 		if s <= last {
@@ -259,11 +264,10 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 		}
 		if s >= r.log.Base() && s < r.log.End() {
 			if e := r.log.At(s); e.committed {
-				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
-				size += 16
-				for _, c := range e.cmds {
-					size += len(c.Key) + len(c.Value) + 24
+				if !budget.Take(paxi.EntryBytes(e.cmds, 0)) {
+					break
 				}
+				votes = append(votes, Vote{Slot: s, Ballot: e.vbal, Cmds: e.cmds, Noop: e.noop, Committed: true})
 			}
 		}
 	}
@@ -274,12 +278,9 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 
 // needMax caps the slots one Need asks for and one Chosen answers. Most
 // slots a lagging replica lacks are no-ops (skips, revoked slots), which
-// cost a few bytes each.
+// cost a few bytes each; a Chosen of full batches is cut to
+// paxi.MessageBudget bytes before.
 const needMax = 4096
-
-// chosenBytes bounds a Chosen reply, well below the transport's largest
-// frame (16 MiB): 4096 slots of full batches would not fit.
-const chosenBytes = 4 << 20
 
 // onChosen takes chosen values, persisting them as learned, and asks the
 // sender for more at once if that moved the commit point and more is
