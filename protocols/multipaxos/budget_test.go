@@ -80,3 +80,42 @@ func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
 		requireExecuted(t, c, i, cmds)
 	}
 }
+
+// A promise in parts counts only with its last part, and a part taken
+// already (a duplicate, or one of an earlier request) is ignored.
+func TestPromisePartsCountOnlyWhenComplete(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.Reps[2]
+	r.campaign()
+	r.Ready()
+	b, from := r.bal, r.camp.from
+	x := put(1, 1, "k", "x")
+	part := &Promise{Ballot: b, From: from, Votes: []Vote{{Slot: 0, Ballot: paxi.NewBallot(0, "1.1"), Cmds: []paxi.Command{x}}}, Next: 1}
+	asked := func() (n int) {
+		for _, e := range r.Ready().Messages {
+			if p, ok := e.Msg.(*Prepare); ok && e.To == "1.2" && p.Resume == 1 && p.Ballot == b {
+				n++
+			}
+		}
+		return n
+	}
+	r.Step("1.2", part)
+	if r.leading || asked() != 1 {
+		t.Fatalf("after a first part: leading %v; want not leading and one Prepare for the rest", r.leading)
+	}
+	r.Step("1.2", part)
+	if r.leading || asked() != 0 {
+		t.Fatal("a duplicate first part was taken again")
+	}
+	r.Step("1.2", &Promise{Ballot: b, From: from, Resume: 0, Next: 0})
+	if r.leading {
+		t.Fatal("a stale whole promise (Resume 0) was counted after its first part was taken")
+	}
+	r.Step("1.2", &Promise{Ballot: b, From: from, Resume: 1, Next: 0})
+	if !r.leading {
+		t.Fatal("the last part did not complete the promise")
+	}
+	if e := r.log.At(0); !slices.Equal(e.cmds, []paxi.Command{x}) {
+		t.Fatalf("slot 0 proposed %v, want the vote of the first part %v", e.cmds, x)
+	}
+}
