@@ -32,6 +32,11 @@ const EntryOverhead = 256
 // CommandBytes bounds the encoded size of c.
 func CommandBytes(c Command) int { return len(c.Key) + len(c.Value) + CommandOverhead }
 
+// ReplyBytes bounds the encoded size of r, for a front-end that groups
+// replies in frames (the transport's reply codec writes the same fixed
+// fields as for a command, in other order, and three strings).
+func ReplyBytes(r Reply) int { return len(r.Value) + len(r.Err) + len(r.Leader) + CommandOverhead }
+
 // CommandsBytes bounds the encoded size of cmds.
 func CommandsBytes(cmds []Command) int {
 	n := 0

@@ -48,6 +48,18 @@ func TestValueLimitIsWellBelowTheMessageBudget(t *testing.T) {
 	if enc := len(two) - len(one); enc > paxi.CommandBytes(biggest) {
 		t.Fatalf("the largest command encodes to %d bytes, CommandBytes says %d", enc, paxi.CommandBytes(biggest))
 	}
+	reply := paxi.Reply{ClientID: math.MaxUint64, CommandID: math.MaxUint64, Value: biggest.Value, Err: strings.Repeat("e", 100), Leader: "65535.65535"}
+	one, err = transport.Marshal(nil, &client.Replies{Replies: []paxi.Reply{reply}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err = transport.Marshal(nil, &client.Replies{Replies: []paxi.Reply{reply, reply}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc := len(two) - len(one); enc > paxi.ReplyBytes(reply) {
+		t.Fatalf("the largest reply encodes to %d bytes, ReplyBytes says %d", enc, paxi.ReplyBytes(reply))
+	}
 	if n := paxi.MessageBudget / paxi.CommandBytes(biggest); n < 8 {
 		t.Fatalf("only %d of the largest commands fit the message budget %d; want at least 8", n, paxi.MessageBudget)
 	}
