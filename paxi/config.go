@@ -28,7 +28,8 @@ type Config struct {
 	Tick Duration `json:"tick"`
 	// MaxBatch caps the events fed to the protocol before its Ready is processed.
 	MaxBatch int `json:"max_batch"`
-	// MaxFrame is the largest wire frame accepted, in bytes.
+	// MaxFrame is the largest wire frame accepted, in bytes; at least
+	// DefaultMaxFrame, which the protocols' message budget fits.
 	MaxFrame int `json:"max_frame"`
 	// Fsync makes the durable log sync to disk once per batch (default true).
 	Fsync *bool `json:"fsync,omitempty"`
@@ -219,8 +220,10 @@ func (c *Config) Validate() error {
 	if c.MaxBatch < 1 {
 		return &ConfigError{"max_batch", fmt.Errorf("must be positive, got %d", c.MaxBatch)}
 	}
-	if c.MaxFrame < 1024 || c.MaxFrame > 1<<30 {
-		return &ConfigError{"max_frame", fmt.Errorf("must be within 1KiB..1GiB, got %d", c.MaxFrame)}
+	if c.MaxFrame < DefaultMaxFrame || c.MaxFrame > 1<<30 {
+		// Protocols build messages of up to MessageBudget bytes (budget.go),
+		// which a smaller frame would refuse to carry.
+		return &ConfigError{"max_frame", fmt.Errorf("must be within %d (16MiB)..1GiB, got %d", DefaultMaxFrame, c.MaxFrame)}
 	}
 	if c.ClusterSecret != "" && len(c.ClusterSecret) < minSecretLen {
 		return &ConfigError{"cluster_secret", fmt.Errorf("must be at least %d bytes, got %d", minSecretLen, len(c.ClusterSecret))}

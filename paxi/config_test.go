@@ -38,6 +38,7 @@ func TestBadConfigNamesTheField(t *testing.T) {
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","tcik":"5ms"}`:                      "tcik",
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","cluster_secret":"short"}`:          "cluster_secret",
 		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","admin_access":"everyone"}`:         "admin_access",
+		`{"replicas":[{"id":"1.1","peer":"127.0.0.1:1"}],"algorithm":"a","max_frame":1048576}`:               "max_frame",
 		`{"replicas":[]}`: "replicas",
 		`{`:               "(file)",
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -28,8 +29,12 @@ type Net[P paxi.Protocol] struct {
 	Queue []paxi.Envelope
 	Down  []bool
 	// Drop, when set, is asked about every message before delivery.
-	Drop  func(e paxi.Envelope) bool
-	build func(paxi.Env) (P, error)
+	Drop func(e paxi.Envelope) bool
+	// Largest is the largest encoded message sent, LargestName its type:
+	// the TCP transport refuses one over its frame limit.
+	Largest     int
+	LargestName string
+	build       func(paxi.Env) (P, error)
 }
 
 // NewNet starts n replicas "1.1" ... "1.n" built by build.
@@ -69,7 +74,16 @@ func (c *Net[P]) Flush(i int) bool {
 		c.Disk[i] = append(c.Disk[i], MustRoundTrip(c.T, m))
 	}
 	for _, e := range rd.Messages {
-		e.Msg = MustRoundTrip(c.T, e.Msg)
+		b, err := transport.Marshal(nil, e.Msg)
+		if err != nil {
+			c.T.Fatalf("codec: %v", err)
+		}
+		if len(b) > c.Largest {
+			c.Largest, c.LargestName = len(b), paxi.MessageName(e.Msg)
+		}
+		if e.Msg, err = transport.Unmarshal(b); err != nil {
+			c.T.Fatalf("codec: %v", err)
+		}
 		c.Queue = append(c.Queue, e)
 	}
 	c.Exec[i] = append(c.Exec[i], rd.Execute...)
@@ -116,6 +130,27 @@ func (c *Net[P]) Tick(i, n int) {
 func (c *Net[P]) Propose(i int, cmd paxi.Command) {
 	c.Reps[i].Propose(paxi.Request{Command: cmd})
 	c.Run()
+}
+
+// RequireUnderFrame fails the test unless every message sent so far fit
+// the transport's default frame.
+func (c *Net[P]) RequireUnderFrame() {
+	c.T.Helper()
+	if c.Largest > transport.DefaultMaxFrame {
+		c.T.Fatalf("a %s of %d bytes was built: the transport refuses frames over %d", c.LargestName, c.Largest, transport.DefaultMaxFrame)
+	}
+	c.T.Logf("largest message: %s, %d bytes (frame limit %d)", c.LargestName, c.Largest, transport.DefaultMaxFrame)
+}
+
+// BigPuts are n writes of 1 MiB values, the largest a client may send, by
+// client to key.
+func BigPuts(client uint64, key string, n int) []paxi.Command {
+	v := strings.Repeat("v", 1<<20)
+	out := make([]paxi.Command, n)
+	for i := range out {
+		out[i] = Put(client, uint64(i+1), key, v)
+	}
+	return out
 }
 
 // MustRoundTrip passes m through the wire codec, failing the test on error.

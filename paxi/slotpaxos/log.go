@@ -139,29 +139,23 @@ func (l *Log[E]) Restored() error {
 	return nil
 }
 
-// MaxChosenBytes bounds a catch-up answer, well below the transport's
-// largest frame (16 MiB): a few thousand slots of full batches would not
-// fit in one.
-const MaxChosenBytes = 4 << 20
-
-// Answer builds a catch-up answer, bounded in bytes.
+// Answer builds a catch-up answer, at most paxi.MessageBudget bytes of
+// chosen values (paxi.Budget): a few thousand slots of full batches would
+// not fit one frame.
 type Answer struct {
-	Votes []Vote
-	size  int
+	Votes  []Vote
+	budget paxi.Budget
 }
 
 // Add appends slot n if it is chosen here, and reports false, adding
 // nothing, once the answer is full.
 func (a *Answer) Add(n int64, s *Slot) bool {
-	if a.size > MaxChosenBytes {
+	if !s.Committed {
+		return true
+	}
+	if !a.budget.Take(paxi.EntryBytes(s.Cmds, 0)) {
 		return false
 	}
-	if s.Committed {
-		a.Votes = append(a.Votes, s.Report(n))
-		a.size += 16
-		for _, c := range s.Cmds {
-			a.size += len(c.Key) + len(c.Value) + 24
-		}
-	}
+	a.Votes = append(a.Votes, s.Report(n))
 	return true
 }

@@ -124,8 +124,8 @@ func TestAnswerIsBoundedInBytes(t *testing.T) {
 	for a.Add(int64(n), &big) {
 		n++
 	}
-	if len(a.Votes) > MaxChosenBytes>>20+1 || len(a.Votes) < MaxChosenBytes>>20 {
-		t.Fatalf("%d MiB-values in one answer, want about %d", len(a.Votes), MaxChosenBytes>>20)
+	if want := paxi.MessageBudget >> 20; len(a.Votes) > want || len(a.Votes) < want-1 {
+		t.Fatalf("%d MiB-values in one answer, want about %d", len(a.Votes), want)
 	}
 }
 

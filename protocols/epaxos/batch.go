@@ -1,11 +1,16 @@
 package epaxos
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/agora-consensus/agora/paxi"
+)
 
 // Batching has no waiting gate. Proposals queue until the host takes Ready,
 // which it does at the end of every batch of events it fed the protocol;
 // everything queued by then goes into one instance (several if there are
-// more than max_batch commands), unless max_inflight own instances are
+// more than max_batch commands or paxi.MessageBudget bytes, since its
+// PreAccept carries them all), unless max_inflight own instances are
 // already waiting to execute. Under light load an instance carries the
 // one command that arrived, with no added latency; under heavy load the host
 // feeds many requests per batch and instances grow with it. The original
@@ -24,7 +29,7 @@ func (r *Replica) flushProposals() {
 		// its size, and the queue's array is kept for the next proposals:
 		// handing the array over made the queue regrow from nothing, by
 		// doubling, on every batch.
-		k := min(len(r.queue), r.params.MaxBatch)
+		k := paxi.CutBatch(r.queue, r.params.MaxBatch)
 		cmds := slices.Clone(r.queue[:k])
 		n := copy(r.queue, r.queue[k:])
 		clear(r.queue[n:])

@@ -149,16 +149,21 @@ func (r *Replica) commitSource(q int32, from int64, skip int) int {
 }
 
 // onCommitRequest answers with the committed instances of the range, at
-// most resend_limit of them.
+// most resend_limit of them and paxi.MessageBudget bytes: the requester
+// asks for the rest once the answer has moved its prefix on.
 func (r *Replica) onCommitRequest(from paxi.ID, m *CommitRequest) {
 	to := min(m.To, m.From+int64(r.params.ResendLimit)-1, r.rows.known(m.Row)-1)
 	var out []Commit
+	budget := paxi.NewBudget(0)
 	for i := m.From; i <= to; i++ {
 		// A forgotten instance is committed at the requester already: the
 		// request is a late copy.
 		in := r.rows.get(m.Row, i)
 		if in == nil || in.status < Committed {
 			continue
+		}
+		if !budget.Take(paxi.EntryBytes(in.cmds, len(in.deps))) {
+			break
 		}
 		out = append(out, Commit{Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps, HasCmds: true, Cmds: in.cmds, Noop: in.noop})
 	}

@@ -52,6 +52,9 @@ type cluster struct {
 	// hold, when set, keeps matching messages aside instead of delivering.
 	hold func(e paxi.Envelope) bool
 	held []paxi.Envelope
+	// largest is the largest encoded message delivered, and largestName its type.
+	largest     int
+	largestName string
 }
 
 func ids(n int) []paxi.ID {
@@ -114,6 +117,23 @@ func (c *cluster) roundTrip(m paxi.Message) paxi.Message {
 	b, err := transport.Marshal(nil, m)
 	if err != nil {
 		c.t.Fatalf("marshal %s: %v", paxi.MessageName(m), err)
+	}
+	out, err := transport.Unmarshal(b)
+	if err != nil {
+		c.t.Fatalf("unmarshal %s: %v", paxi.MessageName(m), err)
+	}
+	return out
+}
+
+// roundTripSent is roundTrip for a message on the wire, which it also
+// measures for largest.
+func (c *cluster) roundTripSent(m paxi.Message) paxi.Message {
+	b, err := transport.Marshal(nil, m)
+	if err != nil {
+		c.t.Fatalf("marshal %s: %v", paxi.MessageName(m), err)
+	}
+	if len(b) > c.largest {
+		c.largest, c.largestName = len(b), paxi.MessageName(m)
 	}
 	out, err := transport.Unmarshal(b)
 	if err != nil {
@@ -202,7 +222,7 @@ func (c *cluster) deliver(e paxi.Envelope) {
 	}
 	m := e.Msg
 	if c.codec {
-		m = c.roundTrip(m)
+		m = c.roundTripSent(m)
 	}
 	c.reps[to].Step(e.From, m)
 	c.process(to)

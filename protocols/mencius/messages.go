@@ -60,15 +60,23 @@ type Prepare struct {
 	Ballot   paxi.Ballot
 	Owner    int32
 	From, To int64
+	// Resume, when set, asks for the rest of a Promise that stopped at
+	// slot Resume (Promise.Next).
+	Resume int64
 }
 
 // Promise answers a Prepare: the sender promised Ballot in every slot of
-// the range, and Votes are what it holds there.
+// the range, and Votes are what it holds there from max(From, Resume) on.
+// They are cut to paxi.MessageBudget bytes: Next is then the first slot
+// left out, which the revoker asks for with another Prepare (Resume:
+// Next), and counts the promise only once it has every part (Next 0).
 type Promise struct {
 	Ballot   paxi.Ballot
 	Owner    int32
 	From, To int64
+	Resume   int64
 	Votes    []Vote
+	Next     int64
 }
 
 // Vote, Voted, Learned, Committed and Chosen are slotpaxos's: a vote as a

@@ -11,7 +11,8 @@ type revocation struct {
 	owner    int
 	from, to int64
 	acks     slotpaxos.Acks
-	votes    []Vote // votes[i]: the best found for slot from+i*N (Slot -1: none)
+	votes    []Vote  // votes[i]: the best found for slot from+i*N (Slot -1: none)
+	resume   []int64 // per peer: the slot its next Promise part starts at (0: its first)
 	started  int64
 }
 
@@ -26,22 +27,25 @@ func (r *Replica) revoke(q int, from int64) {
 	}
 	r.topN++
 	b := paxi.NewBallot(r.topN, r.Self())
-	rv := &revocation{b: b, owner: q, from: from, to: to, started: r.now, votes: make([]Vote, r.p.RevokeSpan)}
+	rv := &revocation{b: b, owner: q, from: from, to: to, started: r.now, votes: make([]Vote, r.p.RevokeSpan), resume: make([]int64, len(r.peers))}
 	for i := range rv.votes {
 		rv.votes[i].Slot = -1
 	}
 	r.revoking[q] = rv
 	r.stats.revocations++
 	r.Persist(&Promised{Ballot: b, Owner: int32(q), From: from, To: to})
-	r.merge(rv, r.self, r.promise(b, from, to))
+	own, _ := r.promise(b, from, to, from, false)
+	r.merge(rv, r.self, own, true)
 	r.Broadcast(&Prepare{Ballot: b, Owner: int32(q), From: from, To: to})
 }
 
 // promise raises the promise of every slot of the range to b and lists
-// what this replica holds there.
-func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
+// what this replica holds there from start on; cut, at most
+// paxi.MessageBudget bytes of it, and next is then the first slot left out
+// (0: none).
+func (r *Replica) promise(b paxi.Ballot, from, to, start int64, cut bool) (votes []Vote, next int64) {
 	r.log.Grow(to - r.n)
-	var votes []Vote
+	budget := paxi.NewBudget(0)
 	for s := from; s < to; s += r.n {
 		if s < r.log.Base() {
 			continue
@@ -51,11 +55,16 @@ func (r *Replica) promise(b paxi.Ballot, from, to int64) []Vote {
 		if e.pbal != 0 && b > e.pbal {
 			r.lost(s)
 		}
-		if e.Has {
-			votes = append(votes, e.Report(s))
+		if !e.Has || s < start || next != 0 {
+			continue
 		}
+		if cut && !budget.Take(paxi.EntryBytes(e.Cmds, 0)) {
+			next = s
+			continue
+		}
+		votes = append(votes, e.Report(s))
 	}
-	return votes
+	return votes, next
 }
 
 // onPrepare promises a revocation's ballot in every slot of its range,
@@ -64,6 +73,9 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 	q := int(m.Owner)
 	if r.checkRange(q, m.From, m.To) != nil || (m.To-m.From)/r.n > int64(r.p.RevokeSpan) || r.tooFarSeen(m.To-r.n) || m.Ballot.N() == 0 {
 		return
+	}
+	if m.Resume != 0 && (m.Resume <= m.From || m.Resume >= m.To || (m.Resume-m.From)%r.n != 0) {
+		return // not a slot of the range after its first
 	}
 	r.topN = max(r.topN, m.Ballot.N())
 	if m.From < r.log.Base() {
@@ -84,11 +96,14 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		}
 	}
 	r.Persist(&Promised{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To})
-	votes := r.promise(m.Ballot, m.From, m.To)
-	r.Send(from, &Promise{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To, Votes: votes})
+	// A later part reports votes as they are when it is sent: none can
+	// have been added at a ballot below m.Ballot since the promise.
+	votes, next := r.promise(m.Ballot, m.From, m.To, max(m.From, m.Resume), true)
+	r.Send(from, &Promise{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To, Resume: m.Resume, Votes: votes, Next: next})
 }
 
-// onPromise counts a promise for a running revocation.
+// onPromise takes a part of a promise for a running revocation, asks for
+// the next part if there is one, and counts the promise with its last.
 func (r *Replica) onPromise(p int, m *Promise) {
 	if m.Owner < 0 || int(m.Owner) >= len(r.revoking) {
 		return
@@ -100,7 +115,16 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		r.lateSeen[m.Owner] = m.Ballot
 		r.backoff[m.Owner] = min(r.backoff[m.Owner]+1, slotpaxos.MaxBackoff)
 	}
-	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks.Has(p) {
+	if rv == nil || m.Ballot != rv.b || m.From != rv.from || m.To != rv.to || rv.acks.Has(p) || m.Resume != rv.resume[p] {
+		return // not this revocation's, counted already, or a part taken already
+	}
+	if m.Next != 0 && (m.Next <= max(m.From, m.Resume) || m.Next >= m.To || (m.Next-m.From)%r.n != 0) {
+		return // a part that reports nothing would be asked for again and again
+	}
+	r.merge(rv, p, m.Votes, m.Next == 0)
+	if m.Next != 0 {
+		rv.resume[p] = m.Next
+		r.Send(r.peers[p], &Prepare{Ballot: rv.b, Owner: m.Owner, From: rv.from, To: rv.to, Resume: m.Next})
 		return
 	}
 	if p == rv.owner {
@@ -110,7 +134,6 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		// proves nothing: it may have crashed and restarted since.
 		r.backoff[p] = min(r.backoff[p]+1, slotpaxos.MaxBackoff)
 	}
-	r.merge(rv, p, m.Votes)
 	if rv.acks.Count() < r.maj {
 		return
 	}
@@ -160,10 +183,13 @@ func (r *Replica) outbid(q int) {
 	r.backoff[q] = min(r.backoff[q]+1, slotpaxos.MaxBackoff)
 }
 
-// merge counts p's promise and keeps, per slot, a chosen value if anyone
-// knows one, else the vote of the highest ballot.
-func (r *Replica) merge(rv *revocation, p int, votes []Vote) {
-	rv.acks |= slotpaxos.Bit(p)
+// merge keeps, per slot of p's promise (or of a part of it), a chosen
+// value if anyone knows one, else the vote of the highest ballot, and
+// counts the promise if last is set.
+func (r *Replica) merge(rv *revocation, p int, votes []Vote, last bool) {
+	if last {
+		rv.acks |= slotpaxos.Bit(p)
+	}
 	for _, v := range votes {
 		if v.Slot < rv.from || v.Slot >= rv.to || r.owner(v.Slot) != rv.owner {
 			continue

@@ -1,28 +1,34 @@
 package mencius
 
 import (
+	"slices"
+
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
 // flushQueue proposes the queued commands in this replica's next own
-// slots, MaxBatch to a slot, skipping commands already in a proposal and
+// slots, MaxBatch and at most paxi.MessageBudget bytes to a slot (its
+// Accept carries them all), skipping commands already in a proposal and
 // own slots already revoked.
 func (r *Replica) flushQueue() {
 	// A batch is allocated at its final size: grown by append it was a
 	// fifth of a replica's CPU (copying) at saturation.
 	newBatch := func(left int) []paxi.Command { return make([]paxi.Command, 0, min(left, r.p.MaxBatch)) }
 	batch := newBatch(len(r.queue))
+	budget := paxi.NewBudget(r.p.MaxBatch)
 	for i, c := range r.queue {
 		if _, ok := r.assigned.Get(c.Ident()); ok {
 			continue
 		}
+		if !budget.Take(paxi.CommandBytes(c)) {
+			r.proposeOwn(slices.Clip(batch))
+			batch = newBatch(len(r.queue) - i)
+			budget.Reset()
+			budget.Take(paxi.CommandBytes(c))
+		}
 		r.assigned.Add(c.Ident(), -1) // the slot is set by proposeOwn
 		batch = append(batch, c)
-		if len(batch) == r.p.MaxBatch {
-			r.proposeOwn(batch)
-			batch = newBatch(len(r.queue) - i - 1)
-		}
 	}
 	if len(batch) > 0 {
 		r.proposeOwn(batch)
@@ -260,7 +266,8 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 
 // needMax caps the slots one Need asks for and one Chosen answers. Most
 // slots a lagging replica lacks are no-ops (skips, revoked slots), which
-// cost a few bytes each.
+// cost a few bytes each; a Chosen of full batches is cut to
+// paxi.MessageBudget bytes before.
 const needMax = 4096
 
 // onChosen takes chosen values, persisting them as learned, and asks the

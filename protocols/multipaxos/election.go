@@ -10,9 +10,10 @@ import (
 // campaign is phase 1 in progress: the promises gathered for r.bal and the
 // best value seen for every slot from its commit point on.
 type campaign struct {
-	from  int64
-	acks  slotpaxos.Acks
-	slots []Vote // slots[i] is the best vote for slot from+i (Slot -1: none)
+	from   int64
+	acks   slotpaxos.Acks
+	slots  []Vote  // slots[i] is the best vote for slot from+i (Slot -1: none)
+	resume []int64 // per peer: the slot its next Promise part starts at (0: its first)
 }
 
 // campaign starts phase 1 with a ballot above every one seen. Its own
@@ -23,9 +24,10 @@ func (r *Replica) campaign() {
 	r.stats.campaigns++
 	r.promised = r.bal
 	r.Persist(&Promised{Ballot: r.bal})
-	c := &campaign{from: r.log.Commit}
+	c := &campaign{from: r.log.Commit, resume: make([]int64, len(r.peers))}
 	r.camp = c
-	if !r.merge(c, r.self, r.votesFrom(c.from)) {
+	own, _ := r.votesFrom(c.from, false)
+	if !r.merge(c, r.self, own, true) {
 		panic(fmt.Sprintf("%s: %s refused its own votes", Name, r.Self()))
 	}
 	r.Broadcast(&Prepare{Ballot: r.bal, From: c.from})
@@ -33,15 +35,20 @@ func (r *Replica) campaign() {
 	r.pending.All(r.now, func(c paxi.Command) { r.queue = append(r.queue, c) })
 }
 
-// votesFrom lists what this replica holds in slots from and above.
-func (r *Replica) votesFrom(from int64) []Vote {
-	var out []Vote
+// votesFrom lists what this replica holds in slots from and above; cut,
+// at most paxi.MessageBudget bytes of it, and next is then the first slot
+// left out (0: none).
+func (r *Replica) votesFrom(from int64, cut bool) (out []Vote, next int64) {
+	budget := paxi.NewBudget(0)
 	for s := max(from, r.log.Base()); s < r.log.End(); s++ {
 		if e := r.log.Slot(s); e.Has {
+			if cut && !budget.Take(paxi.EntryBytes(e.Cmds, 0)) {
+				return out, s
+			}
 			out = append(out, e.Report(s))
 		}
 	}
-	return out
+	return out, 0
 }
 
 // onPrepare promises a ballot at least as high as any seen, persisting the
@@ -62,16 +69,23 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		r.Persist(&Promised{Ballot: m.Ballot})
 	}
 	r.resetElection()
-	r.Send(from, &Promise{Ballot: m.Ballot, From: m.From, Votes: r.votesFrom(m.From)})
+	// A later part reports votes as they are when it is sent: none can
+	// have been added at a ballot below m.Ballot since the promise.
+	votes, next := r.votesFrom(max(m.From, m.Resume), true)
+	r.Send(from, &Promise{Ballot: m.Ballot, From: m.From, Resume: m.Resume, Votes: votes, Next: next})
 }
 
-// onPromise counts a promise for the running campaign.
+// onPromise takes a part of a promise for the running campaign, asks for
+// the next part if there is one, and counts the promise with its last.
 func (r *Replica) onPromise(p int, m *Promise) {
 	c := r.camp
-	if c == nil || m.Ballot != r.bal || m.From != c.from || c.acks.Has(p) {
-		return
+	if c == nil || m.Ballot != r.bal || m.From != c.from || c.acks.Has(p) || m.Resume != c.resume[p] {
+		return // not this campaign's, counted already, or a part taken already
 	}
-	if !r.merge(c, p, m.Votes) {
+	if m.Next != 0 && m.Next <= max(m.From, m.Resume) {
+		return // a part that reports nothing would be asked for again and again
+	}
+	if !r.merge(c, p, m.Votes, m.Next == 0) {
 		// The promiser holds votes further ahead than this replica can
 		// take: it is too far behind to lead. It learns the chosen slots
 		// and runs again at its next election timeout.
@@ -79,24 +93,32 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		r.Send(r.peers[p], &CatchUp{From: r.log.Commit})
 		return
 	}
+	if m.Next != 0 {
+		c.resume[p] = m.Next
+		r.Send(r.peers[p], &Prepare{Ballot: r.bal, From: c.from, Resume: m.Next})
+		return
+	}
 	if c.acks.Count() >= r.maj {
 		r.lead()
 	}
 }
 
-// merge counts p's promise and keeps, per slot, a chosen value if anyone
-// knows one, else the vote of the highest ballot. It reports false, having
-// counted nothing, if a vote lies more than a slotpaxos.Window past both the
-// campaign's first slot and this replica's own log: ignoring the vote would
-// be unsafe, and holding it would let one message allocate without bound.
-func (r *Replica) merge(c *campaign, p int, votes []Vote) bool {
+// merge keeps, per slot of p's promise (or of a part of it), a chosen
+// value if anyone knows one, else the vote of the highest ballot, and
+// counts the promise if last is set. It reports false, having taken
+// nothing, if a vote lies more than a slotpaxos.Window past both the campaign's
+// first slot and this replica's own log: ignoring the vote would be
+// unsafe, and holding it would let one message allocate without bound.
+func (r *Replica) merge(c *campaign, p int, votes []Vote, last bool) bool {
 	limit := max(c.from, r.log.End()) + slotpaxos.Window
 	for _, v := range votes {
 		if v.Slot >= limit {
 			return false
 		}
 	}
-	c.acks |= slotpaxos.Bit(p)
+	if last {
+		c.acks |= slotpaxos.Bit(p)
+	}
 	for _, v := range votes {
 		if v.Slot < c.from {
 			continue

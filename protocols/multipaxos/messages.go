@@ -15,15 +15,23 @@ import (
 type Prepare struct {
 	Ballot paxi.Ballot
 	From   int64
+	// Resume, when above From, asks for the rest of a Promise that stopped
+	// at slot Resume (Promise.Next).
+	Resume int64
 }
 
 // Promise answers a Prepare: the sender will accept nothing below Ballot,
-// and Votes are its votes (or the values it knows committed) in slots From
-// and above.
+// and Votes are its votes (or the values it knows committed) in slots
+// max(From, Resume) and above. They are cut to paxi.MessageBudget bytes:
+// Next is then the first slot left out, which the candidate asks for with
+// another Prepare (Resume: Next), and counts the promise only once it has
+// every part (Next 0).
 type Promise struct {
 	Ballot paxi.Ballot
 	From   int64
+	Resume int64
 	Votes  []Vote
+	Next   int64
 }
 
 // Vote, Learned, Committed and Chosen are slotpaxos's: a vote (also the

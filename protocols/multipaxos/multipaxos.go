@@ -35,9 +35,11 @@
 // never needs a slot the others forgot. A replica that is down stops the
 // forgetting until it is back.
 //
+// A Promise to a candidate carries every slot it lacks, in parts of at most
+// paxi.MessageBudget bytes that the candidate asks for one after another.
+//
 // Not done yet: the durable log is never compacted (paxi/storage has no
-// compaction for any protocol yet, so a restart reads every record), and a
-// Promise to a candidate carries every slot it lacks.
+// compaction for any protocol yet, so a restart reads every record).
 package multipaxos
 
 import (
@@ -299,9 +301,12 @@ func (r *Replica) Tick() {
 func (r *Replica) Ready() paxi.Ready {
 	r.flushQueue()
 	if len(r.fwdBuf) > 0 {
-		if r.leaderID != r.Self() {
-			r.Send(r.leaderID, &Forward{Cmds: r.fwdBuf})
-			r.stats.forwards += uint64(len(r.fwdBuf))
+		// In Forwards of at most paxi.MessageBudget bytes each.
+		for rest := r.fwdBuf; r.leaderID != r.Self() && len(rest) > 0; {
+			k := paxi.CutBatch(rest, 0)
+			r.Send(r.leaderID, &Forward{Cmds: rest[:k:k]})
+			r.stats.forwards += uint64(k)
+			rest = rest[k:]
 		}
 		r.fwdBuf = nil
 	}

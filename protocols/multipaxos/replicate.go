@@ -8,24 +8,28 @@ import (
 	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
 
-// flushQueue gives the queued commands slots, MaxBatch to a slot, skipping
-// those already proposed at this ballot (a command forwarded again, say).
-// A candidate keeps its queue until it wins.
+// flushQueue gives the queued commands slots, MaxBatch and at most
+// paxi.MessageBudget bytes to a slot (its Accept carries them all),
+// skipping those already proposed at this ballot (a command forwarded
+// again, say). A candidate keeps its queue until it wins.
 func (r *Replica) flushQueue() {
 	if !r.leading || len(r.queue) == 0 {
 		return
 	}
 	batch := make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
+	budget := paxi.NewBudget(r.p.MaxBatch)
 	for _, c := range r.queue {
 		if _, ok := r.assigned.Get(c.Ident()); ok {
 			continue
 		}
+		if !budget.Take(paxi.CommandBytes(c)) {
+			r.proposeNew(slices.Clip(batch))
+			batch = make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
+			budget.Reset()
+			budget.Take(paxi.CommandBytes(c))
+		}
 		r.assigned.Add(c.Ident(), struct{}{})
 		batch = append(batch, c)
-		if len(batch) == r.p.MaxBatch {
-			r.proposeNew(batch)
-			batch = make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
-		}
 	}
 	if len(batch) > 0 {
 		r.proposeNew(slices.Clip(batch))
@@ -206,8 +210,9 @@ func (r *Replica) askCatchUp() {
 	r.Send(r.peers[p], &CatchUp{From: r.log.Commit})
 }
 
-// onCatchUp sends the chosen slots from m.From on, at most ResendLimit and
-// slotpaxos.MaxChosenBytes of them.
+// onCatchUp sends up to ResendLimit chosen slots from m.From, and at most
+// paxi.MessageBudget bytes of them (slotpaxos.Answer); the replica asks
+// again for the rest.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
 	if m.From < r.log.Base() || m.From >= r.log.Commit {
 		return

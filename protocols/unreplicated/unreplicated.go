@@ -73,8 +73,12 @@ func (r *Replica) Ready() paxi.Ready {
 					writes = append(writes, c)
 				}
 			}
-			if len(writes) > 0 {
-				r.Persist(&Record{Commands: writes})
+			// Records of at most paxi.MessageBudget bytes, well within
+			// what the durable log takes in one record.
+			for len(writes) > 0 {
+				k := paxi.CutBatch(writes, 0)
+				r.Persist(&Record{Commands: writes[:k:k]})
+				writes = writes[k:]
 			}
 		}
 		for _, c := range r.queued {

@@ -3,7 +3,9 @@ package unreplicated
 import (
 	"testing"
 
+	"github.com/agora-consensus/agora/internal/prototest"
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/transport"
 )
 
 func TestExecutesAndPersistsWritesOnly(t *testing.T) {
@@ -40,5 +42,33 @@ func TestRestartReplaysPersistedWrites(t *testing.T) {
 func TestUnknownParamIsRejected(t *testing.T) {
 	if _, err := New(paxi.Env{ID: "1.1", Peers: []paxi.ID{"1.1"}, Params: []byte(`{"persits":false}`)}); err == nil {
 		t.Fatal("a misspelt parameter was accepted")
+	}
+}
+
+// 64 writes of 1 MiB in one Ready were one record over the durable log's
+// MaxRecordSize (64 MiB), which fails the append and stops the replica.
+func TestBigWritesArePersistedInRecordsUnderTheBudget(t *testing.T) {
+	p, err := New(paxi.Env{ID: "1.1", Peers: []paxi.ID{"1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := prototest.BigPuts(1, "big", 64)
+	for _, c := range cmds {
+		p.Propose(paxi.Request{Command: c})
+	}
+	rd := p.Ready()
+	persisted := 0
+	for _, m := range rd.Persist {
+		b, err := transport.Marshal(nil, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > transport.DefaultMaxFrame {
+			t.Fatalf("a record of %d bytes; records are cut to %d", len(b), paxi.MessageBudget)
+		}
+		persisted += len(m.(*Record).Commands)
+	}
+	if persisted != len(cmds) || len(rd.Execute) != len(cmds) {
+		t.Fatalf("persisted %d and executed %d of %d writes", persisted, len(rd.Execute), len(cmds))
 	}
 }

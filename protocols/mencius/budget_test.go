@@ -1,0 +1,92 @@
+package mencius
+
+import (
+	"testing"
+
+	"github.com/agora-consensus/agora/internal/prototest"
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// requireExecutedOnce fails unless replica i executed every command of want
+// exactly once.
+func requireExecutedOnce(t *testing.T, c *net, i int, want []paxi.Command) {
+	t.Helper()
+	seen := map[paxi.CommandKey]int{}
+	for _, cmd := range c.Exec[i] {
+		seen[cmd.Ident()]++
+	}
+	for _, cmd := range want {
+		if seen[cmd.Ident()] != 1 {
+			t.Fatalf("%s executed %v %d times, want once (executed %d commands)", c.IDs[i], cmd.Ident(), seen[cmd.Ident()], len(c.Exec[i]))
+		}
+	}
+}
+
+// 17 MiB of commands queued in one Ready would be one Accept over the
+// transport's frame, which the transport drops on every retry.
+func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	a, b := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
+	for k := range a {
+		c.Reps[0].Propose(paxi.Request{Command: a[k]})
+		c.Reps[1].Propose(paxi.Request{Command: b[k]})
+	}
+	c.Run()
+	c.RequireUnderFrame()
+	later := put(3, 1, "big", "small")
+	c.Propose(2, later)
+	want := append(append(a, b...), later)
+	for i := range c.Reps {
+		requireExecutedOnce(t, c, i, want)
+	}
+}
+
+// A replica that missed 17 MiB of chosen slots catches up in Chosen
+// replies that each fit the frame.
+func TestChosenReplyOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
+	cmds := prototest.BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Drop, c.Largest = nil, 0
+	later := put(2, 1, "other", "small") // 1.3 learns of a slot past what it holds
+	c.Propose(0, later)
+	for range 2 * c.Reps[0].p.RetryTicks {
+		for i := range c.Reps {
+			c.Tick(i, 1)
+		}
+	}
+	c.RequireUnderFrame()
+	requireExecutedOnce(t, c, 2, append(cmds, later))
+}
+
+// A revoker learns 17 MiB of votes in the revoked owner's slots in Promise
+// parts that each fit the frame, and proposes them all again.
+func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	// The owner's proposals reach 1.2 only, and no vote reaches it back.
+	c.Drop = func(e paxi.Envelope) bool {
+		_, acc := e.Msg.(*Accept)
+		_, ok := e.Msg.(*Accepted)
+		return (acc && e.To == "1.3") || ok
+	}
+	cmds := prototest.BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	c.Reps[2].revoke(0, 0)
+	c.Run()
+	for range 2 * c.Reps[1].p.RetryTicks {
+		c.Tick(1, 1)
+		c.Tick(2, 1)
+	}
+	c.RequireUnderFrame()
+	for i := 1; i < 3; i++ {
+		requireExecutedOnce(t, c, i, cmds)
+	}
+}

@@ -1,0 +1,121 @@
+package multipaxos
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/agora-consensus/agora/internal/prototest"
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// requireExecuted fails unless replica i executed want, in this order.
+func requireExecuted(t *testing.T, c *net, i int, want []paxi.Command) {
+	t.Helper()
+	if !slices.EqualFunc(c.Exec[i], want, func(a, b paxi.Command) bool { return a.Ident() == b.Ident() }) {
+		t.Fatalf("%s executed %d commands, want the %d proposed", c.IDs[i], len(c.Exec[i]), len(want))
+	}
+}
+
+// 17 MiB of commands queued at the leader in one Ready, and 17 MiB more
+// forwarded by a follower in one Ready, would each be one message over the
+// transport's frame: an Accept and a Forward the transport drops forever.
+func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	atLeader, atFollower := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
+	for k := range atLeader {
+		c.Reps[0].Propose(paxi.Request{Command: atLeader[k]})
+		c.Reps[1].Propose(paxi.Request{Command: atFollower[k]})
+	}
+	c.Run()
+	c.RequireUnderFrame()
+	later := put(3, 1, "big", "small")
+	c.Propose(2, later)
+	want := append(append(atLeader, atFollower...), later)
+	for i := range c.Reps {
+		requireExecuted(t, c, i, want)
+	}
+}
+
+// A follower that missed 17 MiB of chosen slots catches up in Chosen
+// replies that each fit the frame.
+func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
+	cmds := prototest.BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Drop, c.Largest = nil, 0
+	for range 3 * c.Reps[0].p.RetryTicks {
+		c.Tick(0, 1)
+		c.Tick(2, 1)
+	}
+	c.RequireUnderFrame()
+	requireExecuted(t, c, 2, cmds)
+}
+
+// A candidate learns 17 MiB of votes from a promiser in Promise parts that
+// each fit the frame, and proposes them all again.
+func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	// Only 1.2 votes, and no vote reaches the leader: nothing is chosen.
+	c.Drop = func(e paxi.Envelope) bool {
+		_, acc := e.Msg.(*Accept)
+		_, ok := e.Msg.(*Accepted)
+		return (acc && e.To == "1.3") || ok
+	}
+	cmds := prototest.BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	c.Tick(2, 4*c.Reps[2].p.ElectionTicks)
+	if !c.Reps[2].leading {
+		t.Fatalf("1.3 did not become leader (ballot %s)", c.Reps[2].bal)
+	}
+	c.RequireUnderFrame()
+	for i := 1; i < 3; i++ {
+		requireExecuted(t, c, i, cmds)
+	}
+}
+
+// A promise in parts counts only with its last part, and a part taken
+// already (a duplicate, or one of an earlier request) is ignored.
+func TestPromisePartsCountOnlyWhenComplete(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.Reps[2]
+	r.campaign()
+	r.Ready()
+	b, from := r.bal, r.camp.from
+	x := put(1, 1, "k", "x")
+	part := &Promise{Ballot: b, From: from, Votes: []Vote{{Slot: 0, Ballot: paxi.NewBallot(0, "1.1"), Cmds: []paxi.Command{x}}}, Next: 1}
+	asked := func() (n int) {
+		for _, e := range r.Ready().Messages {
+			if p, ok := e.Msg.(*Prepare); ok && e.To == "1.2" && p.Resume == 1 && p.Ballot == b {
+				n++
+			}
+		}
+		return n
+	}
+	r.Step("1.2", part)
+	if r.leading || asked() != 1 {
+		t.Fatalf("after a first part: leading %v; want not leading and one Prepare for the rest", r.leading)
+	}
+	r.Step("1.2", part)
+	if r.leading || asked() != 0 {
+		t.Fatal("a duplicate first part was taken again")
+	}
+	r.Step("1.2", &Promise{Ballot: b, From: from, Resume: 0, Next: 0})
+	if r.leading {
+		t.Fatal("a stale whole promise (Resume 0) was counted after its first part was taken")
+	}
+	r.Step("1.2", &Promise{Ballot: b, From: from, Resume: 1, Next: 0})
+	if !r.leading {
+		t.Fatal("the last part did not complete the promise")
+	}
+	if e := r.log.At(0); !slices.Equal(e.Cmds, []paxi.Command{x}) {
+		t.Fatalf("slot 0 proposed %v, want the vote of the first part %v", e.Cmds, x)
+	}
+}
