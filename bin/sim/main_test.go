@@ -43,7 +43,7 @@ func strip(s string) string {
 }
 
 func TestTraceIsReproducible(t *testing.T) {
-	args := []string{"-protocol", "simtest-pb", "-n", "3", "-duration", "1s", "-seed", "9", "-faults", "random", "-avoid", "1.1", "-trace"}
+	args := []string{"-protocol", "simtest-pb", "-n", "3", "-duration", "1s", "-warmup", "0s", "-seed", "9", "-faults", "random", "-avoid", "1.1", "-trace"}
 	a, code := runSim(t, args...)
 	b, _ := runSim(t, args...)
 	if code != exitOK || strip(a) != strip(b) || !strings.Contains(a, "simtest.Accept") {
@@ -55,7 +55,7 @@ func TestConfigFileAndFailureExit(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sim.json")
 	cfg := `{"protocol":"simtest-pb","params":{"bug":"local_reads"},"sites":["CA","VA","EU"],"clients":3,
-		"keys":1,"conflict":1,"duration":"3s","schedule":[{"at":"1s","crash":"3.1"},{"at":"2s","restart":"3.1"}]}`
+		"keys":1,"conflicts":100,"duration":"3s","schedule":[{"at":"1s","crash":"3.1"},{"at":"2s","restart":"3.1"}]}`
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestConfigFileAndFailureExit(t *testing.T) {
 
 func TestSwarmPrintsFailingSeeds(t *testing.T) {
 	out, code := runSim(t, "-protocol", "simtest-pb", "-params", `{"bug":"swap_order"}`, "-n", "3",
-		"-keys", "1", "-conflict", "1", "-writes", "1", "-duration", "1s", "-seeds", "4")
+		"-keys", "1", "-conflicts", "100", "-writes", "1", "-duration", "1s", "-warmup", "0s", "-seeds", "4")
 	if code != exitFail || strings.Count(out, "FAIL simtest-pb seed=") != 4 || !strings.Contains(out, "--seed 4") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
