@@ -62,22 +62,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if *conflicts >= 0 {
+	// A flag given overrides the workload whatever its value, so that
+	// Validate refuses a bad one instead of the workload's value standing in.
+	given := fs.Changed
+	if given("conflicts") || given("conflict") {
 		w.Conflicts = *conflicts
 	}
-	if *writes >= 0 {
+	if given("writes") {
 		w.Writes = *writes
 	}
-	if *clients > 0 {
+	if given("clients") {
 		w.Clients = *clients
 	}
-	if *outstanding > 0 {
+	if given("outstanding") {
 		w.Outstanding = *outstanding
 	}
-	if *duration > 0 {
+	if given("duration") {
 		w.Duration = paxi.Duration(*duration)
 	}
-	if *warmup >= 0 {
+	if given("warmup") {
 		w.Warmup = paxi.Duration(*warmup)
 	}
 	if *targets != "" {

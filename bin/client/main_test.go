@@ -117,3 +117,31 @@ func field(t *testing.T, line, name string) int {
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
+
+// TestBadValuesAreRefused: a value out of range stops the client before it
+// connects, with exit 2 and one line naming the flag. Negative and zero
+// values used to be taken for "not given" and silently replaced by the
+// workload's.
+func TestBadValuesAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	cfg := `{"replicas":[{"id":"1.1","peer":"127.0.0.1:1","client":"127.0.0.1:2","http":"127.0.0.1:3"}],"algorithm":"epaxos"}`
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ flag, value string }{
+		{"conflicts", "-3"}, {"conflicts", "250"}, {"conflict", "101"},
+		{"writes", "-0.5"}, {"writes", "2"},
+		{"clients", "0"}, {"clients", "-1"}, {"outstanding", "0"},
+		{"duration", "0s"}, {"duration", "-1s"}, {"warmup", "-1s"},
+	}
+	for _, c := range cases {
+		t.Run(c.flag+"="+c.value, func(t *testing.T) {
+			out, errs, code := runClient("-config", path, "-"+c.flag, c.value)
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			name := strings.TrimSuffix(c.flag, "s") // "conflict" names -conflicts too
+			if code != 2 || out != "" || len(lines) != 1 || !strings.Contains(lines[0], name) {
+				t.Fatalf("want exit 2 and one line naming %s; got exit %d:\n%s%s", c.flag, code, out, errs)
+			}
+		})
+	}
+}
