@@ -48,7 +48,7 @@ func runClient(args ...string) (string, string, int) {
 // labelled with what /status says they run.
 func TestLabelIsTheAlgorithmTheClusterRuns(t *testing.T) {
 	_, path := startCluster(t, "unreplicated", "epaxos", 3)
-	out, errs, code := runClient("-config", path, "-duration", "200ms", "-warmup", "0s", "-clients", "1", "-outstanding", "2")
+	out, errs, code := runClient("-config", path, "-duration", "300ms", "-warmup", "1s", "-clients", "1", "-outstanding", "2")
 	if code != 0 || !strings.HasPrefix(out, "unreplicated ") {
 		t.Fatalf("exit %d; want the result labelled unreplicated:\n%s%s", code, out, errs)
 	}
