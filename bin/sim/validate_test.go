@@ -83,7 +83,7 @@ func TestBadConfigValuesAreRefused(t *testing.T) {
 // flag's default (it used to panic building a matrix of zero sites).
 func TestConfigWithoutReplicasUsesTheDefault(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sim.json")
-	if err := os.WriteFile(path, []byte(`{"protocol":"simtest-pb","duration":"2s"}`), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(`{"protocol":"simtest-pb","duration":"2s","clients":1}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, code := runSplit(t, "-config", path)
@@ -103,7 +103,7 @@ func TestConflictsIsAPercentage(t *testing.T) {
 	if cfg.Workload.Conflict != 0.25 {
 		t.Fatalf("-conflicts 25 gave the simulator a conflict fraction of %g, want 0.25", cfg.Workload.Conflict)
 	}
-	args := []string{"-protocol", "simtest-pb", "-n", "3", "-latency", "lan", "-duration", "2s", "-keys", "1", "-writes", "1"}
+	args := []string{"-protocol", "simtest-pb", "-n", "3", "-latency", "lan", "-duration", "2s", "-clients", "2", "-keys", "1", "-writes", "1"}
 	a, _, code := runSplit(t, append(args, "-conflicts", "100")...)
 	b, _, _ := runSplit(t, append(args, "-conflict", "100")...)
 	if code != exitOK || strip(a) != strip(b) {
