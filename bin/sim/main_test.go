@@ -88,8 +88,8 @@ func TestExampleConfigRuns(t *testing.T) {
 // crashes, restarts, partitions and loss, 4 seeds each by default, 30 with
 // AGORA_LONG=1 (CI's long step; 30 seeds of the three protocols took 157 s
 // of the default run's 174 s) and 2 under -short, for the race detector
-// (two, so that the swarm's two workers run at once; 3 seeds took 756 s of
-// this package's race run on a loaded machine). A failing seed prints the
+// (two, so that the swarm's two workers run at once; with 3 seeds this
+// package took 756 s under -race -short on a loaded machine). A failing seed prints the
 // command that replays it. The long swarm is the same command with -seeds
 // 1000 (see the README).
 func TestShortSwarm(t *testing.T) {
