@@ -22,17 +22,17 @@ go build -o bin/.build/sim ./bin/sim
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
 for proto in $PROTOCOLS; do
-  conflicts="0 1"
+  conflicts="0 100"
   if [ "$proto" != epaxos ]; then conflicts=0; fi
   for conflict in $conflicts; do
-    echo "=== $proto, 5 sites (CA VA EU OR JP), conflict=$conflict, seed=$SEED"
-    out=$(bin/.build/sim -protocol "$proto" -n 5 -latency wan -clients 10 -conflict "$conflict" -keys 1 \
+    echo "=== $proto, 5 sites (CA VA EU OR JP), conflicts=$conflict%, seed=$SEED"
+    out=$(bin/.build/sim -protocol "$proto" -n 5 -latency wan -clients 10 -conflicts "$conflict" -keys 1 \
       -writes 1 -duration "$DURATION" -seed "$SEED" | grep -v '^  [0-9]\.[0-9] up=')
     echo "$out"
     echo
     # One row of the closing table: the median latency at each site.
     name="$proto"
-    if [ "$proto" = epaxos ]; then name="$proto $((conflict * 100))%"; fi
+    if [ "$proto" = epaxos ]; then name="$proto $conflict%"; fi
     echo "$out" | awk -v name="$name" '
       $1 ~ /^(CA|VA|EU|OR|JP)$/ { p50[$1] = $4 }
       END { printf "%-16s %10s %10s %10s %10s %10s\n", name, p50["CA"], p50["VA"], p50["EU"], p50["OR"], p50["JP"] }' >>"$summary"

@@ -33,7 +33,7 @@ func TestLocalClusterServesAWorkload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Ops == 0 || r.Errors > 0 || r.Unanswered > 0 {
+			if r.Ops == 0 || r.Errors > 0 || r.Trouble() {
 				t.Fatalf("%s: %v", algo, r)
 			}
 		})

@@ -71,8 +71,8 @@ PY
     GOMAXPROCS="${SERVER_GOMAXPROCS:-1}" "$work/server" -id "1.$i" -algorithm "$ALGO" -config "$work/config.json" -log-level warn &
     pids+=($!)
   done
-  # The load generator does not retry a refused connection: wait until every
-  # client port accepts one (at most 10 s).
+  # The load generator counts a replica that refuses its connection as down
+  # (and exits 1): wait until every client port accepts one (at most 10 s).
   for i in $(seq 1 "$N"); do
     for _ in $(seq 1 200); do
       (exec 3<>"/dev/tcp/127.0.0.1/$((17100 + i))") 2>/dev/null && break

@@ -18,6 +18,7 @@ import (
 type Result struct {
 	Ops        int           // commands completed inside the measured window
 	Errors     int           // commands answered with an error in the window
+	Failed     int           // commands whose connection broke before the reply, at any time in the run
 	Unanswered int           // commands still without a reply 10s after the load stopped
 	Elapsed    time.Duration // length of the measured window
 	Throughput float64       // Ops per second
@@ -26,18 +27,58 @@ type Result struct {
 	P90        time.Duration
 	P99        time.Duration
 	Max        time.Duration
+	// Replicas has one entry per target replica, in id order.
+	Replicas []ReplicaResult
+}
+
+// ReplicaResult is the share of one target replica: what its clients
+// measured, and why they stopped if they did.
+type ReplicaResult struct {
+	ID         paxi.ID
+	Ops        int
+	Errors     int
+	Failed     int
+	Unanswered int
+	// Down says why this replica's clients stopped before the end: it
+	// refused connections at the start, or a connection broke (with when).
+	Down string `json:",omitempty"`
+}
+
+// Trouble reports whether the replica went down or left a command failed
+// or unanswered.
+func (r ReplicaResult) Trouble() bool { return r.Down != "" || r.Failed > 0 || r.Unanswered > 0 }
+
+func (r ReplicaResult) String() string {
+	s := fmt.Sprintf("replica %s ops=%d errors=%d failed=%d unanswered=%d", r.ID, r.Ops, r.Errors, r.Failed, r.Unanswered)
+	if r.Down != "" {
+		s += " " + r.Down
+	}
+	return s
+}
+
+// Trouble reports whether any replica went down or left a command failed
+// or unanswered: the figures then describe a smaller cluster than asked.
+func (r Result) Trouble() bool {
+	for _, rr := range r.Replicas {
+		if rr.Trouble() {
+			return true
+		}
+	}
+	return r.Failed > 0 || r.Unanswered > 0
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("ops=%d errors=%d unanswered=%d elapsed=%v throughput=%.0f/s latency mean=%v p50=%v p90=%v p99=%v max=%v",
-		r.Ops, r.Errors, r.Unanswered, r.Elapsed.Round(time.Millisecond), r.Throughput,
+	return fmt.Sprintf("ops=%d errors=%d failed=%d unanswered=%d elapsed=%v throughput=%.0f/s latency mean=%v p50=%v p90=%v p99=%v max=%v",
+		r.Ops, r.Errors, r.Failed, r.Unanswered, r.Elapsed.Round(time.Millisecond), r.Throughput,
 		r.Mean.Round(time.Microsecond), r.P50.Round(time.Microsecond), r.P90.Round(time.Microsecond),
 		r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond))
 }
 
 // Run drives the replicas at addrs (client addresses, by replica id) with
 // the workload and returns what it measured. It stops by itself after
-// warm-up plus duration.
+// warm-up plus duration. A replica that refuses its connections at the
+// start, or whose connection breaks, is counted in Result.Replicas and the
+// others go on; Run fails only if no target can be reached.
 func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, error) {
 	if err := w.Validate(); err != nil {
 		return Result{}, err
@@ -49,24 +90,36 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 		}
 		paxi.SortIDs(targets)
 	}
-	var clients []*client.Client
+	var (
+		clients  []*client.Client
+		clientOf []*target // the target of each client
+		tgts     = make([]*target, len(targets))
+		lastErr  error
+	)
 	defer func() {
 		for _, c := range clients {
 			c.Close()
 		}
 	}()
-	for _, id := range targets {
+	for k, id := range targets {
 		addr, ok := addrs[id]
 		if !ok {
 			return Result{}, fmt.Errorf("workload: target %s has no client address", id)
 		}
+		tgts[k] = &target{id: id}
 		for i := 0; i < w.Clients; i++ {
 			c, err := client.Dial(addr)
 			if err != nil {
-				return Result{}, err
+				tgts[k].lost("unreachable at start: " + err.Error())
+				lastErr = err
+				break
 			}
 			clients = append(clients, c)
+			clientOf = append(clientOf, tgts[k])
 		}
+	}
+	if len(clients) == 0 {
+		return Result{Replicas: replicaResults(tgts, nil, nil)}, fmt.Errorf("no target replica reachable: %w", lastErr)
 	}
 	start := time.Now()
 	measureFrom := start.Add(w.Warmup.D())
@@ -80,6 +133,7 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 	for i, c := range clients {
 		g := newGenerator(w, i+1)
 		rec := &recs[i]
+		tgt := clientOf[i]
 		var gmu sync.Mutex // replies may arrive while the first window is still being issued
 		// issue sends the next command; sent is now, taken by the caller
 		// (a reply's arrival time serves as its successor's send time, which
@@ -91,13 +145,19 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 				return
 			}
 			inFlight.Add(1)
+			tgt.inFlight.Add(1)
 			gmu.Lock()
 			cmd := g.next()
 			gmu.Unlock()
 			c.Async(cmd, func(r paxi.Reply, err error) {
 				inFlight.Add(-1)
+				tgt.inFlight.Add(-1)
 				now := time.Now()
 				if err != nil {
+					// The connection broke: this client stops, the
+					// command is counted, and the others go on.
+					tgt.failed.Add(1)
+					tgt.lost(fmt.Sprintf("lost after %v: %v", now.Sub(start).Round(time.Millisecond), err))
 					wg.Done()
 					return
 				}
@@ -121,7 +181,7 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(drainTimeout):
 	}
 	var latencies []float64
 	errs := 0
@@ -130,7 +190,51 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 	}
 	r := summarize(latencies, errs, w.Duration.D())
 	r.Unanswered = int(inFlight.Load())
+	r.Replicas = replicaResults(tgts, clientOf, recs)
+	for _, rr := range r.Replicas {
+		r.Failed += rr.Failed
+	}
 	return r, ctx.Err()
+}
+
+// drainTimeout is how long Run waits, after the load stopped, for the
+// commands in flight; those still unanswered then are counted as such.
+var drainTimeout = 10 * time.Second
+
+// target is the client side of one target replica.
+type target struct {
+	id       paxi.ID
+	failed   atomic.Int64 // commands whose connection broke
+	inFlight atomic.Int64
+	mu       sync.Mutex
+	down     string // the first reason its clients stopped
+}
+
+func (t *target) lost(why string) {
+	t.mu.Lock()
+	if t.down == "" {
+		t.down = why
+	}
+	t.mu.Unlock()
+}
+
+// replicaResults adds up each target's clients.
+func replicaResults(tgts []*target, clientOf []*target, recs []recorder) []ReplicaResult {
+	out := make([]ReplicaResult, len(tgts))
+	index := map[*target]int{}
+	for k, t := range tgts {
+		index[t] = k
+		t.mu.Lock()
+		out[k] = ReplicaResult{ID: t.id, Failed: int(t.failed.Load()), Unanswered: int(t.inFlight.Load()), Down: t.down}
+		t.mu.Unlock()
+	}
+	for i := range recs {
+		ops, errs := recs[i].counts()
+		rr := &out[index[clientOf[i]]]
+		rr.Ops += ops
+		rr.Errors += errs
+	}
+	return out
 }
 
 // recorder keeps one client's latencies in fixed-size chunks: one growing
@@ -159,6 +263,17 @@ func (r *recorder) add(failed bool, d time.Duration) {
 	r.mu.Unlock()
 }
 
+// counts returns how many commands were recorded, and how many of them
+// were answered with an error.
+func (r *recorder) counts() (ops, errs int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.chunks {
+		ops += len(c)
+	}
+	return ops, r.errs
+}
+
 // appendTo adds the recorded latencies to lat and the errors to errs.
 func (r *recorder) appendTo(lat []float64, errs int) ([]float64, int) {
 	r.mu.Lock()
@@ -184,5 +299,13 @@ func summarize(lat []float64, errs int, window time.Duration) Result {
 	return r
 }
 
-// Fprint writes a result as one line after a label.
-func Fprint(w io.Writer, label string, r Result) { fmt.Fprintf(w, "%-40s %s\n", label, r) }
+// Fprint writes a result as one line after a label, then one indented line
+// for each replica that went down or left commands failed or unanswered.
+func Fprint(w io.Writer, label string, r Result) {
+	fmt.Fprintf(w, "%-40s %s\n", label, r)
+	for _, rr := range r.Replicas {
+		if rr.Trouble() {
+			fmt.Fprintf(w, "  %s\n", rr)
+		}
+	}
+}

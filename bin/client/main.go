@@ -4,7 +4,14 @@
 //
 // It drives the replicas of the cluster configuration with the workload of
 // the benchmark configuration (flags override it) and prints throughput and
-// latency percentiles.
+// latency percentiles, labelled with the algorithm the replicas say they run
+// (their /status; config.json may name another). -conflicts is a
+// percentage, as in bin/sim; -conflict is the same flag.
+//
+// A replica that refuses connections at the start or dies during the run
+// does not stop the others: the report names it, with the commands its
+// clients saw fail or never answered, and the exit status is 1. It is 0 for
+// a clean run, 2 for a usage error.
 package main
 
 import (
@@ -30,12 +37,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "config.json", "cluster configuration")
 	bconfig := fs.String("bconfig", "", "workload file (benchmark.json); defaults apply without it")
-	conflicts := fs.Float64("conflicts", -1, "percentage of commands on the shared key")
-	writes := fs.Float64("writes", -1, "fraction of puts")
+	conflicts := fs.Float64("conflicts", 0, "percentage (0..100) of commands on the shared key")
+	fs.Float64Var(conflicts, "conflict", 0, "same as -conflicts (a percentage)")
+	writes := fs.Float64("writes", 0, "fraction of puts")
 	clients := fs.Int("clients", 0, "connections per target replica")
 	outstanding := fs.Int("outstanding", 0, "commands in flight per connection")
 	duration := fs.Duration("duration", 0, "measured duration")
-	warmup := fs.Duration("warmup", -1, "unmeasured load before it (default from the workload: 2s)")
+	warmup := fs.Duration("warmup", 0, "unmeasured load before it (default from the workload: 2s)")
 	targets := fs.String("targets", "", "comma-separated replica ids to send to (default: all)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
@@ -54,22 +62,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	if *conflicts >= 0 {
+	// A flag given overrides the workload whatever its value, so that
+	// Validate refuses a bad one instead of the workload's value standing in.
+	given := fs.Changed
+	if given("conflicts") || given("conflict") {
 		w.Conflicts = *conflicts
 	}
-	if *writes >= 0 {
+	if given("writes") {
 		w.Writes = *writes
 	}
-	if *clients > 0 {
+	if given("clients") {
 		w.Clients = *clients
 	}
-	if *outstanding > 0 {
+	if given("outstanding") {
 		w.Outstanding = *outstanding
 	}
-	if *duration > 0 {
+	if given("duration") {
 		w.Duration = paxi.Duration(*duration)
 	}
-	if *warmup >= 0 {
+	if given("warmup") {
 		w.Warmup = paxi.Duration(*warmup)
 	}
 	if *targets != "" {
@@ -102,17 +113,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	label := benchmark.AlgorithmLabel(benchmark.Algorithms(ctx, cfg), cfg.Algorithm)
+	if label != cfg.Algorithm {
+		fmt.Fprintf(stderr, "client: %s names %s, the replicas' /status says %s: labelling with that\n", *configPath, cfg.Algorithm, label)
+	}
 	r, err := benchmark.Run(ctx, w, benchmark.ClientAddrs(cfg))
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintln(stderr, "client:", err)
 		return 1
 	}
 	if *asJSON {
-		json.NewEncoder(stdout).Encode(r)
+		json.NewEncoder(stdout).Encode(struct {
+			Algorithm string
+			Conflicts float64
+			benchmark.Result
+		}{label, w.Conflicts, r})
 	} else {
-		benchmark.Fprint(stdout, fmt.Sprintf("%s conflicts=%g%%", cfg.Algorithm, w.Conflicts), r)
+		benchmark.Fprint(stdout, fmt.Sprintf("%s conflicts=%g%%", label, w.Conflicts), r)
 	}
-	if r.Ops == 0 {
+	if r.Ops == 0 || r.Trouble() {
 		return 1
 	}
 	return 0

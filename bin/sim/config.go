@@ -30,7 +30,7 @@ type fileConfig struct {
 	Clients   int               `json:"clients,omitempty"`
 	ClientsAt map[paxi.ID]int   `json:"clients_at,omitempty"`
 	Keys      int               `json:"keys,omitempty"`
-	Conflict  float64           `json:"conflict,omitempty"`
+	Conflict  float64           `json:"conflicts,omitempty"` // percentage, 0..100
 	Writes    float64           `json:"writes,omitempty"`
 	Think     paxi.Duration     `json:"think,omitempty"`
 	Timeout   paxi.Duration     `json:"timeout,omitempty"`
@@ -42,6 +42,10 @@ type fileConfig struct {
 	Liveness  paxi.Duration     `json:"liveness,omitempty"`
 	Codec     bool              `json:"codec,omitempty"`
 	MaxBatch  int               `json:"max_batch,omitempty"`
+
+	// OldConflict is the fraction "conflict" used to be, refused with a
+	// hint rather than read as a percentage a hundredth of what was meant.
+	OldConflict *float64 `json:"conflict,omitempty"`
 }
 
 // cpuJSON is sim.CPU with durations written as strings.
@@ -154,7 +158,7 @@ func (fc *fileConfig) simConfig(protocol string) (sim.Config, error) {
 		CPU:      fc.CPU.cpu(),
 		MaxBatch: fc.MaxBatch,
 		Workload: sim.Workload{
-			Clients: fc.Clients, ClientsAt: fc.ClientsAt, Keys: fc.Keys, Conflict: fc.Conflict,
+			Clients: fc.Clients, ClientsAt: fc.ClientsAt, Keys: fc.Keys, Conflict: fc.Conflict / 100,
 			Writes: fc.Writes, Think: fc.Think.D(), Timeout: fc.Timeout.D(),
 		},
 		Duration: fc.Duration.D(),

@@ -1,6 +1,6 @@
 // Command sim runs protocols in the deterministic simulator (paxi/sim).
 //
-//	sim -protocol epaxos -sites CA,VA,EU,OR,JP -clients 10 -conflict 0.02 -duration 10s -seed 1
+//	sim -protocol epaxos -sites CA,VA,EU,OR,JP -clients 10 -conflicts 2 -duration 10s -seed 1
 //	sim -protocol epaxos,simtest-pb -n 3 -duration 5s
 //	sim -config bin/sim/example.json -seed 7             # the JSON format, by example
 //	sim -protocol epaxos -seeds 1000 -faults random       # swarm: one line per failing seed
@@ -8,8 +8,10 @@
 //
 // It prints throughput, latency percentiles per site and the verdicts of
 // the checks (linearizability, execution order, liveness), and exits 1 if
-// any check fails, 2 on a usage error. Flags accept one dash or two
-// (-seed 5, --seed=5); flags override the -config file.
+// any check fails, 2 on a usage error or a value out of range (one line
+// naming the flag). Flags accept one dash or two (-seed 5, --seed=5); flags
+// override the -config file. -conflicts is a percentage, as in bin/client
+// and the paper; -conflict is its old name.
 package main
 
 import (
@@ -65,7 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&fc.DataDir, "data", "data/latency/aws-2020-06-05", "directory of .dat RTT files for AWS region names")
 	tick := fs.Duration("tick", paxi.DefaultTick, "virtual time between protocol ticks")
 	fs.IntVar(&fc.Clients, "clients", 10, "closed-loop clients per replica")
-	fs.Float64Var(&fc.Conflict, "conflict", 0, "fraction of commands on shared keys (0..1)")
+	fs.Float64Var(&fc.Conflict, "conflicts", 0, "percentage of commands on shared keys (0..100)")
+	fs.Float64Var(&fc.Conflict, "conflict", 0, "same as -conflicts (a percentage)")
 	fs.IntVar(&fc.Keys, "keys", 1, "number of shared keys")
 	fs.Float64Var(&fc.Writes, "writes", 0.5, "fraction of writes")
 	think := fs.Duration("think", 0, "client think time between commands")
@@ -170,6 +173,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sim: -faults %q: want none or random\n", *faults)
 		return exitUsage
 	}
+	given := func(name string) bool { return *configPath == "" || fs.Changed(name) }
+	if err := fc.validate(given); err != nil {
+		fmt.Fprintln(stderr, "sim:", err)
+		return exitUsage
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"reorder", *reorder}, {"quiesce", *quiesce}, {"faults-stop", *faultsStop}} {
+		if d.v < 0 {
+			fmt.Fprintf(stderr, "sim: -%s %v: want a positive duration\n", d.flag, d.v)
+			return exitUsage
+		}
+	}
 	if *seeds < 1 {
 		fmt.Fprintln(stderr, "sim: -seeds must be at least 1")
 		return exitUsage
@@ -233,6 +250,7 @@ func (file *fileConfig) override(fs *pflag.FlagSet, flags *fileConfig) {
 		{"constant", func() { file.Constant = flags.Constant }},
 		{"data", func() { file.DataDir = flags.DataDir }},
 		{"clients", func() { file.Clients = flags.Clients }},
+		{"conflicts", func() { file.Conflict = flags.Conflict }},
 		{"conflict", func() { file.Conflict = flags.Conflict }},
 		{"keys", func() { file.Keys = flags.Keys }},
 		{"writes", func() { file.Writes = flags.Writes }},
@@ -249,6 +267,9 @@ func (file *fileConfig) override(fs *pflag.FlagSet, flags *fileConfig) {
 	}
 	if file.DataDir == "" {
 		file.DataDir = flags.DataDir
+	}
+	if file.N == 0 && len(file.Sites) == 0 && len(file.Replicas) == 0 {
+		file.N = flags.N
 	}
 }
 

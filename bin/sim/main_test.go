@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/agora-consensus/agora/internal/longtest"
 	"github.com/agora-consensus/agora/paxi"
 )
 
@@ -41,7 +43,7 @@ func strip(s string) string {
 }
 
 func TestTraceIsReproducible(t *testing.T) {
-	args := []string{"-protocol", "simtest-pb", "-n", "3", "-duration", "1s", "-seed", "9", "-faults", "random", "-avoid", "1.1", "-trace"}
+	args := []string{"-protocol", "simtest-pb", "-n", "3", "-duration", "1s", "-warmup", "0s", "-seed", "9", "-faults", "random", "-avoid", "1.1", "-trace"}
 	a, code := runSim(t, args...)
 	b, _ := runSim(t, args...)
 	if code != exitOK || strip(a) != strip(b) || !strings.Contains(a, "simtest.Accept") {
@@ -53,7 +55,7 @@ func TestConfigFileAndFailureExit(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sim.json")
 	cfg := `{"protocol":"simtest-pb","params":{"bug":"local_reads"},"sites":["CA","VA","EU"],"clients":3,
-		"keys":1,"conflict":1,"duration":"3s","schedule":[{"at":"1s","crash":"3.1"},{"at":"2s","restart":"3.1"}]}`
+		"keys":1,"conflicts":100,"duration":"3s","schedule":[{"at":"1s","crash":"3.1"},{"at":"2s","restart":"3.1"}]}`
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,7 @@ func TestConfigFileAndFailureExit(t *testing.T) {
 
 func TestSwarmPrintsFailingSeeds(t *testing.T) {
 	out, code := runSim(t, "-protocol", "simtest-pb", "-params", `{"bug":"swap_order"}`, "-n", "3",
-		"-keys", "1", "-conflict", "1", "-writes", "1", "-duration", "1s", "-seeds", "4")
+		"-keys", "1", "-conflicts", "100", "-writes", "1", "-duration", "1s", "-warmup", "0s", "-seeds", "4")
 	if code != exitFail || strings.Count(out, "FAIL simtest-pb seed=") != 4 || !strings.Contains(out, "--seed 4") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -82,15 +84,16 @@ func TestExampleConfigRuns(t *testing.T) {
 	}
 }
 
-// TestShortSwarm is the CI swarm: every replicated protocol, tens of seeds
-// of random crashes, restarts, partitions and loss (a few under -short, for
-// the race detector). A failing seed prints the command that replays it.
-// The long swarm is the same command with -seeds 1000 (see the README).
+// TestShortSwarm is the CI swarm: every replicated protocol under random
+// crashes, restarts, partitions and loss, 4 seeds each by default, 30 with
+// AGORA_LONG=1 (CI's long step; 30 seeds of the three protocols took 157 s
+// of the default run's 174 s) and 2 under -short, for the race detector
+// (two, so that the swarm's two workers run at once; with 3 seeds this
+// package took 756 s under -race -short on a loaded machine). A failing seed prints the
+// command that replays it. The long swarm is the same command with -seeds
+// 1000 (see the README).
 func TestShortSwarm(t *testing.T) {
-	seeds := "30"
-	if testing.Short() {
-		seeds = "3"
-	}
+	seeds := strconv.Itoa(longtest.Pick(2, 4, 30))
 	for _, proto := range paxi.Names() {
 		// unreplicated serves clients alone, with nothing to agree on;
 		// simtest-pb is the simulator's own test double, whose backups

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agora-consensus/agora/internal/longtest"
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/sim"
 )
@@ -15,11 +16,16 @@ import (
 // requires it to execute everything the others executed within a few
 // seconds of virtual time (the liveness check). The replica's clients are
 // quiesced before the crash, so no instance it leads is left undecided:
-// that would need explicit prepare, which is not implemented yet.
+// that would need explicit prepare, which is not implemented yet. Five
+// replicas take three times as long as three (23 s of the default run), so
+// they run with AGORA_LONG=1, in CI's long step.
 func TestRestartedReplicaCatchesUpInTheSimulator(t *testing.T) {
 	seed := testSeed(t)
 	for _, n := range []int{3, 5} {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			if n == 5 {
+				longtest.Skip(t)
+			}
 			victim := paxi.ID("2.1")
 			res := runSim(t, sim.Config{
 				N: n, Seed: seed, Latency: sim.LAN(n), Duration: 4 * time.Second,
