@@ -167,6 +167,7 @@ func Verdict(o Outcome) string {
 	fmt.Fprintf(&b, "%s: %s\n", o.Protocol, pass)
 	fmt.Fprintf(&b, "  throughput: median %.0f ops/s, worst second after the first kill %d ops (second %d) = %.2f of the median: %s (needs >= 0.50)\n",
 		a.Median, a.Worst, a.WorstSecond, a.Fraction, tp)
+	fmt.Fprintf(&b, "  seconds below half the median after the first kill: %d of %d\n", len(a.BelowHalf), max(len(a.PerSecond)-firstKillSecond(o), 0))
 	fmt.Fprintf(&b, "  linearizable: %s (%d operations, %d pending, checked in %s)\n", yesNo(o.Linearizable), o.Ops, o.Pending, o.CheckTime)
 	fmt.Fprintf(&b, "  acknowledged writes lost: %d; final-read problems: %d; kills: %d; unplanned crashes: %d\n",
 		len(o.LostWrites), len(o.FinalProblems), countKills(o.Events), len(o.Crashed))
@@ -180,6 +181,16 @@ func Verdict(o Outcome) string {
 		fmt.Fprintf(&b, "  error: %s\n", o.Err)
 	}
 	return b.String()
+}
+
+// firstKillSecond is the second of the run that holds the first kill.
+func firstKillSecond(o Outcome) int {
+	for _, e := range o.Events {
+		if e.Kind == "kill" {
+			return int(e.At / time.Second)
+		}
+	}
+	return 0
 }
 
 func yesNo(verdict string) string {

@@ -18,6 +18,10 @@ type Availability struct {
 	WorstSecond int     `json:"worst_second"`
 	Worst       int     `json:"worst_ops"`
 	Fraction    float64 `json:"worst_fraction_of_median"`
+	// BelowHalf lists the seconds from the first kill on with fewer than
+	// half the median's operations: how often, not just how badly, the
+	// run fell short.
+	BelowHalf []int `json:"seconds_below_half_median"`
 }
 
 // Measure buckets the acknowledged operations of ops (times in ns from the
@@ -51,6 +55,9 @@ func Measure(ops []checker.Operation, duration, firstKill time.Duration) Availab
 	for s := from; s < len(a.PerSecond); s++ {
 		if a.PerSecond[s] < a.Worst {
 			a.WorstSecond, a.Worst = s, a.PerSecond[s]
+		}
+		if float64(a.PerSecond[s]) < a.Median/2 {
+			a.BelowHalf = append(a.BelowHalf, s)
 		}
 	}
 	if a.Median > 0 {

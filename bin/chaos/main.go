@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *server == "" {
 		*server = filepath.Join(*outDir, "server")
 		fmt.Fprintf(stdout, "building bin/server into %s\n", *server)
-		if out, err := exec.Command("go", "build", "-o", *server, "github.com/agora-consensus/agora/bin/server").CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", *server, "github.com/agora-consensus/agora/bin/server").CombinedOutput(); err != nil {
 			fmt.Fprintf(stderr, "chaos: go build bin/server: %v\n%s", err, out)
 			return 1
 		}
