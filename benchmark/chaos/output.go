@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Report is what results.json holds.
@@ -97,59 +101,91 @@ func writeTimeline(path string, outs []Outcome) error {
 }
 
 // plotAvailability draws acknowledged operations per 100 ms over time, one
-// line per protocol, with each run's kills (red) and restarts (green)
-// marked along the bottom. With one seed every protocol has the same
-// schedule, so the marks coincide.
+// panel per protocol on the same axes (as the EPaxos paper's availability
+// figure), with the run's kills (red) and restarts (green) marked below
+// zero. With one seed every protocol has the same schedule.
 func plotAvailability(dir string, outs []Outcome) error {
-	p := plot.New()
-	p.Title.Text = "Acknowledged operations per 100 ms, one replica SIGKILLed and restarted at a time"
-	p.X.Label.Text = "time since the start of the load (s); marks below 0: red = SIGKILL, green = restart"
-	p.Y.Label.Text = "operations per 100 ms"
-	p.Legend.Top = true
-	top := 1.0
+	if len(outs) == 0 {
+		return nil
+	}
+	top, end := 1.0, 1.0
 	for _, o := range outs {
 		for _, v := range o.Availability.Per100ms {
 			top = max(top, float64(v))
 		}
+		end = max(end, float64(len(o.Availability.Per100ms))/10)
 	}
+	var rows [][]*plot.Plot
 	for i, o := range outs {
-		xys := make(plotter.XYs, len(o.Availability.Per100ms))
-		for b, v := range o.Availability.Per100ms {
-			xys[b] = plotter.XY{X: float64(b)*0.1 + 0.05, Y: float64(v)}
-		}
-		l, err := plotter.NewLine(xys)
+		p, err := panel(o, i, top, end)
 		if err != nil {
 			return err
 		}
-		l.Color = plotutil.Color(i)
-		l.Width = vg.Points(1)
-		p.Add(l)
-		p.Legend.Add(o.Protocol, l)
-		for _, e := range o.Events {
-			c := color.RGBA{R: 200, A: 255}
-			if e.Kind == "restart" {
-				c = color.RGBA{G: 150, A: 255}
-			}
-			x := e.At.Seconds()
-			// A short tick per protocol, stacked, so marks of different
-			// runs stay apart if their schedules differ.
-			y0 := -top * 0.04 * float64(i+1)
-			m, err := plotter.NewLine(plotter.XYs{{X: x, Y: y0}, {X: x, Y: y0 + top*0.035}})
-			if err != nil {
-				return err
-			}
-			m.Color, m.Width = c, vg.Points(1.5)
-			p.Add(m)
+		if i == len(outs)-1 {
+			p.X.Label.Text = "time since the start of the load (s); marks below 0: red = SIGKILL, green = restart"
+		}
+		rows = append(rows, []*plot.Plot{p})
+	}
+	w, h := 30*vg.Centimeter, vg.Length(len(outs))*7*vg.Centimeter+vg.Centimeter
+	tiles := draw.Tiles{Rows: len(outs), Cols: 1, PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: 3 * vg.Millimeter, PadY: 2 * vg.Millimeter}
+	img := vgimg.New(w, h)
+	svg := vgsvg.New(w, h)
+	for _, c := range []vg.CanvasSizer{img, svg} {
+		dc := draw.New(c)
+		cs := plot.Align(rows, tiles, dc)
+		for i := range rows {
+			rows[i][0].Draw(cs[i][0])
 		}
 	}
-	p.Y.Min = -top * 0.04 * float64(len(outs)+1)
-	p.Add(plotter.NewGrid())
-	for _, ext := range []string{"png", "svg"} {
-		if err := p.Save(30*vg.Centimeter, 14*vg.Centimeter, filepath.Join(dir, "availability."+ext)); err != nil {
+	for name, wt := range map[string]io.WriterTo{"availability.png": vgimg.PngCanvas{Canvas: img}, "availability.svg": svg} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		_, err = wt.WriteTo(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// panel is one protocol's throughput line and kill marks.
+func panel(o Outcome, i int, top, end float64) (*plot.Plot, error) {
+	p := plot.New()
+	a := o.Availability
+	p.Title.Text = fmt.Sprintf("%s: median %.0f ops/s, worst second after the first kill %.2f of it", o.Protocol, a.Median, a.Fraction)
+	p.Y.Label.Text = "ops per 100 ms"
+	p.X.Min, p.X.Max = 0, end
+	p.X.Tick.Marker = secondsTicker{}
+	p.Y.Min, p.Y.Max = -top*0.08, top*1.05
+	p.Add(plotter.NewGrid())
+	xys := make(plotter.XYs, len(a.Per100ms))
+	for b, v := range a.Per100ms {
+		xys[b] = plotter.XY{X: float64(b)*0.1 + 0.05, Y: float64(v)}
+	}
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return nil, err
+	}
+	l.Color, l.Width = plotutil.Color(i), vg.Points(1)
+	p.Add(l)
+	for _, e := range o.Events {
+		c := color.RGBA{R: 200, A: 255}
+		if e.Kind == "restart" {
+			c = color.RGBA{G: 150, A: 255}
+		}
+		m, err := plotter.NewLine(plotter.XYs{{X: e.At.Seconds(), Y: -top * 0.07}, {X: e.At.Seconds(), Y: -top * 0.01}})
+		if err != nil {
+			return nil, err
+		}
+		m.Color, m.Width = c, vg.Points(1.5)
+		p.Add(m)
+	}
+	return p, nil
 }
 
 // Verdict is the one-paragraph summary of one run.
@@ -211,4 +247,30 @@ func countKills(es []Event) int {
 		}
 	}
 	return n
+}
+
+// secondsTicker labels the time axis every 5, 10 or 20 s, so that a kill
+// mark can be read off to the second or so.
+type secondsTicker struct{}
+
+func (secondsTicker) Ticks(lo, hi float64) []plot.Tick {
+	step := 5.0
+	if hi-lo > 60 {
+		step = 10
+	}
+	if hi-lo > 120 {
+		step = 20
+	}
+	var ts []plot.Tick
+	for x := 0.0; x <= hi; x += step / 5 {
+		if x < lo {
+			continue
+		}
+		t := plot.Tick{Value: x}
+		if int(x*5/step+0.5)%5 == 0 {
+			t.Label = fmt.Sprintf("%.0f", x)
+		}
+		ts = append(ts, t)
+	}
+	return ts
 }
