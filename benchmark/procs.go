@@ -38,9 +38,11 @@ type proc struct {
 }
 
 // StartProcesses writes a configuration for n replicas of algorithm on free
-// loopback ports into dir, with storage under dir/state (one durable log per
-// replica) and the given fsync setting, and starts the server binary once
-// per replica. Each replica logs to dir/<id>.log.
+// loopback ports into dir (config.json), with the given fsync setting, and
+// starts the server binary once per replica. Each replica gets its own
+// storage directory, dir/state/<id>, through its own copy of the
+// configuration (config-<id>.json, which differs only in storage_dir), and
+// logs to dir/<id>.log.
 func StartProcesses(server, algorithm string, n int, dir string, fsync bool) (*Processes, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -69,6 +71,14 @@ func StartProcesses(server, algorithm string, n int, dir string, fsync bool) (*P
 	path := filepath.Join(dir, "config.json")
 	if err := os.WriteFile(path, js, 0o644); err != nil {
 		return nil, err
+	}
+	for _, r := range conf.Replicas {
+		c := conf
+		c.StorageDir = filepath.Join(dir, "state", r.ID)
+		js, _ := json.MarshalIndent(c, "", "  ")
+		if err := os.WriteFile(filepath.Join(dir, "config-"+r.ID+".json"), js, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := paxi.LoadConfig(path)
 	if err != nil {
@@ -105,7 +115,7 @@ func (p *Processes) Start(id paxi.ID) error {
 	}
 	p.starts[id]++
 	fmt.Fprintf(f, "--- start %d at %s\n", p.starts[id], time.Now().UTC().Format(time.RFC3339Nano))
-	cmd := exec.Command(p.server, "-id", string(id), "-config", p.ConfigPath, "-log-level", "warn")
+	cmd := exec.Command(p.server, "-id", string(id), "-config", filepath.Join(p.Dir, "config-"+string(id)+".json"), "-log-level", "warn")
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {

@@ -114,7 +114,7 @@ func TestOneKillAndRestart(t *testing.T) {
 		"-kill-min", "2s", "-kill-max", "2s", "-down-min", "1s", "-down-max", "1s", "-clients", "4",
 		"-settle", "1s", "-seed", "3", "-out", out}, &stdout, &stderr)
 	t.Logf("exit %d\n%s%s", code, stdout.String(), stderr.String())
-	for _, f := range []string{"results.json", "timeline.csv", "history-multipaxos.jsonl", "availability.png", "availability.svg", "multipaxos/1.1.log"} {
+	for _, f := range []string{"results.json", "timeline.csv", "history-multipaxos.jsonl", "availability.png", "availability.svg", "multipaxos/1.1.log", "multipaxos/config-1.3.json"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("output %s missing or empty: %v", f, err)
 		}
