@@ -15,25 +15,25 @@
 //
 // Revocations are serialized per owner: the replicas after the owner in
 // ring order try in turn, each waiting longer than the one before, and a
-// revoker whose wait turns out too short (outbid, or answered late) doubles
-// it, so a tick far below the round trip still ends with progress.
+// revoker whose wait turns out too short (outbid, answered late, or
+// answered by the owner itself) doubles it, so a tick far below the round
+// trip still ends with progress. Hearing from a revoked owner later is not
+// a false alarm: it may have crashed and restarted.
 //
-// Every replica forgets the slots all replicas have executed (each reports
-// what it executed, after persisting its commit point, on its Accepted and
-// Commit messages and, because a replica that proposes nothing sends
-// neither to its idle peers, in a periodic paxi.SlotProgress to everyone,
-// which also tells a replica behind in an idle cluster that there are
-// slots to fetch), so memory stays bounded unless a replica is down.
+// The slot log, the learner's rule (a commit names its ballot), execution
+// in slot order with a durable commit point, restore, catch-up answers and
+// forgetting are paxi/slotpaxos's, shared with Multi-Paxos. Every replica
+// forgets the slots all replicas have executed (each reports what it
+// executed, after persisting its commit point, on its Accepted and Commit
+// messages and, because a replica that proposes nothing sends neither to
+// its idle peers, in a periodic paxi.SlotProgress to everyone, which also
+// tells a replica behind in an idle cluster that there are slots to
+// fetch), so memory stays bounded unless a replica is down.
 //
-// Not done yet: a lost proposal or skip stalls every replica until a retry
-// (retry_ticks, 500 ms by default), which is what happens at start-up when
-// the transport drops what a replica sends to a peer it has not reached
-// yet (benchmark.TestLocalClusterServesAWorkload measured nothing in 13 of
-// 30 runs with a 100 ms warm-up); a faster, round-trip-aware resend of a
-// proposal that execution waits on is the fix. A Promise carries whole
-// batches and is bounded only by revoke_span. A replica spends 2.1 µs of server CPU per command
-// against Multi-Paxos's 1.5 (docs/PERFORMANCE.md), which no profile has
-// split yet.
+// Unanswered proposals are resent, and a slot execution waits on is asked
+// for, after a timeout that follows the measured round trips
+// (slotpaxos.Retransmit: at least 100 ms, at most retry_ticks), so one lost
+// message costs about a round trip, not 500 ms.
 package mencius
 
 import (
@@ -71,14 +71,15 @@ type Replica struct {
 	maj     int
 	ballots paxi.Ballots
 
-	log      slotpaxos.Log[entry]
-	exec     func(paxi.Command) // execute, bound once: Advance takes it per slot
-	retrans  slotpaxos.Retransmit
-	nextOwn  int64 // own slots below are proposed in or skipped
-	maxSeen  int64 // highest slot another replica proposed in
-	seen     int64 // highest slot any message named, even beyond the slotpaxos.Window
-	topN     uint32
-	inflight []int64 // own proposals not yet chosen
+	log        slotpaxos.Log[entry]
+	exec       func(paxi.Command) // execute, bound once: Advance takes it per slot
+	retrans    slotpaxos.Retransmit
+	nextOwn    int64 // own slots below are proposed in or skipped
+	peerCommit int64 // the highest commit point a peer reported
+	maxSeen    int64 // highest slot another replica proposed in
+	seen       int64 // highest slot any message named, even beyond the slotpaxos.Window
+	topN       uint32
+	inflight   []int64 // own proposals not yet chosen
 
 	queue    []paxi.Command
 	assigned paxi.Waiting[int64] // the own slot each is proposed in, until executed
@@ -275,9 +276,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		r.log.NoteExecuted(p, m.Executed)
 	case *paxi.SlotProgress:
 		r.log.NoteExecuted(p, m.Executed)
-		if m.Commit > 0 {
-			r.tooFarSeen(m.Commit - 1) // a slot exists there: watchExecution asks for it
-		}
+		r.peerCommitted(m.Commit)
 	}
 	switch m := msg.(type) {
 	case *Accept:
@@ -310,6 +309,18 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		r.onNeed(from, m)
 	case *Chosen:
 		r.onChosen(from, m)
+	}
+}
+
+// peerCommitted learns that a peer holds every slot below c chosen: a
+// slot exists there, which watchExecution then asks for, and this
+// replica's own slots below c are all chosen, as no-ops where it proposed
+// nothing (revoked while it was down or cut off), so its next proposal
+// goes above c (see flushQueue).
+func (r *Replica) peerCommitted(c int64) {
+	if c > 0 && c < math.MaxInt64/2 {
+		r.tooFarSeen(c - 1)
+		r.peerCommit = max(r.peerCommit, c)
 	}
 }
 
