@@ -111,7 +111,11 @@ func build(cfg Config, keepDurable bool) (*Sim, error) {
 	}
 	sched := append([]Action(nil), cfg.Schedule...)
 	if cfg.Random != nil {
-		sched = append(sched, cfg.Random.Generate(cfg.Seed, s.ids)...)
+		rf := *cfg.Random // a copy: swarms share one Config between goroutines
+		if len(rf.Types) == 0 {
+			rf.Types = ProtocolMessages(cfg.Protocol)
+		}
+		sched = append(sched, rf.Generate(cfg.Seed, s.ids)...)
 	}
 	for _, a := range sched {
 		s.faultsStop = max(s.faultsStop, a.At)
