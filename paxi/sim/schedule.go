@@ -179,7 +179,9 @@ func (a Action) validate(ids []paxi.ID) error {
 // partitions (one replica cut off from some peers), bursts of loss,
 // duplication and reordering, slow nodes, and holds (the messages of one
 // type on one link, or one message, held back for up to a few seconds, long
-// enough for elections to happen before they arrive), all ended by Stop.
+// enough for elections to happen before they arrive), and the "stale"
+// shape (see drawStale: a request held across two elections, its answer
+// reaching a deposed leader), all ended by Stop.
 type RandomFaults struct {
 	// Stop is when every fault has ended (a HealAll is scheduled then).
 	Stop time.Duration `json:"stop"`
@@ -188,7 +190,7 @@ type RandomFaults struct {
 	// MaxDown caps the replicas down at once (default F = (N-1)/2).
 	MaxDown int `json:"max_down,omitempty"`
 	// Kinds restricts the faults drawn (default all): "crash", "partition",
-	// "cut", "loss", "duplicate", "reorder", "slow", "hold".
+	// "cut", "loss", "duplicate", "reorder", "slow", "hold", "stale".
 	Kinds []string `json:"kinds,omitempty"`
 	// Avoid lists replicas never crashed or cut off (a fixed leader).
 	Avoid []paxi.ID `json:"avoid,omitempty"`
@@ -204,7 +206,7 @@ type RandomFaults struct {
 }
 
 // FaultKinds lists the kinds RandomFaults draws from.
-var FaultKinds = []string{"crash", "partition", "cut", "loss", "duplicate", "reorder", "slow", "hold"}
+var FaultKinds = []string{"crash", "partition", "cut", "loss", "duplicate", "reorder", "slow", "hold", "stale"}
 
 // Generate builds the schedule for ids from seed. It uses its own random
 // source derived from the seed, so the schedule does not depend on how many
@@ -236,10 +238,16 @@ func (o RandomFaults) Generate(seed int64, ids []paxi.ID) []Action {
 	downUntil := map[paxi.ID]time.Duration{}
 	var partitionUntil, linksUntil, slowUntil time.Duration
 	var holdsUntil []time.Duration // ends of the holds drawn, at most maxHolds at once
+	var staleUntil time.Duration
 	span := func(lo, hi time.Duration) time.Duration { return lo + time.Duration(rng.Int63n(int64(hi-lo))) }
 	for t := time.Duration(rng.ExpFloat64() * float64(o.MeanGap)); t < o.Stop; t += time.Duration(rng.ExpFloat64() * float64(o.MeanGap)) {
 		kind := kinds[rng.Intn(len(kinds))]
 		end := min(t+span(200*time.Millisecond, 3*time.Second), o.Stop)
+		if staleUntil > t {
+			// The stale shape is a precise sequence: nothing else starts
+			// while it runs.
+			continue
+		}
 		switch kind {
 		case "crash":
 			down := 0
@@ -325,6 +333,20 @@ func (o RandomFaults) Generate(seed int64, ids []paxi.ID) []Action {
 				at(t, Action{Cut: a})
 				at(end, Action{Heal: true})
 				partitionUntil = end
+			}
+		case "stale":
+			if partitionUntil > t || linksUntil > t || slices.ContainsFunc(holdsUntil, func(u time.Duration) bool { return u > t }) {
+				continue
+			}
+			down := false
+			for _, u := range downUntil {
+				down = down || u > t
+			}
+			if down {
+				continue
+			}
+			if until := o.drawStale(rng, ids, candidates, t, at); until > 0 {
+				partitionUntil, linksUntil, staleUntil = until, until, until
 			}
 		case "hold":
 			holdsUntil = slices.DeleteFunc(holdsUntil, func(u time.Duration) bool { return u <= t })
