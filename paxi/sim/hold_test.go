@@ -199,3 +199,65 @@ func TestProtocolMessagesListsTheProtocolsTypes(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+// TestRandomStaleShapeIsTheTargetedSequence checks the steps of the stale
+// shape (see RandomFaults): a hold of everything Y sends X, with loss on
+// X -> Y; a cut between X and Y; a partition of Y's minority from X's
+// majority with X <-> Y losing only new messages; X -> Y reopened exactly
+// when the hold ends; everything healed after that.
+func TestRandomStaleShapeIsTheTargetedSequence(t *testing.T) {
+	ids := []paxi.ID{"1.1", "2.1", "3.1", "4.1", "5.1"}
+	shapes := 0
+	for seed := int64(1); seed <= 30; seed++ {
+		f := sim.RandomFaults{Stop: 10 * time.Second, Kinds: []string{"stale"}, Types: []string{"p.A"}}
+		sched := f.Generate(seed, ids)
+		if !reflect.DeepEqual(sched, f.Generate(seed, ids)) {
+			t.Fatalf("seed %d: two schedules differ", seed)
+		}
+		for i := 0; i < len(sched); i++ {
+			h := sched[i].Hold
+			if h == nil {
+				continue
+			}
+			shapes++
+			x, y, t0 := h.To, h.From, sched[i].At
+			release := t0 + time.Duration(h.For)
+			if len(h.Types) != 0 || h.Count != 0 {
+				t.Fatalf("seed %d: the stale hold must take every message Y sends X: %v", seed, sched[i])
+			}
+			var cutXY, partitioned, reopened, healed time.Duration
+			var side []paxi.ID
+			for _, a := range sched[i+1:] {
+				if a.Hold != nil || healed > 0 {
+					break // the next shape
+				}
+				switch {
+				case a.Cut != nil && a.Cut.Node == x && slices.Equal(a.Cut.Peers, []paxi.ID{y}):
+					cutXY = a.At
+				case a.Cut != nil && a.At > cutXY && cutXY > 0:
+					partitioned = a.At
+					side = append(side, a.Cut.Node)
+					if slices.Contains(a.Cut.Peers, y) || (a.Cut.Node != y && !slices.Contains(a.Cut.Peers, x)) {
+						t.Fatalf("seed %d: cut %v does not split Y's side from X's", seed, a)
+					}
+				case a.Links != nil && a.Links.From == x && a.Links.To == y && a.Links.Drop == 0 && partitioned > 0:
+					reopened = a.At
+				case a.Heal && reopened > 0 && healed == 0:
+					healed = a.At
+				}
+			}
+			switch {
+			case !(t0 < cutXY && cutXY < partitioned && partitioned < release && release <= healed):
+				t.Fatalf("seed %d: steps out of order: hold %v, cut %v, partition %v, release %v, heal %v\n%s",
+					seed, t0, cutXY, partitioned, release, healed, sim.FormatSchedule(sched))
+			case reopened != release:
+				t.Fatalf("seed %d: X -> Y reopens at %v, the hold ends at %v", seed, reopened, release)
+			case len(side) != 2 || side[0] != y || slices.Contains(side, x):
+				t.Fatalf("seed %d: Y's side is %v, want Y=%s and one other, without X=%s", seed, side, y, x)
+			}
+		}
+	}
+	if shapes < 10 {
+		t.Fatalf("only %d stale shapes in 30 seeds", shapes)
+	}
+}
