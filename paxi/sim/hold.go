@@ -27,14 +27,13 @@ type HoldRule struct {
 	For   paxi.Duration `json:"for"`
 }
 
-// CutRule cuts the links between Node and each of Peers, both ways (only
-// from Node to them with OneWay), until the next Heal: a partial
-// partition, in which Node still reaches the replicas not listed and they
-// reach everyone.
+// CutRule cuts the links between Node and each of Peers, both ways, until
+// the next Heal: a partial partition, in which Node still reaches the
+// replicas not listed and they reach everyone. (For one direction only,
+// use a LinkRule with Drop 1.)
 type CutRule struct {
-	Node   paxi.ID   `json:"node"`
-	Peers  []paxi.ID `json:"peers"`
-	OneWay bool      `json:"one_way,omitempty"`
+	Node  paxi.ID   `json:"node"`
+	Peers []paxi.ID `json:"peers"`
 }
 
 // hold is an active HoldRule.
@@ -71,16 +70,10 @@ func (s *Sim) Cut(r CutRule) {
 	for _, id := range r.Peers {
 		if b := s.replica(id); b != nil && b != a {
 			s.net.cutLink[int(a.idx)*n+int(b.idx)] = true
-			if !r.OneWay {
-				s.net.cutLink[int(b.idx)*n+int(a.idx)] = true
-			}
+			s.net.cutLink[int(b.idx)*n+int(a.idx)] = true
 		}
 	}
-	if r.OneWay {
-		s.note("cut %s -> %v", r.Node, r.Peers)
-	} else {
-		s.note("cut %s from %v", r.Node, r.Peers)
-	}
+	s.note("cut %s from %v", r.Node, r.Peers)
 }
 
 // heldUntil reports when a message from -> to sent now is released, or 0
