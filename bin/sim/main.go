@@ -5,6 +5,7 @@
 //	sim -config bin/sim/example.json -seed 7             # the JSON format, by example
 //	sim -protocol epaxos -seeds 1000 -faults random       # swarm: one line per failing seed
 //	sim -protocol epaxos -seed 7 -faults random -trace    # every delivered message of one seed
+//	sim -protocol multipaxos -faults random -fault-kinds stale -seeds 500   # one kind of fault only
 //
 // It prints throughput, latency percentiles per site and the verdicts of
 // the checks (linearizability, execution order, liveness), and exits 1 if
@@ -19,6 +20,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	warmup := fs.Duration("warmup", time.Second, "commands issued before this are not measured")
 	fs.Int64Var(&fc.Seed, "seed", 1, "random seed (the first one with -seeds)")
 	seeds := fs.Int("seeds", 1, "swarm mode: run this many seeds and print one line per failing seed")
-	faults := fs.String("faults", "none", "fault schedule: none or random")
+	faults := fs.String("faults", "none", "fault schedule: none or random (a mix of: "+strings.Join(sim.FaultKinds, ", ")+"; see docs/faults.md)")
+	faultKinds := fs.String("fault-kinds", "", "comma-separated kinds random faults draw from (default all), e.g. stale")
 	faultsStop := fs.Duration("faults-stop", 0, "random faults end by then (default 3/4 of -duration)")
 	avoid := fs.String("avoid", "", "comma-separated replicas random faults never crash or cut off")
 	quiesce := fs.Duration("quiesce", 0, "stop a replica's clients this long before a random crash (protocols without recovery)")
@@ -151,6 +154,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	set("cpu-persist", func() { fc.CPU.Persist = paxi.Duration(*cpuPersist) })
 	switch *faults {
 	case "none":
+		if *faultKinds != "" {
+			fmt.Fprintln(stderr, "sim: -fault-kinds needs -faults random")
+			return exitUsage
+		}
 		if fs.Changed("faults") {
 			fc.Random = nil
 		}
@@ -168,6 +175,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if *quiesce > 0 {
 			fc.Random.Quiesce = *quiesce
+		}
+		if *faultKinds != "" {
+			fc.Random.Kinds = nil
+			for _, k := range strings.Split(*faultKinds, ",") {
+				k = strings.TrimSpace(k)
+				if !slices.Contains(sim.FaultKinds, k) {
+					fmt.Fprintf(stderr, "sim: -fault-kinds: unknown kind %q (want some of %s)\n", k, strings.Join(sim.FaultKinds, ", "))
+					return exitUsage
+				}
+				fc.Random.Kinds = append(fc.Random.Kinds, k)
+			}
 		}
 	default:
 		fmt.Fprintf(stderr, "sim: -faults %q: want none or random\n", *faults)

@@ -101,11 +101,12 @@ func (s *Sim) Partition(groups ...[]paxi.ID) {
 // Isolate cuts replica id off from every other replica.
 func (s *Sim) Isolate(id paxi.ID) { s.Partition([]paxi.ID{id}) }
 
-// Heal removes any partition.
+// Heal removes any partition, full or partial (Cut).
 func (s *Sim) Heal() {
 	for i := range s.net.group {
 		s.net.group[i] = 0
 	}
+	clear(s.net.cutLink)
 	s.note("heal")
 }
 
@@ -175,10 +176,12 @@ func (s *Sim) StartClients(id paxi.ID) {
 	}
 }
 
-// HealAll ends every fault: partitions, link faults and slow nodes are
-// cleared, crashed replicas restart and stopped clients start again.
+// HealAll ends every fault: partitions, link faults, holds and slow nodes
+// are cleared (messages already held still arrive when their hold would
+// have ended), crashed replicas restart and stopped clients start again.
 func (s *Sim) HealAll() {
 	s.Heal()
+	s.net.holds = nil
 	s.ClearLinkFaults()
 	for _, r := range s.replicas {
 		if r.slow != 0 {

@@ -62,12 +62,14 @@ type network struct {
 	delay       []Dist          // n*n: one-way delay from replica i to j
 	faults      []LinkFaults    // n*n: faults of the directed link i->j
 	group       []int           // partition group of each replica; all equal when healed
+	cutLink     []bool          // n*n: links cut by a partial partition (Sim.Cut)
+	holds       []hold          // active HoldRules, in the order started
 	lastArrival []time.Duration // n*n: latest arrival scheduled, for FIFO links
 	linkFree    []time.Duration // n*n: when the link finishes sending, for bandwidth
 	bandwidth   float64
 	size        func(paxi.Message) int
 
-	sent, delivered, dropped, duplicated uint64
+	sent, delivered, dropped, duplicated, held uint64
 }
 
 func newNetwork(ids []paxi.ID, m Matrix, opts Network) network {
@@ -77,6 +79,7 @@ func newNetwork(ids []paxi.ID, m Matrix, opts Network) network {
 		delay:       make([]Dist, n*n),
 		faults:      make([]LinkFaults, n*n),
 		group:       make([]int, n),
+		cutLink:     make([]bool, n*n),
 		lastArrival: make([]time.Duration, n*n),
 		bandwidth:   opts.Bandwidth,
 		size:        opts.MessageSize,
@@ -96,8 +99,11 @@ func newNetwork(ids []paxi.ID, m Matrix, opts Network) network {
 	return nw
 }
 
-// cut reports whether a partition separates replicas i and j.
-func (nw *network) cut(i, j int32) bool { return nw.group[i] != nw.group[j] }
+// cut reports whether a partition, full or partial, separates replicas i
+// and j.
+func (nw *network) cut(i, j int32) bool {
+	return nw.group[i] != nw.group[j] || nw.cutLink[int(i)*nw.n+int(j)]
+}
 
 // send puts one message on the link from -> to, leaving the sender at
 // depart. It draws the link's faults and latency from the run's random
@@ -122,6 +128,10 @@ func (s *Sim) send(from, to int32, msg paxi.Message, depart time.Duration) {
 			nw.duplicated++
 		}
 	}
+	var release time.Duration
+	if len(nw.holds) > 0 {
+		release = s.heldUntil(from, to, msg)
+	}
 	for c := 0; c < copies; c++ {
 		m := msg
 		if s.cfg.Codec != nil {
@@ -142,7 +152,10 @@ func (s *Sim) send(from, to int32, msg paxi.Message, depart time.Duration) {
 		if f.Delay > 0 {
 			arrive += time.Duration(s.rng.Int63n(int64(f.Delay)))
 		}
-		if !f.Reorder {
+		if release > 0 {
+			// Held: it arrives after the hold, out of the link's order.
+			arrive = max(arrive, release+nw.delay[link].Sample(s.rng))
+		} else if !f.Reorder {
 			// A TCP-like link delivers in order: a message never overtakes
 			// one sent before it on the same link.
 			arrive = max(arrive, nw.lastArrival[link])

@@ -34,6 +34,8 @@ type Result struct {
 	All   SiteLatency
 	// Network counters.
 	Sent, Delivered, Dropped, Duplicated uint64
+	// Held counts messages a HoldRule held back.
+	Held uint64
 	// Replicas' own counters, by replica.
 	PerReplica []ReplicaStats
 	// Faults lists the fault actions applied, with their times.
@@ -139,7 +141,11 @@ func (r *Result) Summary(w io.Writer) {
 		r.Protocol, r.Seed, r.Replicas, r.End, r.Wall.Round(time.Millisecond), r.Events)
 	fmt.Fprintf(w, "  commands: issued=%d completed=%d measured=%d throughput=%.1f/s\n",
 		r.Issued, r.Completed, r.Measured, r.Throughput)
-	fmt.Fprintf(w, "  messages: sent=%d delivered=%d dropped=%d duplicated=%d\n", r.Sent, r.Delivered, r.Dropped, r.Duplicated)
+	fmt.Fprintf(w, "  messages: sent=%d delivered=%d dropped=%d duplicated=%d", r.Sent, r.Delivered, r.Dropped, r.Duplicated)
+	if r.Held > 0 {
+		fmt.Fprintf(w, " held=%d", r.Held)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  %-6s %8s %10s %10s %10s %10s %10s\n", "site", "count", "mean", "p50", "p90", "p99", "max")
 	for _, s := range append(slices.Clone(r.Sites), r.All) {
 		fmt.Fprintf(w, "  %-6s %8d %10v %10v %10v %10v %10v\n", s.Site, s.Count,
@@ -269,7 +275,7 @@ func (s *Sim) result() *Result {
 	res := &Result{
 		Protocol: s.cfg.Protocol, Seed: s.cfg.Seed, Replicas: s.IDs(), End: s.now, Wall: s.wall,
 		Events: s.events, Issued: s.issued, Completed: s.completed, Measured: s.stats.measured,
-		Sent: s.net.sent, Delivered: s.net.delivered, Dropped: s.net.dropped, Duplicated: s.net.duplicated,
+		Sent: s.net.sent, Delivered: s.net.delivered, Dropped: s.net.dropped, Duplicated: s.net.duplicated, Held: s.net.held,
 		Faults: slices.Clone(s.actions),
 	}
 	// Throughput is over the time the load actually ran.

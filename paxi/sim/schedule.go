@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,8 +24,12 @@ type Action struct {
 	Partition [][]paxi.ID `json:"partition,omitempty"`
 	// Isolate cuts one replica off from all others.
 	Isolate paxi.ID `json:"isolate,omitempty"`
-	// Heal removes partitions.
+	// Cut cuts one replica off from some peers only (see CutRule).
+	Cut *CutRule `json:"cut,omitempty"`
+	// Heal removes partitions, full and partial.
 	Heal bool `json:"heal,omitempty"`
+	// Hold holds back matching messages for a while (see HoldRule).
+	Hold *HoldRule `json:"hold,omitempty"`
 	// Links sets the faults of the links matching From and To ("" is any).
 	Links *LinkRule `json:"links,omitempty"`
 	// Slow sets a replica's extra service time per input.
@@ -83,8 +88,12 @@ func (s *Sim) Apply(a Action) {
 		s.Partition(a.Partition...)
 	case a.Isolate != "":
 		s.Isolate(a.Isolate)
+	case a.Cut != nil:
+		s.Cut(*a.Cut)
 	case a.Heal:
 		s.Heal()
+	case a.Hold != nil:
+		s.Hold(*a.Hold)
 	case a.Links != nil:
 		s.SetLinkFaults(a.Links.From, a.Links.To, a.Links.LinkFaults)
 	case a.Slow != nil:
@@ -122,7 +131,21 @@ func (a Action) validate(ids []paxi.ID) error {
 		}
 	}
 	add(a.Isolate != "", a.Isolate)
+	if a.Cut != nil {
+		add(true, append([]paxi.ID{a.Cut.Node}, a.Cut.Peers...)...)
+	}
 	add(a.Heal)
+	if a.Hold != nil {
+		set++
+		for _, id := range []paxi.ID{a.Hold.From, a.Hold.To} {
+			if id != "" {
+				named = append(named, id)
+			}
+		}
+		if a.Hold.For <= 0 {
+			return fmt.Errorf("sim: schedule action %v: a hold needs a positive \"for\"", a)
+		}
+	}
 	if a.Links != nil {
 		set++
 		for _, id := range []paxi.ID{a.Links.From, a.Links.To} {
@@ -152,8 +175,13 @@ func (a Action) validate(ids []paxi.ID) error {
 }
 
 // RandomFaults generates a fault schedule from the seed: crashes and
-// restarts that keep at most MaxDown replicas down, partitions, bursts of
-// loss, duplication and reordering, and slow nodes, all ended by Stop.
+// restarts that keep at most MaxDown replicas down, partitions, partial
+// partitions (one replica cut off from some peers), bursts of loss,
+// duplication and reordering, slow nodes, and holds (the messages of one
+// type on one link, or one message, held back for up to a few seconds, long
+// enough for elections to happen before they arrive), and the "stale"
+// shape (see drawStale: a request held across two elections, its answer
+// reaching a deposed leader), all ended by Stop.
 type RandomFaults struct {
 	// Stop is when every fault has ended (a HealAll is scheduled then).
 	Stop time.Duration `json:"stop"`
@@ -162,7 +190,7 @@ type RandomFaults struct {
 	// MaxDown caps the replicas down at once (default F = (N-1)/2).
 	MaxDown int `json:"max_down,omitempty"`
 	// Kinds restricts the faults drawn (default all): "crash", "partition",
-	// "loss", "duplicate", "reorder", "slow".
+	// "cut", "loss", "duplicate", "reorder", "slow", "hold", "stale".
 	Kinds []string `json:"kinds,omitempty"`
 	// Avoid lists replicas never crashed or cut off (a fixed leader).
 	Avoid []paxi.ID `json:"avoid,omitempty"`
@@ -170,10 +198,15 @@ type RandomFaults struct {
 	// crashing it, for protocols that cannot yet recover the in-flight
 	// commands of a failed replica.
 	Quiesce time.Duration `json:"quiesce,omitempty"`
+	// Types lists the message names a hold picks from (paxi.MessageName).
+	// Left empty, the simulator fills in the protocol's registered types
+	// (names starting with the protocol's name and a dot); with none, a
+	// hold takes messages of every type.
+	Types []string `json:"types,omitempty"`
 }
 
 // FaultKinds lists the kinds RandomFaults draws from.
-var FaultKinds = []string{"crash", "partition", "loss", "duplicate", "reorder", "slow"}
+var FaultKinds = []string{"crash", "partition", "cut", "loss", "duplicate", "reorder", "slow", "hold", "stale"}
 
 // Generate builds the schedule for ids from seed. It uses its own random
 // source derived from the seed, so the schedule does not depend on how many
@@ -204,10 +237,17 @@ func (o RandomFaults) Generate(seed int64, ids []paxi.ID) []Action {
 	}
 	downUntil := map[paxi.ID]time.Duration{}
 	var partitionUntil, linksUntil, slowUntil time.Duration
+	var holdsUntil []time.Duration // ends of the holds drawn, at most maxHolds at once
+	var staleUntil time.Duration
 	span := func(lo, hi time.Duration) time.Duration { return lo + time.Duration(rng.Int63n(int64(hi-lo))) }
 	for t := time.Duration(rng.ExpFloat64() * float64(o.MeanGap)); t < o.Stop; t += time.Duration(rng.ExpFloat64() * float64(o.MeanGap)) {
 		kind := kinds[rng.Intn(len(kinds))]
 		end := min(t+span(200*time.Millisecond, 3*time.Second), o.Stop)
+		if staleUntil > t {
+			// The stale shape is a precise sequence: nothing else starts
+			// while it runs.
+			continue
+		}
 		switch kind {
 		case "crash":
 			down := 0
@@ -284,6 +324,39 @@ func (o RandomFaults) Generate(seed int64, ids []paxi.ID) []Action {
 			at(t, Action{Links: rule})
 			at(end, Action{Links: &LinkRule{}})
 			linksUntil = end
+		case "cut":
+			// Shares partitionUntil: a Heal ends both kinds.
+			if partitionUntil > t {
+				continue
+			}
+			if a, ok := o.drawCut(rng, ids, candidates); ok {
+				at(t, Action{Cut: a})
+				at(end, Action{Heal: true})
+				partitionUntil = end
+			}
+		case "stale":
+			if partitionUntil > t || linksUntil > t || slices.ContainsFunc(holdsUntil, func(u time.Duration) bool { return u > t }) {
+				continue
+			}
+			down := false
+			for _, u := range downUntil {
+				down = down || u > t
+			}
+			if down {
+				continue
+			}
+			if until := o.drawStale(rng, ids, candidates, t, at); until > 0 {
+				partitionUntil, linksUntil, staleUntil = until, until, until
+			}
+		case "hold":
+			holdsUntil = slices.DeleteFunc(holdsUntil, func(u time.Duration) bool { return u <= t })
+			if len(holdsUntil) >= maxHolds {
+				continue
+			}
+			if h, ok := o.drawHold(rng, ids, t); ok {
+				at(t, Action{Hold: h})
+				holdsUntil = append(holdsUntil, t+time.Duration(h.For))
+			}
 		case "slow":
 			if slowUntil > t {
 				continue

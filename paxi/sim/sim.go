@@ -10,8 +10,10 @@
 // The network has a latency matrix between zones (constant, or sampled from
 // measured ping statistics, see WAN and LoadRTTs), FIFO links, optional
 // bandwidth, and per-link faults: loss, duplication, reordering, extra
-// delay, partitions. Replicas can crash, losing everything not persisted and
-// every message in flight to them, and restart from their persisted records.
+// delay, partitions, partial partitions, and holds that keep chosen
+// messages back for a while (docs/faults.md). Replicas can crash, losing
+// everything not persisted and every message in flight to them, and
+// restart from their persisted records.
 // A CPU model makes each replica a single server queue.
 //
 // After a run, Check verifies that the client history is linearizable, that
@@ -111,7 +113,11 @@ func build(cfg Config, keepDurable bool) (*Sim, error) {
 	}
 	sched := append([]Action(nil), cfg.Schedule...)
 	if cfg.Random != nil {
-		sched = append(sched, cfg.Random.Generate(cfg.Seed, s.ids)...)
+		rf := *cfg.Random // a copy: swarms share one Config between goroutines
+		if len(rf.Types) == 0 {
+			rf.Types = ProtocolMessages(cfg.Protocol)
+		}
+		sched = append(sched, rf.Generate(cfg.Seed, s.ids)...)
 	}
 	for _, a := range sched {
 		s.faultsStop = max(s.faultsStop, a.At)
