@@ -27,7 +27,7 @@ func (r *Replica) acceptRound(in *instance) {
 		r.commit(in, in.seq, in.deps)
 		return
 	}
-	if r.params.Thrifty {
+	if r.params.Thrifty && !l.recovery {
 		// The peers that just answered PreAccept are alive and hold the
 		// commands, so they make the cheapest majority; among them and
 		// then the others, the nearest.

@@ -36,7 +36,7 @@ func (r *Replica) commit(in *instance, seq int64, deps []int64) {
 		}
 	}
 	r.stats.commitsSent += int64(r.n - 1)
-	if r.params.ReplyAtCommit && !in.noop {
+	if r.params.ReplyAtCommit && !in.noop && in.row == r.self {
 		for _, c := range in.cmds {
 			if c.Op.IsWrite() {
 				r.Reply(paxi.Reply{ClientID: c.ClientID, CommandID: c.CommandID})

@@ -218,7 +218,7 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 			l.deps[q] = d
 		}
 	}
-	if l.replied.Count() == r.q.fast {
+	if l.replied.Count() == r.q.fast || r.recoveryDecides(l) {
 		r.decide(in)
 	}
 }
@@ -247,7 +247,7 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 // safe from any F+1 replies counting the leader's own, as in the paper.
 func (r *Replica) decide(in *instance) {
 	l := in.lead
-	fast := l.matching == l.replied.Count()
+	fast := !l.recovery && l.matching == l.replied.Count()
 	if fast && r.q.needCommittedDeps {
 		for q, d := range l.initDeps {
 			if d >= 0 && l.committedDeps&bit(q) == 0 {

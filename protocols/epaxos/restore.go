@@ -52,6 +52,12 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			}
 			in.status, in.seq, in.deps = Committed, rec.Seq, rec.Deps
 			in.committedAt = -1 // committed before the restart: no delay to measure
+		case *PromiseRecord:
+			if err := r.restoreRef(k, rec.Row, rec.Inst, make([]int64, r.n)); err != nil {
+				return err
+			}
+			in := r.rows.getOrCreate(rec.Row, rec.Inst)
+			in.bal = max(in.bal, rec.Bal)
 		default:
 			return fmt.Errorf("epaxos: restore: record %d: unexpected %s", k, paxi.MessageName(m))
 		}
@@ -89,7 +95,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	// Resume own instances that were not decided, in instance order.
 	for i := range r.rows.known(r.self) {
 		in := r.rows.get(r.self, i)
-		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot {
+		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot || in.bal != r.ballot {
+			// (A replica that promised a recoverer's ballot leaves the
+			// instance to recovery.)
 			continue
 		}
 		committed := r.leaderCommittedDeps(in.deps)
