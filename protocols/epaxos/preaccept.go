@@ -83,16 +83,15 @@ func (r *Replica) newLeader(in *instance, committed uint64) *leader {
 	return l
 }
 
-// leaderCommittedDeps is the set of rows q whose dependency (q, deps[q]) is
-// committed here.
+// leaderCommittedDeps is the set of rows q whose dependency prefix
+// (q, 0..deps[q]) is committed here: deps[q] stands for the whole prefix
+// (conflicts.go), so (q, deps[q]) alone being committed does not make the
+// dependency final. Forgotten instances are inside the committed prefix
+// (forget.go).
 func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
 	var set uint64
 	for q, d := range deps {
-		if d < 0 {
-			continue
-		}
-		// A forgotten instance committed long ago (forget.go).
-		if in := r.rows.get(int32(q), d); r.rows.isForgotten(int32(q), d) || in != nil && in.status >= Committed {
+		if d >= 0 && d <= r.committedUpTo[q] {
 			set |= bit(q)
 		}
 	}
