@@ -428,3 +428,41 @@ func (c *cluster) deliverSome(k int) {
 		}
 	}
 }
+
+// A promise survives a restart: a replica that promised a recoverer's
+// ballot and restarts still refuses the leader's initial ballot, and
+// reports the promise's effect (its vote) unchanged.
+func TestRecoveryPromiseSurvivesARestart(t *testing.T) {
+	r := acceptor(t)
+	rd := preAccept(r, 0, 0, 0, noDeps(), put(1, 1, "x"))
+	disk := slices.Clone(rd.Persist)
+	b := paxi.NewBallot(1, "1.3")
+	r.Step("1.3", &Prepare{Ballot: b, Row: 0, Inst: 0})
+	rd = r.Ready()
+	rep := only[*PrepareReply](t, rd.Messages)
+	if !rep.OK || rep.Status != PreAccepted || rep.VBal != paxi.NewBallot(0, "1.1") || !rep.Unchanged {
+		t.Fatalf("PrepareReply %+v, want OK with the initial-ballot unchanged vote", rep)
+	}
+	disk = append(disk, rd.Persist...)
+	for k, m := range disk {
+		disk[k] = mustRoundTrip(t, m)
+	}
+	r2, err := New(paxi.Env{ID: "1.2", Peers: ids(3), Rand: newRand(1), Restored: disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Ready()
+	r2.Step("1.1", &Accept{Ballot: paxi.NewBallot(0, "1.1"), Row: 0, Inst: 0, Deps: noDeps(), HasCmds: true, Cmds: []paxi.Command{put(1, 1, "x")}})
+	if rep := only[*AcceptReply](t, r2.Ready().Messages); rep.OK || rep.Ballot != b {
+		t.Fatalf("after restart, Accept at the initial ballot answered %+v, want a refusal naming %v", rep, b)
+	}
+}
+
+func mustRoundTrip(t *testing.T, m paxi.Message) paxi.Message {
+	t.Helper()
+	out, err := codec(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
