@@ -85,6 +85,7 @@ func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
 	}
 	newCmds := m.HasCmds && (!in.hasCmds || in.noop != m.Noop)
 	if newCmds {
+		r.stashReplaced(in, m.Noop)
 		in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
 	}
 	in.status, in.seq, in.deps = Accepted, m.Seq, m.Deps

@@ -142,6 +142,7 @@ func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
 		deps = slices.Clone(deps)
 		attributes(m.Cmds, states, &seq, deps)
 	}
+	r.stashReplaced(in, m.Noop)
 	in.status, in.hasCmds, in.cmds, in.noop = PreAccepted, true, m.Cmds, m.Noop
 	in.seq, in.deps, in.unchanged = seq, deps, unchanged
 	in.bal, in.vbal = m.Ballot, m.Ballot

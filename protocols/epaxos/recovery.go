@@ -129,7 +129,10 @@ type recoveryState struct {
 	// heard is, per peer, the tick of its last message: the instances a
 	// live replica is responsible for are left to it.
 	heard []int64
-	stats RecoveryCounters
+	// replaced holds the commands of own instances a no-op may replace
+	// (stashReplaced); nil when empty, so commits test it cheaply.
+	replaced map[instKey][]paxi.Command
+	stats    RecoveryCounters
 }
 
 func (rs *recoveryState) init(n int) {
@@ -149,6 +152,7 @@ type RecoveryCounters struct {
 	Waited       int64 // replies that could not decide yet (case 4)
 	Preempted    int64 // rounds ended by a higher ballot
 	PromisesMade int64 // Prepares this replica promised
+	Requeued     int64 // own commands proposed again, their instance having become a no-op
 }
 
 // RecoveryCounters returns the replica's recovery measurements.
@@ -501,6 +505,40 @@ func (r *Replica) decideRecovery(pr *prepare, in *instance) bool {
 	return true
 }
 
+// stashReplaced keeps the commands of an own instance that a no-op is
+// about to replace (a recoverer found no one else holding them: this
+// replica was cut off or down when it ran). If the instance commits as the
+// no-op they never execute from it, and requeueReplaced proposes them
+// again, or the clients waiting here would wait for ever. The state
+// machine executes a (client, id) at most once, should one run twice.
+func (r *Replica) stashReplaced(in *instance, noop bool) {
+	if !noop || in.row != r.self || !in.hasCmds || in.noop || len(in.cmds) == 0 {
+		return
+	}
+	if r.rec.replaced == nil {
+		r.rec.replaced = make(map[instKey][]paxi.Command)
+	}
+	r.rec.replaced[instKey{in.row, in.inst}] = in.cmds
+}
+
+// requeueReplaced runs when in commits: if a no-op replaced its commands,
+// they join the next instance.
+func (r *Replica) requeueReplaced(in *instance) {
+	k := instKey{in.row, in.inst}
+	cmds, ok := r.rec.replaced[k]
+	if !ok {
+		return
+	}
+	delete(r.rec.replaced, k)
+	if len(r.rec.replaced) == 0 {
+		r.rec.replaced = nil
+	}
+	if in.noop {
+		r.queue = append(r.queue, cmds...)
+		r.rec.stats.Requeued += int64(len(cmds))
+	}
+}
+
 // recoveryLeader makes this replica drive in at ballot b.
 func (r *Replica) recoveryLeader(in *instance, b paxi.Ballot) *leader {
 	r.releaseLeader(in)
@@ -511,6 +549,7 @@ func (r *Replica) recoveryLeader(in *instance, b paxi.Ballot) *leader {
 
 // recoverAccept runs phase 2 at ballot b with the value of vote m.
 func (r *Replica) recoverAccept(in *instance, b paxi.Ballot, m *PrepareReply) {
+	r.stashReplaced(in, m.Noop)
 	in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
 	r.recoveryLeader(in, b)
 	in.status, in.seq, in.deps = Accepted, m.Seq, m.Deps
@@ -532,6 +571,7 @@ func (r *Replica) recoverPropose(in *instance, b paxi.Ballot, cmds []paxi.Comman
 	var seq int64
 	if noop {
 		cmds = nil
+		r.stashReplaced(in, true)
 	} else {
 		states := r.conflicts.lookup(cmds)
 		attributes(cmds, states, &seq, deps)

@@ -175,8 +175,8 @@ const recoveryTicks = 3000
 // A command leader that crashes before its PreAccept arrives anywhere: the
 // instance is found as a dependency of its next one, is recovered as an
 // explicit no-op, and later interfering commands still depend on what
-// committed. The leader, restarted, learns the no-op and never executes
-// the lost command.
+// committed. The leader, restarted, learns the no-op, so the lost command
+// does not execute from that instance; the leader proposes it again.
 func TestRecoveryCommitsANoopForAnInstanceNoOneReceived(t *testing.T) {
 	c := newCluster(t, 3, "")
 	lost, next := put(1, 1, "x"), put(1, 2, "x")
@@ -201,7 +201,9 @@ func TestRecoveryCommitsANoopForAnInstanceNoOneReceived(t *testing.T) {
 	}
 	c.restart(0)
 	c.tick(recoveryTicks)
-	c.requireExecutedEverywhere([]int{0, 1, 2}, []paxi.Command{next, later})
+	// The leader still holds the lost command, its client waiting: it
+	// proposes it again, and it executes once.
+	c.requireExecutedEverywhere([]int{0, 1, 2}, []paxi.Command{next, later, lost})
 	c.requireSameInterferingOrder([]int{0, 1, 2})
 	c.requireSafe()
 	if n := c.reps[1].RecoveryCounters().Noops + c.reps[2].RecoveryCounters().Noops; n < 1 {

@@ -30,6 +30,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) after its commit", k, rec.Row, rec.Inst)
 			}
 			if rec.HasCmds {
+				r.stashReplaced(in, rec.Noop)
 				in.hasCmds, in.cmds, in.noop = true, rec.Cmds, rec.Noop
 			} else if !in.hasCmds {
 				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) without commands and no earlier record of them", k, rec.Row, rec.Inst)
@@ -46,6 +47,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			}
 			in := r.rows.getOrCreate(rec.Row, rec.Inst)
 			if rec.HasCmds {
+				r.stashReplaced(in, rec.Noop)
 				in.hasCmds, in.cmds, in.noop = true, rec.Cmds, rec.Noop
 			} else if !in.hasCmds {
 				return fmt.Errorf("epaxos: restore: record %d: commit of (%d,%d) without commands and no earlier record of them", k, rec.Row, rec.Inst)
@@ -77,6 +79,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 				r.ownUnexecuted++ // apply counts it down when it executes
 			}
 			if in.status >= Committed {
+				if r.rec.replaced != nil {
+					r.requeueReplaced(in)
+				}
 				r.exec.add(row, in.inst, in.seq, in.deps)
 				r.stats.restoredCommits++
 			}
