@@ -83,6 +83,7 @@ func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
 		r.log.Debug("ignoring Accept without commands for an unknown instance", "from", from, "row", m.Row, "inst", m.Inst)
 		return
 	}
+	r.overtaken(in, m.Ballot)
 	newCmds := m.HasCmds && (!in.hasCmds || in.noop != m.Noop)
 	if newCmds {
 		r.stashReplaced(in, m.Noop)

@@ -135,6 +135,7 @@ func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
 		// Already accepted in this ballot: the PreAccept is stale.
 		return
 	}
+	r.overtaken(in, m.Ballot)
 	seq, deps := m.Seq, m.Deps
 	states := r.conflicts.lookup(m.Cmds)
 	unchanged := !wouldChange(m.Cmds, states, seq, deps)

@@ -346,6 +346,16 @@ func (r *Replica) promise(in *instance, b paxi.Ballot) {
 	r.stats.records++
 }
 
+// overtaken ends this replica's leadership of in before it votes at a
+// higher ballot b: the vote replaces the attributes the leadership would
+// commit, and a late majority for the lower ballot would commit them as if
+// chosen there.
+func (r *Replica) overtaken(in *instance, b paxi.Ballot) {
+	if in.lead != nil && in.lead.ballot < b {
+		r.abandon(in, b)
+	}
+}
+
 // voteReply is this replica's vote on in, as a PrepareReply for ballot b.
 func (r *Replica) voteReply(in *instance, b paxi.Ballot) *PrepareReply {
 	m := &PrepareReply{Ballot: b, Row: in.row, Inst: in.inst, OK: true, Status: in.status, VBal: in.vbal}

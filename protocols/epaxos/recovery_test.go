@@ -468,3 +468,31 @@ func mustRoundTrip(t *testing.T, m paxi.Message) paxi.Message {
 	}
 	return out
 }
+
+// A replica that leads an instance at one ballot (a recoverer's, or the
+// leader's initial one) and votes for a higher ballot's value must stop
+// leading: its state now holds the other ballot's attributes, and a late
+// majority for its own ballot would commit them as if they had been
+// chosen at its ballot.
+func TestRecoveryLeaderOvertakenByAHigherBallotStops(t *testing.T) {
+	r := acceptor(t) // 1.2
+	preAccept(r, 0, 0, 0, noDeps(), put(1, 1, "x"))
+	r.startRecovery(0, 0)
+	b1 := r.rows.get(0, 0).bal
+	r.Ready()
+	r.Step("1.3", &PrepareReply{Ballot: b1, Row: 0, Inst: 0, OK: true})
+	for _, e := range r.Ready().Messages {
+		if acc, ok := e.Msg.(*Accept); !ok || acc.Ballot != b1 || !slices.Equal(acc.Deps, noDeps()) {
+			t.Fatalf("recoverer sent %+v, want Accepts of the initial attributes at %v", e.Msg, b1)
+		}
+	}
+	b2 := paxi.NewBallot(2, "1.3")
+	other := []int64{-1, -1, 7}
+	r.Step("1.3", &Accept{Ballot: b2, Row: 0, Inst: 0, Deps: other, HasCmds: true, Cmds: []paxi.Command{put(1, 1, "x")}})
+	r.Ready()
+	r.Step("1.1", &AcceptReply{Ballot: b1, Row: 0, Inst: 0, OK: true})
+	r.Ready()
+	if in := r.rows.get(0, 0); in.status >= Committed {
+		t.Fatalf("committed %v after voting for ballot %v: its majority at %v was for other attributes", in, b2, b1)
+	}
+}
