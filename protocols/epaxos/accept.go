@@ -27,7 +27,7 @@ func (r *Replica) acceptRound(in *instance) {
 		r.commit(in, in.seq, in.deps)
 		return
 	}
-	if r.params.Thrifty {
+	if r.params.Thrifty && !l.recovery {
 		// The peers that just answered PreAccept are alive and hold the
 		// commands, so they make the cheapest majority; among them and
 		// then the others, the nearest.
@@ -83,8 +83,10 @@ func (r *Replica) onAccept(from paxi.ID, p int, m *Accept) {
 		r.log.Debug("ignoring Accept without commands for an unknown instance", "from", from, "row", m.Row, "inst", m.Inst)
 		return
 	}
+	r.overtaken(in, m.Ballot)
 	newCmds := m.HasCmds && (!in.hasCmds || in.noop != m.Noop)
 	if newCmds {
+		r.stashReplaced(in, m.Noop)
 		in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
 	}
 	in.status, in.seq, in.deps = Accepted, m.Seq, m.Deps

@@ -36,7 +36,7 @@ func (r *Replica) commit(in *instance, seq int64, deps []int64) {
 		}
 	}
 	r.stats.commitsSent += int64(r.n - 1)
-	if r.params.ReplyAtCommit && !in.noop {
+	if r.params.ReplyAtCommit && !in.noop && in.row == r.self {
 		for _, c := range in.cmds {
 			if c.Op.IsWrite() {
 				r.Reply(paxi.Reply{ClientID: c.ClientID, CommandID: c.CommandID})
@@ -63,6 +63,9 @@ func (r *Replica) commitLocal(in *instance, seq int64, deps []int64, persistCmds
 	r.progress.changed = true
 	r.stats.depsSum += int64(countDeps(deps))
 	r.stats.depsCount++
+	if r.rec.replaced != nil {
+		r.requeueReplaced(in)
+	}
 	r.exec.commit(in.row, in.inst, seq, deps)
 }
 
@@ -104,6 +107,7 @@ func (r *Replica) learnCommit(m *Commit) bool {
 	}
 	persistCmds := false
 	if m.HasCmds && (!in.hasCmds || in.noop != m.Noop) {
+		r.stashReplaced(in, m.Noop)
 		in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
 		persistCmds = true
 	} else if !in.hasCmds {

@@ -1,8 +1,9 @@
 // Package epaxos implements Egalitarian Paxos (Moraru, Andersen, Kaminsky,
 // SOSP 2013) as a deterministic paxi.Protocol core: normal operation
 // (PreAccept, the fast path, Accept, Commit), batching, thrifty quorums,
-// retransmission, persistence and restart, and execution by strongly
-// connected components of the dependency graph.
+// retransmission, persistence and restart, recovery of a failed replica's
+// instances (explicit prepare, recovery.go and docs/RECOVERY.md), and
+// execution by strongly connected components of the dependency graph.
 //
 // Each replica owns one row of instances; instance (R, i) is the i-th batch
 // R leads. Files are named for what they do: preaccept.go holds phase 1 and
@@ -10,7 +11,8 @@
 // executor.go and tarjan.go execution order, retransmit.go timers and
 // resends, catchup.go how a replica that is behind asks for what it missed,
 // forget.go when an instance can be dropped from memory, bounds.go how far
-// ahead a peer's message may reach, persist.go and restore.go durability.
+// ahead a peer's message may reach, persist.go and restore.go durability,
+// recovery.go explicit prepare.
 package epaxos
 
 import (
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -86,6 +89,8 @@ type Replica struct {
 	// a message may name an instance: aheadWindow, except in tests
 	// (bounds.go).
 	ahead int64
+	rec   recoveryState // explicit prepare (recovery.go)
+	rand  *rand.Rand    // env.Rand: recovery timer jitter
 }
 
 // New builds a replica from its environment, rebuilding state from
@@ -127,11 +132,13 @@ func New(env paxi.Env) (*Replica, error) {
 		committedUpTo: make([]int64, n),
 		conflicts:     newConflictIndex(n),
 		ahead:         aheadWindow,
+		rand:          env.Rand,
 	}
 	for q := range r.committedUpTo {
 		r.committedUpTo[q] = -1
 	}
 	r.exec = newExecutor(n, r)
+	r.rec.init(n)
 	r.progress.init(n, p.RetryTicks)
 	r.catchUp.init(n, r.others())
 	order, err := r.peerOrder(env.Nearest)
@@ -160,6 +167,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	}
 	// Any message shows the peer is up: thrifty rounds may use it again.
 	r.suspect &^= bit(p)
+	r.rec.heard[p] = r.now
 	switch m := msg.(type) {
 	case *PreAccept:
 		if r.validRef(from, m.Row, m.Inst, m.Deps) {
@@ -184,6 +192,14 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Progress:
 		if len(m.UpTo) == r.n {
 			r.onProgress(p, m)
+		}
+	case *Prepare:
+		if r.validRef(from, m.Row, m.Inst, nil) {
+			r.onPrepare(from, m)
+		}
+	case *PrepareReply:
+		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || m.Status == None || m.Status <= Accepted && m.HasCmds && r.validDeps(from, m.Deps)) {
+			r.onPrepareReply(p, m)
 		}
 	case *CommitRequest:
 		if r.validRef(from, m.Row, m.From, nil) {

@@ -93,6 +93,9 @@ type leader struct {
 	holders       uint64     // peers known to hold the commands
 	fellBack      bool       // a thrifty send already fell back to everyone
 	timer         paxi.Timer // retransmission and thrifty fallback
+	// recovery: this replica drives the instance at a recovery ballot
+	// (recovery.go): phase 1 decides at a majority and never fast.
+	recovery bool
 }
 
 // instChunkBits sets how many instances are allocated at once (1024):

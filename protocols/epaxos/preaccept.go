@@ -83,16 +83,15 @@ func (r *Replica) newLeader(in *instance, committed uint64) *leader {
 	return l
 }
 
-// leaderCommittedDeps is the set of rows q whose dependency (q, deps[q]) is
-// committed here.
+// leaderCommittedDeps is the set of rows q whose dependency prefix
+// (q, 0..deps[q]) is committed here: deps[q] stands for the whole prefix
+// (conflicts.go), so (q, deps[q]) alone being committed does not make the
+// dependency final. Forgotten instances are inside the committed prefix
+// (forget.go).
 func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
 	var set uint64
 	for q, d := range deps {
-		if d < 0 {
-			continue
-		}
-		// A forgotten instance committed long ago (forget.go).
-		if in := r.rows.get(int32(q), d); r.rows.isForgotten(int32(q), d) || in != nil && in.status >= Committed {
+		if d >= 0 && d <= r.committedUpTo[q] {
 			set |= bit(q)
 		}
 	}
@@ -136,6 +135,7 @@ func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
 		// Already accepted in this ballot: the PreAccept is stale.
 		return
 	}
+	r.overtaken(in, m.Ballot)
 	seq, deps := m.Seq, m.Deps
 	states := r.conflicts.lookup(m.Cmds)
 	unchanged := !wouldChange(m.Cmds, states, seq, deps)
@@ -143,6 +143,7 @@ func (r *Replica) onPreAccept(from paxi.ID, p int, m *PreAccept) {
 		deps = slices.Clone(deps)
 		attributes(m.Cmds, states, &seq, deps)
 	}
+	r.stashReplaced(in, m.Noop)
 	in.status, in.hasCmds, in.cmds, in.noop = PreAccepted, true, m.Cmds, m.Noop
 	in.seq, in.deps, in.unchanged = seq, deps, unchanged
 	in.bal, in.vbal = m.Ballot, m.Ballot
@@ -218,7 +219,7 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 			l.deps[q] = d
 		}
 	}
-	if l.replied.Count() == r.q.fast {
+	if l.replied.Count() == r.q.fast || r.recoveryDecides(l) {
 		r.decide(in)
 	}
 }
@@ -247,7 +248,7 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 // safe from any F+1 replies counting the leader's own, as in the paper.
 func (r *Replica) decide(in *instance) {
 	l := in.lead
-	fast := l.matching == l.replied.Count()
+	fast := !l.recovery && l.matching == l.replied.Count()
 	if fast && r.q.needCommittedDeps {
 		for q, d := range l.initDeps {
 			if d >= 0 && l.committedDeps&bit(q) == 0 {

@@ -30,6 +30,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) after its commit", k, rec.Row, rec.Inst)
 			}
 			if rec.HasCmds {
+				r.stashReplaced(in, rec.Noop)
 				in.hasCmds, in.cmds, in.noop = true, rec.Cmds, rec.Noop
 			} else if !in.hasCmds {
 				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) without commands and no earlier record of them", k, rec.Row, rec.Inst)
@@ -46,12 +47,19 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			}
 			in := r.rows.getOrCreate(rec.Row, rec.Inst)
 			if rec.HasCmds {
+				r.stashReplaced(in, rec.Noop)
 				in.hasCmds, in.cmds, in.noop = true, rec.Cmds, rec.Noop
 			} else if !in.hasCmds {
 				return fmt.Errorf("epaxos: restore: record %d: commit of (%d,%d) without commands and no earlier record of them", k, rec.Row, rec.Inst)
 			}
 			in.status, in.seq, in.deps = Committed, rec.Seq, rec.Deps
 			in.committedAt = -1 // committed before the restart: no delay to measure
+		case *PromiseRecord:
+			if err := r.restoreRef(k, rec.Row, rec.Inst, make([]int64, r.n)); err != nil {
+				return err
+			}
+			in := r.rows.getOrCreate(rec.Row, rec.Inst)
+			in.bal = max(in.bal, rec.Bal)
 		default:
 			return fmt.Errorf("epaxos: restore: record %d: unexpected %s", k, paxi.MessageName(m))
 		}
@@ -71,6 +79,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 				r.ownUnexecuted++ // apply counts it down when it executes
 			}
 			if in.status >= Committed {
+				if r.rec.replaced != nil {
+					r.requeueReplaced(in)
+				}
 				r.exec.add(row, in.inst, in.seq, in.deps)
 				r.stats.restoredCommits++
 			}
@@ -89,7 +100,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	// Resume own instances that were not decided, in instance order.
 	for i := range r.rows.known(r.self) {
 		in := r.rows.get(r.self, i)
-		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot {
+		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot || in.bal != r.ballot {
+			// (A replica that promised a recoverer's ballot leaves the
+			// instance to recovery.)
 			continue
 		}
 		committed := r.leaderCommittedDeps(in.deps)

@@ -74,6 +74,7 @@ func (r *Replica) Tick() {
 		r.catchUpRound()
 		r.forgetInstances()
 	}
+	r.recoveryTick()
 }
 
 // onLeaderTimeout handles an expired round timer of an own instance.
