@@ -179,10 +179,16 @@ func (cc *clientConn) writeLoop(maxFrame int) {
 		if len(batch) == 0 {
 			continue
 		}
+		// In frames of at most paxi.MessageBudget bytes of replies: a burst
+		// of pipelined reads of 1 MiB values is more than one frame holds.
 		var err error
-		buf, err = transport.AppendFrame(buf[:0], &client.Replies{Replies: batch}, maxFrame)
-		if err == nil {
-			_, err = w.Write(buf)
+		for rest := batch; err == nil && len(rest) > 0; {
+			k := replyCut(rest)
+			buf, err = transport.AppendFrame(buf[:0], &client.Replies{Replies: rest[:k]}, maxFrame)
+			if err == nil {
+				_, err = w.Write(buf)
+			}
+			rest = rest[k:]
 		}
 		if err == nil {
 			err = w.Flush()
@@ -192,4 +198,16 @@ func (cc *clientConn) writeLoop(maxFrame int) {
 			return
 		}
 	}
+}
+
+// replyCut is how many replies from the front of rs make one frame: at
+// most paxi.MessageBudget bytes, and at least one.
+func replyCut(rs []paxi.Reply) int {
+	b := paxi.NewBudget(0)
+	for i := range rs {
+		if !b.Take(paxi.ReplyBytes(rs[i])) {
+			return i
+		}
+	}
+	return len(rs)
 }

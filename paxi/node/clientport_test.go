@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -73,5 +74,39 @@ func TestClientPortAcceptsAgainAfterRunningOutOfFileDescriptors(t *testing.T) {
 	defer pcancel()
 	if err := c.Put(pctx, "k", "v"); err != nil {
 		t.Fatalf("client port after three EMFILE accepts: %v", err)
+	}
+}
+
+// A burst of pipelined reads of 1 MiB values is answered in several reply
+// frames: in one, 32 MiB of replies were over the frame limit and the
+// client port closed the connection.
+func TestClientPortCutsRepliesToTheFrame(t *testing.T) {
+	cfg := testConfig(t, 1, "unreplicated", "")
+	startAll(t, cfg)
+	r1, _ := cfg.Replica("1.1")
+	c, err := client.Dial(r1.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.Put(ctx, "big", strings.Repeat("v", MaxValueLen)); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 32)
+	for range 32 {
+		go func() {
+			v, err := c.Get(ctx, "big")
+			if err == nil && len(v) != MaxValueLen {
+				err = fmt.Errorf("read %d bytes", len(v))
+			}
+			errs <- err
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil {
+			t.Fatalf("one of 32 pipelined reads of a %d-byte value: %v", MaxValueLen, err)
+		}
 	}
 }
