@@ -148,6 +148,12 @@ func (r *Replica) lead() {
 		case r.next < r.log.Base():
 			// Chosen, executed everywhere and forgotten since the campaign
 			// began (this replica caught up meanwhile): nothing to propose.
+		case r.next < r.log.End() && r.log.At(r.next).Committed:
+			// Chosen, and learned here while the campaign ran; a promiser
+			// that forgot it since (everyone executed it) reported nothing
+			// there. The chosen value, not a no-op.
+			e := r.log.At(r.next)
+			r.propose(r.next, e.Cmds, e.Noop)
 		case v.Slot < 0:
 			r.stats.noops++
 			r.propose(r.next, nil, true)

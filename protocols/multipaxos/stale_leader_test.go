@@ -227,3 +227,28 @@ func TestCatchUpFromAPeerWhenTheLeadersAnswersAreLost(t *testing.T) {
 		t.Fatalf("1.3 campaigned %d times; the leader was alive", c.Reps[2].stats.campaigns)
 	}
 }
+
+// A candidate that learned slots chosen while its campaign ran, from a
+// promiser that has forgotten them since (everyone executed them), gets
+// promises reporting nothing there: it proposes the chosen values, not
+// no-ops (swarm seeds 9593 and 9603 at N=3 panicked there).
+func TestCandidateKeepsSlotsLearnedDuringItsCampaign(t *testing.T) {
+	c := newNet(t, 3)
+	r := c.Reps[2]
+	r.campaign()
+	var votes []Vote
+	for s := range int64(3) {
+		votes = append(votes, Vote{Slot: s, Ballot: paxi.NewBallot(0, "1.1"), Cmds: []paxi.Command{put(1, uint64(s+1), "k", "v")}, Committed: true})
+	}
+	r.Step("1.1", &Chosen{Votes: votes, Commit: 3})
+	r.Ready()
+	r.Step("1.1", &Promise{Ballot: r.bal, From: 0, Votes: []Vote{{Slot: 3, Ballot: paxi.NewBallot(0, "1.1"), Noop: true}}})
+	if !r.leading || r.next != 4 {
+		t.Fatalf("leading %v, next slot %d; want leading from slot 4", r.leading, r.next)
+	}
+	for s := range int64(3) {
+		if e := r.log.At(s); e.Noop || !slices.Equal(e.Cmds, votes[s].Cmds) {
+			t.Fatalf("slot %d holds %+v after the campaign, want the chosen %v", s, e.Slot, votes[s].Cmds)
+		}
+	}
+}
