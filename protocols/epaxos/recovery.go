@@ -411,7 +411,12 @@ func (r *Replica) onPrepareReply(p int, m *PrepareReply) {
 		return
 	}
 	in := r.rows.get(m.Row, m.Inst)
-	if in == nil || in.status >= Committed {
+	if in == nil || in.status >= Committed || in.bal != pr.ballot {
+		// Committed, or overtaken: this replica promised (and may have
+		// voted at) a higher ballot since the round began, and a decision
+		// of this round would overwrite that vote with one at a lower
+		// ballot (found in review: a no-op chosen at b' then replaced here
+		// by a vote at b < b', so a later recovery chose the command).
 		pr.done = true
 		return
 	}

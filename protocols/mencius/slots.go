@@ -398,7 +398,11 @@ func (r *Replica) watchExecution() {
 	if q == r.self {
 		return
 	}
-	wait := int64(r.p.RevokeTicks) << r.backoff[q] * (1 + r.rank(r.self, q))
+	// Two retransmission timeouts of the owner's round trip (the wait for
+	// its skip, or its proposal, with room to spare), at most RevokeTicks,
+	// which is also the wait before any round trip to it is known: a dead
+	// replica on a LAN is revoked in 200 ms, not 500.
+	wait := min(2*r.retrans.RTO(q), int64(r.p.RevokeTicks)) << r.backoff[q] * (1 + r.rank(r.self, q))
 	if r.suspect[q] {
 		wait = 0
 	}
