@@ -2,25 +2,12 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
+
+	"github.com/agora-consensus/agora/internal/cli/clitest"
 )
 
-// A bad flag used to exit 2 without a word (issue 13): it must name the
-// flag and say how to list the flags.
 func TestBadFlagsPrintTheErrorAndAHint(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-algoritm", "epaxos"}, "unknown flag -algoritm"},
-		{[]string{"-bogus"}, "unknown flag -bogus"},
-		{[]string{"-fresh=maybe"}, "invalid argument \"maybe\""},
-	} {
-		var stderr bytes.Buffer
-		code := run(tc.args, &stderr)
-		if code != 2 || !strings.Contains(stderr.String(), tc.want) || !strings.Contains(stderr.String(), "server -h lists the flags") {
-			t.Errorf("server %q: exit %d, stderr %q; want exit 2 and %q with a hint", tc.args, code, stderr.String(), tc.want)
-		}
-	}
+	clitest.BadFlags(t, "server", func(args []string, stderr *bytes.Buffer) int { return run(args, stderr) },
+		[]string{"-fresh=maybe"}, "invalid argument \"maybe\"")
 }
