@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 )
 
@@ -126,6 +127,19 @@ func ReadHistory(r io.Reader) ([]Operation, error) {
 		return nil, fmt.Errorf("line %d: %v", line+1, err)
 	}
 	return ops, nil
+}
+
+// WriteHistoryFile writes ops to a new file at path (WriteHistory).
+func WriteHistoryFile(path string, ops []Operation) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := WriteHistory(f, ops); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // WriteHistory writes ops in the JSON-lines format that ReadHistory reads.

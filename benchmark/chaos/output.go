@@ -40,7 +40,7 @@ func WriteOutputs(dir string, r Report) error {
 		return err
 	}
 	for _, o := range r.Outcomes {
-		if err := writeHistory(filepath.Join(dir, "history-"+o.Protocol+".jsonl"), o.History); err != nil {
+		if err := checker.WriteHistoryFile(filepath.Join(dir, "history-"+o.Protocol+".jsonl"), o.History); err != nil {
 			return err
 		}
 	}
@@ -55,18 +55,6 @@ func WriteOutputs(dir string, r Report) error {
 		return err
 	}
 	return plotAvailability(dir, r.Outcomes)
-}
-
-func writeHistory(path string, ops []checker.Operation) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := checker.WriteHistory(f, ops); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func writeTimeline(path string, outs []Outcome) error {

@@ -241,7 +241,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		res := s.RunAll()
 		res.Report(stdout)
 		if *historyPath != "" {
-			if err := writeHistory(*historyPath, s.History()); err != nil {
+			if err := checker.WriteHistoryFile(*historyPath, s.History()); err != nil {
 				fmt.Fprintln(stderr, "sim:", err)
 				return exitFail
 			}
@@ -367,16 +367,4 @@ func quote(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	return s
-}
-
-func writeHistory(path string, ops []checker.Operation) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := checker.WriteHistory(f, ops); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

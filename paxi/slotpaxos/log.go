@@ -18,6 +18,7 @@ type Log[E any] struct {
 	durable          int64   // the commit point last persisted
 	restored         int64   // the highest commit point the records name
 	peerExec         []int64 // what each replica said it executed
+	peerCommit       []int64 // the commit point each replica last reported
 	self             int
 	progress         paxi.ProgressReport
 }
@@ -26,7 +27,7 @@ type Log[E any] struct {
 // Its progress goes to the peers every progressTicks while it moves, and
 // every idleTicks when it does not (see Report).
 func NewLog[E any](self, n int, progressTicks, idleTicks int, slot func(*E) *Slot) Log[E] {
-	return Log[E]{slot: slot, self: self, peerExec: make([]int64, n),
+	return Log[E]{slot: slot, self: self, peerExec: make([]int64, n), peerCommit: make([]int64, n),
 		progress: paxi.ProgressReport{Every: int64(progressTicks), Idle: int64(idleTicks)}}
 }
 
@@ -74,6 +75,15 @@ func (l *Log[E]) Report(now int64) (*paxi.SlotProgress, bool) {
 // NoteExecuted records that peer p executed every slot below x (and
 // persisted its commit point first).
 func (l *Log[E]) NoteExecuted(p int, x int64) { l.peerExec[p] = max(l.peerExec[p], x) }
+
+// NoteProgress takes peer p's report.
+func (l *Log[E]) NoteProgress(p int, m *paxi.SlotProgress) {
+	l.NoteExecuted(p, m.Executed)
+	l.peerCommit[p] = max(l.peerCommit[p], m.Commit)
+}
+
+// PeerCommit is the commit point peer p last reported.
+func (l *Log[E]) PeerCommit(p int) int64 { return l.peerCommit[p] }
 
 // Forget drops the slots every replica has executed, and reports whether
 // it dropped any. None is needed again: a replica behind asks only for

@@ -275,7 +275,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Commit:
 		r.log.NoteExecuted(p, m.Executed)
 	case *paxi.SlotProgress:
-		r.log.NoteExecuted(p, m.Executed)
+		r.log.NoteProgress(p, m)
 		r.peerCommitted(m.Commit)
 	}
 	switch m := msg.(type) {

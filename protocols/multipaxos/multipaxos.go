@@ -98,11 +98,10 @@ type Replica struct {
 	election   paxi.Timer
 	backoff    int // election timeouts in a row with no leader heard; doubles the next
 	heartbeat  paxi.Timer
-	announced  int64   // leader: commit point last broadcast
-	catchingUp int64   // tick of the last CatchUp sent
-	asked      int     // the peer it went to (-1: none yet)
-	askedAt    int64   // this replica's commit point then
-	peerCommit []int64 // the commit point each peer last reported
+	announced  int64 // leader: commit point last broadcast
+	catchingUp int64 // tick of the last CatchUp sent
+	asked      int   // the peer it went to (-1: none yet)
+	askedAt    int64 // this replica's commit point then
 
 	stats stats
 }
@@ -145,7 +144,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.resetElection()
 	r.heartbeat.Reset(p.HeartbeatTicks)
 	r.catchingUp = -int64(p.RetryTicks) // never
-	r.asked, r.askedAt, r.peerCommit = -1, -1, make([]int64, len(env.Peers))
+	r.asked, r.askedAt = -1, -1
 	return r, nil
 }
 
@@ -256,8 +255,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Chosen:
 		r.onChosen(from, m)
 	case *paxi.SlotProgress:
-		r.log.NoteExecuted(p, m.Executed)
-		r.peerCommit[p] = max(r.peerCommit[p], m.Commit)
+		r.log.NoteProgress(p, m)
 		r.heard = max(r.heard, min(m.Commit, r.log.Commit+slotpaxos.Window))
 	}
 }

@@ -194,7 +194,7 @@ func (r *Replica) askCatchUp() {
 	if r.log.Commit == r.askedAt {
 		p = -1
 		for i := 1; i <= len(r.peers); i++ {
-			if q := (r.asked + i + len(r.peers)) % len(r.peers); q != r.self && r.peerCommit[q] > r.log.Commit {
+			if q := (r.asked + i + len(r.peers)) % len(r.peers); q != r.self && r.log.PeerCommit(q) > r.log.Commit {
 				p = q
 				break
 			}
