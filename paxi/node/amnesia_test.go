@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/agora-consensus/agora/paxi/client"
 )
 
 // A replica that persisted something and then lost its log would rejoin
@@ -77,12 +75,7 @@ func TestReplicaStartsOnNewDirAndRestartsWithItsLog(t *testing.T) {
 		t.Fatalf("restart with its log: %v", err)
 	}
 	defer s.Close()
-	r, _ := cfg.Replica("1.1")
-	c, err := client.Dial(r.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialReplica(t, cfg, "1.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if v, err := c.Get(ctx, "k"); err != nil || v != "v" {

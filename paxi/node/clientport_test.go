@@ -17,15 +17,10 @@ import (
 func TestClientPortRefusesValuesOverTheLimitAndKeepsServing(t *testing.T) {
 	cfg := testConfig(t, 1, "unreplicated", "")
 	startAll(t, cfg)
-	r1, _ := cfg.Replica("1.1")
-	c, err := client.Dial(r1.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialReplica(t, cfg, "1.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err = c.Put(ctx, "big", strings.Repeat("v", MaxValueLen+1))
+	err := c.Put(ctx, "big", strings.Repeat("v", MaxValueLen+1))
 	if err == nil || !strings.Contains(err.Error(), "value longer than") {
 		t.Fatalf("put of a value over the limit: want a 'value longer than' error, got %v", err)
 	}
@@ -83,12 +78,7 @@ func TestClientPortAcceptsAgainAfterRunningOutOfFileDescriptors(t *testing.T) {
 func TestClientPortCutsRepliesToTheFrame(t *testing.T) {
 	cfg := testConfig(t, 1, "unreplicated", "")
 	startAll(t, cfg)
-	r1, _ := cfg.Replica("1.1")
-	c, err := client.Dial(r1.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialReplica(t, cfg, "1.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := c.Put(ctx, "big", strings.Repeat("v", MaxValueLen)); err != nil {

@@ -36,12 +36,7 @@ func startAll(t *testing.T, cfg *paxi.Config) []*Server {
 func TestClientAndHTTPThroughUnreplicated(t *testing.T) {
 	cfg := testConfig(t, 3, "unreplicated", t.TempDir())
 	startAll(t, cfg)
-	r1, _ := cfg.Replica("1.1")
-	c, err := client.Dial(r1.Client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialReplica(t, cfg, "1.1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Put(ctx, "k", "v1"); err != nil {
@@ -50,6 +45,7 @@ func TestClientAndHTTPThroughUnreplicated(t *testing.T) {
 	if v, err := c.Get(ctx, "k"); err != nil || v != "v1" {
 		t.Fatalf("get k = %q, %v", v, err)
 	}
+	r1, _ := cfg.Replica("1.1")
 	base := "http://" + r1.HTTP
 	req, _ := http.NewRequest(http.MethodPut, base+"/kv/h", strings.NewReader("hello"))
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/agora-consensus/agora/internal/netutil"
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/client"
 )
 
 // testConfig builds an n-replica loopback configuration.
@@ -28,4 +29,17 @@ func testConfig(t *testing.T, n int, algorithm, dir string) *paxi.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// dialReplica connects a client to replica id's client port, closed when
+// the test ends.
+func dialReplica(t *testing.T, cfg *paxi.Config, id paxi.ID) *client.Client {
+	t.Helper()
+	rc, _ := cfg.Replica(id)
+	c, err := client.Dial(rc.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
