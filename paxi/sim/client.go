@@ -33,16 +33,29 @@ func (s *Sim) startClients(r *replica) {
 	if v, ok := s.cfg.Workload.ClientsAt[r.id]; ok {
 		n = v
 	}
-	for range n {
-		c := &client{id: len(s.clients) + 1, home: r.idx, at: r.idx, alive: true, op: -1}
-		for k := range privateKeys {
-			c.keys[k] = "c" + strconv.Itoa(c.id) + "-" + strconv.Itoa(k)
-		}
-		s.clients = append(s.clients, c)
-		s.waits = append(s.waits, clientWait{at: c.at, home: c.home})
-		r.clients = append(r.clients, int32(len(s.clients)-1))
-		s.issue(int32(len(s.clients) - 1))
+	if s.open != nil && n > 0 {
+		s.open.start(s, r)
 	}
+	for range n {
+		k := s.addClient(r)
+		if s.open != nil {
+			s.open.idle[r.idx] = append(s.open.idle[r.idx], k)
+			continue
+		}
+		s.issue(k)
+	}
+}
+
+// addClient attaches one fresh, idle client to r and returns its index.
+func (s *Sim) addClient(r *replica) int32 {
+	c := &client{id: len(s.clients) + 1, home: r.idx, at: r.idx, alive: true, op: -1}
+	for k := range privateKeys {
+		c.keys[k] = "c" + strconv.Itoa(c.id) + "-" + strconv.Itoa(k)
+	}
+	s.clients = append(s.clients, c)
+	s.waits = append(s.waits, clientWait{at: c.at, home: c.home})
+	r.clients = append(r.clients, int32(len(s.clients)-1))
+	return int32(len(s.clients) - 1)
 }
 
 // stopClients lets r's clients finish their current command and stop.
@@ -75,7 +88,7 @@ func (s *Sim) issue(k int32) {
 	c.seq++
 	var key string
 	if w.Conflict > 0 && (w.Conflict >= 1 || s.rng.Float64() < w.Conflict) {
-		key = s.sharedKeys[s.rng.Intn(len(s.sharedKeys))]
+		key = s.sharedKeys[s.sharedKey()]
 	} else {
 		key = c.keys[s.rng.Intn(len(c.keys))]
 	}
@@ -179,6 +192,10 @@ func (s *Sim) reply(e *event) {
 	}
 	s.stats.record(c, s.now)
 	if c.quit || !s.loadOn {
+		return
+	}
+	if s.open != nil {
+		s.open.idle[c.home] = append(s.open.idle[c.home], e.to)
 		return
 	}
 	if t := s.cfg.Workload.Think; t > 0 {

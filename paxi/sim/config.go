@@ -95,6 +95,17 @@ type Workload struct {
 	// home replica when no answer came in that time; protocols that drop
 	// requests at a redirected leader which then fails need it.
 	Timeout time.Duration
+	// Rate, when set, makes the load open-loop: commands arrive at each
+	// replica that has clients as a Poisson process of Rate per second,
+	// whether or not earlier ones were answered. Each arrival is sent by an
+	// idle client of that replica, a new one when all are waiting, so a
+	// slow protocol builds queues instead of slowing the clients down (the
+	// workload of "EPaxos Revisited"). Clients then only sizes the initial
+	// pool, and Think is ignored.
+	Rate float64
+	// Zipf, when above 0, draws shared keys from a Zipf distribution with
+	// this exponent (key k with weight 1/(k+1)^Zipf) instead of uniformly.
+	Zipf float64
 }
 
 // Checks selects what is verified after a run. The zero value checks
@@ -182,6 +193,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if w.NoReads {
 		w.Writes = 1
+	}
+	if w.Rate < 0 || w.Zipf < 0 {
+		return c, fmt.Errorf("sim: workload rate %g and zipf %g must not be negative", w.Rate, w.Zipf)
 	}
 	if w.RetryAfter <= 0 {
 		w.RetryAfter = 10 * time.Millisecond

@@ -54,6 +54,8 @@ type Sim struct {
 	logs     []*ExecLog
 
 	sharedKeys []string
+	zipfCDF    []float64 // cumulative weights of sharedKeys, when Workload.Zipf is set
+	open       *openLoop // arrivals of an open-loop workload (Workload.Rate)
 	loadOn     bool
 	loadStop   time.Duration // when StopLoad was called (0 while running)
 	record     bool          // record the history
@@ -99,6 +101,7 @@ func build(cfg Config, keepDurable bool) (*Sim, error) {
 	for k := range cfg.Workload.Keys {
 		s.sharedKeys = append(s.sharedKeys, "k"+fmt.Sprint(k))
 	}
+	s.initWorkload()
 	s.net = newNetwork(s.ids, cfg.Latency, cfg.Network)
 	s.stats.init(cfg, s.ids)
 	for i, id := range s.ids {
