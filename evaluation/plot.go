@@ -1,0 +1,3 @@
+package evaluation
+
+func writePictures(dir string, r *Report) error { return nil }

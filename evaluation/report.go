@@ -1,0 +1,39 @@
+package evaluation
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// PrintWideArea writes the per-site table: for each series, the median at
+// every site, its optimum and the difference.
+func PrintWideArea(w io.Writer, f *WideArea) {
+	fmt.Fprintf(w, "=== wide area, %d sites (%s): median commit latency (ms), optimum, difference\n", len(f.Sites), strings.Join(f.Sites, " "))
+	fmt.Fprintf(w, "%-17s %9s", "series", "tput/s")
+	for _, s := range f.Sites {
+		fmt.Fprintf(w, " %22s", s+" p50/opt/diff")
+	}
+	fmt.Fprintln(w)
+	for _, sr := range f.Series {
+		mark := " "
+		if sr.Checked {
+			mark = "*"
+		}
+		fmt.Fprintf(w, "%-16s%s %9.1f", sr.Name, mark, sr.Throughput)
+		for _, row := range sr.Sites {
+			fmt.Fprintf(w, " %22s", fmt.Sprintf("%.1f/%.1f/%+.1f%%", row.MedianMs, row.OptimumMs, row.DiffPct))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "(* checked: within %.0f%% of the optimum at every site; \"mencius alone\" loads one site at a time)\n", Tolerance)
+	for _, sr := range f.Series {
+		if sr.FastPath > 0 || sr.Protocol == "epaxos" {
+			fmt.Fprintf(w, "%s: fast path %.1f%% of instances\n", sr.Name, 100*sr.FastPath)
+		}
+	}
+	for _, msg := range f.Failures {
+		fmt.Fprintln(w, "FAIL", msg)
+	}
+	fmt.Fprintln(w)
+}
