@@ -17,10 +17,11 @@ type Check struct {
 // Report holds every figure of a run of the evaluation: what results.json
 // holds.
 type Report struct {
-	Options  Options     `json:"options"`
-	WideArea []*WideArea `json:"wide_area,omitempty"`
-
-	Checks []Check `json:"checks"`
+	Options      Options       `json:"options"`
+	WideArea     []*WideArea   `json:"wide_area,omitempty"`
+	Interference *Interference `json:"interference,omitempty"`
+	Leader       *Leader       `json:"leader_placement,omitempty"`
+	Checks       []Check       `json:"checks"`
 }
 
 // Failures lists the checks that did not pass.
@@ -61,6 +62,30 @@ func RunAll(o Options, only string, w io.Writer) (*Report, error) {
 			PrintWideArea(w, f)
 			r.check(fmt.Sprintf("optimum, %d sites", n), len(f.Failures) == 0, "%s", checkDetail(f))
 		}
+	}
+	if want("interference") {
+		f, err := RunInterference(o)
+		if err != nil {
+			return r, err
+		}
+		r.Interference = f
+		PrintInterference(w, f)
+		zero, full := f.Series[0], f.Series[len(f.Series)-1]
+		r.check("interference: fast path", zero.FastPath > 0.99 && full.FastPath < zero.FastPath,
+			"fast path %.1f%% at 0%%, %.1f%% at 100%%", 100*zero.FastPath, 100*full.FastPath)
+	}
+	if want("leader") {
+		f, err := RunLeader(o)
+		if err != nil {
+			return r, err
+		}
+		r.Leader = f
+		PrintLeader(w, f)
+		worst := 0.0
+		for _, sr := range f.Series {
+			worst = max(worst, sr.worstDiff())
+		}
+		r.check("leader placement: optimum", worst <= Tolerance, "every leader site's medians within %.1f%% of the optimum (tolerance %.0f%%)", worst, Tolerance)
 	}
 	return r, nil
 }
