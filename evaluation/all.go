@@ -21,6 +21,7 @@ type Report struct {
 	WideArea     []*WideArea   `json:"wide_area,omitempty"`
 	Interference *Interference `json:"interference,omitempty"`
 	Leader       *Leader       `json:"leader_placement,omitempty"`
+	Slow         *Slow         `json:"slow_replica,omitempty"`
 	Checks       []Check       `json:"checks"`
 }
 
@@ -86,6 +87,15 @@ func RunAll(o Options, only string, w io.Writer) (*Report, error) {
 			worst = max(worst, sr.worstDiff())
 		}
 		r.check("leader placement: optimum", worst <= Tolerance, "every leader site's medians within %.1f%% of the optimum (tolerance %.0f%%)", worst, Tolerance)
+	}
+	if want("slow") {
+		f, err := RunSlow(o)
+		if err != nil {
+			return r, err
+		}
+		r.Slow = f
+		PrintSlow(w, f)
+		checkSlow(r, f)
 	}
 	return r, nil
 }
