@@ -22,6 +22,7 @@ type Report struct {
 	Interference *Interference `json:"interference,omitempty"`
 	Leader       *Leader       `json:"leader_placement,omitempty"`
 	Slow         *Slow         `json:"slow_replica,omitempty"`
+	Availability *Availability `json:"availability,omitempty"`
 	Checks       []Check       `json:"checks"`
 }
 
@@ -96,6 +97,15 @@ func RunAll(o Options, only string, w io.Writer) (*Report, error) {
 		r.Slow = f
 		PrintSlow(w, f)
 		checkSlow(r, f)
+	}
+	if want("availability") {
+		f, err := RunAvailability(o)
+		if err != nil {
+			return r, err
+		}
+		r.Availability = f
+		PrintAvailability(w, f)
+		checkAvailability(r, f)
 	}
 	return r, nil
 }
