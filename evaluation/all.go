@@ -23,6 +23,7 @@ type Report struct {
 	Leader       *Leader       `json:"leader_placement,omitempty"`
 	Slow         *Slow         `json:"slow_replica,omitempty"`
 	Availability *Availability `json:"availability,omitempty"`
+	Batching     *Batching     `json:"batching,omitempty"`
 	Checks       []Check       `json:"checks"`
 }
 
@@ -106,6 +107,15 @@ func RunAll(o Options, only string, w io.Writer) (*Report, error) {
 		r.Availability = f
 		PrintAvailability(w, f)
 		checkAvailability(r, f)
+	}
+	if want("batching") {
+		f, err := RunBatching(o)
+		if err != nil {
+			return r, err
+		}
+		r.Batching = f
+		PrintBatching(w, f)
+		checkBatching(r, f)
 	}
 	return r, nil
 }
