@@ -24,6 +24,7 @@ type Report struct {
 	Slow         *Slow         `json:"slow_replica,omitempty"`
 	Availability *Availability `json:"availability,omitempty"`
 	Batching     *Batching     `json:"batching,omitempty"`
+	Tail         *Tail         `json:"tail_latency,omitempty"`
 	Checks       []Check       `json:"checks"`
 }
 
@@ -116,6 +117,15 @@ func RunAll(o Options, only string, w io.Writer) (*Report, error) {
 		r.Batching = f
 		PrintBatching(w, f)
 		checkBatching(r, f)
+	}
+	if want("tail") {
+		f, err := RunTail(o)
+		if err != nil {
+			return r, err
+		}
+		r.Tail = f
+		PrintTail(w, f)
+		checkTail(r, f)
 	}
 	return r, nil
 }
