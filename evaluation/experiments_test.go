@@ -2,6 +2,8 @@ package evaluation
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +170,29 @@ func TestQuantile(t *testing.T) {
 	}
 	if quantile(d, 0.5) != 500 || quantile(d, 0.999) != 999 || quantile(nil, 0.5) != 0 {
 		t.Fatalf("quantiles %v %v", quantile(d, 0.5), quantile(d, 0.999))
+	}
+}
+
+// RunAll of one cheap experiment writes its JSON and both pictures.
+func TestWriteResults(t *testing.T) {
+	var out strings.Builder
+	r, err := RunAll(testOptions(), "widearea", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "CA p50/opt/diff") {
+		t.Fatalf("no per-site table in:\n%s", out.String())
+	}
+	dir := t.TempDir()
+	if err := WriteResults(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"results.json", "latency-5sites.png", "latency-3sites.svg", "cdf-5sites.png"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := RunAll(testOptions(), "nonsense", &out); err == nil {
+		t.Fatal("an unknown experiment was accepted")
 	}
 }
