@@ -55,11 +55,21 @@ type Command struct {
 }
 
 // Interferes is the single definition of conflict used by every protocol and
-// by the checker: same key, and at least one of the two writes. Reads never
-// interfere with reads, and no-ops interfere with nothing.
+// by the checker: same key, and at least one of the two writes; or the same
+// client command id. Reads never interfere with reads otherwise, and no-ops
+// interfere with nothing.
+//
+// The second clause is for at-most-once: the state machine skips a (client,
+// id) it has executed (KV.Apply), so two commands that share one, a client
+// reusing an id on another key, must execute in the same order at every
+// replica, or each replica keeps a different one. A protocol may order more
+// than this (EPaxos orders all of a client's commands), never less.
 func (c Command) Interferes(d Command) bool {
 	if c.Op == Noop || d.Op == Noop {
 		return false
+	}
+	if c.ClientID != 0 && c.CommandID != 0 && c.ClientID == d.ClientID && c.CommandID == d.CommandID {
+		return true
 	}
 	return c.Key == d.Key && (c.Op.IsWrite() || d.Op.IsWrite())
 }

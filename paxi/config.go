@@ -41,6 +41,12 @@ type Config struct {
 	// "loopback" (the default) serves them to clients on the same machine
 	// only, "any" to anyone who reaches the HTTP port, "none" to nobody.
 	AdminAccess string `json:"admin_access,omitempty"`
+	// EmulatedRTT, if set, emulates a wide-area deployment on one machine:
+	// each replica holds back its messages to a peer by half the round-trip
+	// time given for the pair, so five processes on loopback see the delays
+	// of five regions. A pair may be given in either order (or both, equal).
+	// Client connections are not delayed: clients are placed at their site.
+	EmulatedRTT map[ID]map[ID]Duration `json:"emulated_rtt,omitempty"`
 }
 
 // AdminAccess values.
@@ -227,6 +233,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClusterSecret != "" && len(c.ClusterSecret) < minSecretLen {
 		return &ConfigError{"cluster_secret", fmt.Errorf("must be at least %d bytes, got %d", minSecretLen, len(c.ClusterSecret))}
+	}
+	if err := c.validateEmulatedRTT(seen); err != nil {
+		return err
 	}
 	switch c.AdminAccess {
 	case AdminLoopback, AdminAny, AdminNone:

@@ -58,6 +58,13 @@ func TestInterference(t *testing.T) {
 	if w.Interferes(Command{Op: Put, Key: "other"}) || w.Interferes(Command{Op: Noop, Key: "k"}) {
 		t.Error("different keys or no-ops interfere")
 	}
+	a := Command{Op: Get, Key: "a", ClientID: 7, CommandID: 5}
+	if !a.Interferes(Command{Op: Put, Key: "b", ClientID: 7, CommandID: 5}) || !a.Interferes(a) {
+		t.Error("commands sharing a (client, id) must interfere, or deduplication diverges")
+	}
+	if a.Interferes(Command{Op: Put, Key: "b", ClientID: 7, CommandID: 6}) {
+		t.Error("different command ids on different keys interfere")
+	}
 }
 
 func TestKVClientIDsSmallAndLargeKeepTheirWindows(t *testing.T) {

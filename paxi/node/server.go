@@ -119,6 +119,9 @@ func (s *Server) start(me paxi.ReplicaConfig, fresh bool) error {
 		return err
 	}
 	s.faults = transport.NewFaulty(s.tcp, id, rand.New(rand.NewSource(int64(id.Zone()<<8|id.Node()))))
+	for peer := range peers {
+		s.faults.SetLinkDelay(peer, cfg.EmulatedDelay(id, peer))
+	}
 	s.node, err = New(Options{Config: cfg, ID: id, Transport: s.faults, Storage: s.store, Log: log, Metrics: s.metrics})
 	if err != nil {
 		return err

@@ -113,11 +113,12 @@ type Faulty struct {
 	wg      sync.WaitGroup
 
 	mu        sync.Mutex
-	rnd       *rand.Rand             // decides flaky losses; not goroutine-safe itself
-	state     faultState             // current faults
-	partition [][]paxi.ID            // the partition as given, for Faults
-	lines     map[paxi.ID]*delayLine // delayed messages per peer, created on first use
-	closed    bool                   // Close has begun
+	rnd       *rand.Rand                // decides flaky losses; not goroutine-safe itself
+	state     faultState                // current faults
+	partition [][]paxi.ID               // the partition as given, for Faults
+	lines     map[paxi.ID]*delayLine    // delayed messages per peer, created on first use
+	link      map[paxi.ID]time.Duration // emulated one-way latency per peer, under every fault
+	closed    bool                      // Close has begun
 }
 
 // NewFaulty wraps inner, the transport of replica self. rnd decides which
@@ -135,6 +136,7 @@ func NewFaulty(inner Transport, self paxi.ID, rnd *rand.Rand) *Faulty {
 		rnd:     rnd,
 		state:   newFaultState(),
 		lines:   map[paxi.ID]*delayLine{},
+		link:    map[paxi.ID]time.Duration{},
 	}
 	f.wg.Add(1)
 	go f.receive()
@@ -155,7 +157,7 @@ func (f *Faulty) Send(e paxi.Envelope) {
 	}
 	// Once delayed messages to a peer are waiting, later ones queue behind
 	// them even if the delay was lifted, so that none overtakes another.
-	if d := s.delay[e.To]; d > 0 || f.lines[e.To].busy() {
+	if d := s.delay[e.To] + f.link[e.To]; d > 0 || f.lines[e.To].busy() {
 		f.delayLocked(e, d)
 		f.mu.Unlock()
 		return
@@ -350,4 +352,18 @@ func (f *Faulty) update(change func(s *faultState)) {
 	f.mu.Lock()
 	change(&f.state)
 	f.mu.Unlock()
+}
+
+// SetLinkDelay emulates a one-way latency of d on the link to peer (0
+// removes it), to run a wide-area deployment on one machine. It is not a
+// fault: Clear, Set and the fault API leave it in place, and an injected
+// Delay adds to it.
+func (f *Faulty) SetLinkDelay(peer paxi.ID, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d <= 0 {
+		delete(f.link, peer)
+	} else {
+		f.link[peer] = d
+	}
 }

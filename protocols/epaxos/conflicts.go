@@ -46,15 +46,16 @@ const keyChunk = 256
 // wouldChange and record then work on the resolved entries, so a command
 // costs one map lookup however many of them run.
 type conflictIndex struct {
-	n      int              // rows
-	keys   map[string]int32 // entry number of each key; never ranged over
-	chunks [][]int64        // entry e is chunks[e/keyChunk][(e%keyChunk)*stride:][:stride]
-	count  int32            // entries allocated
-	looked []keyState       // scratch: the entries of the last lookup
+	n       int              // rows
+	keys    map[string]int32 // entry number of each key; never ranged over
+	clients map[uint64]int32 // entry number of each client (see lookup); never ranged over
+	chunks  [][]int64        // entry e is chunks[e/keyChunk][(e%keyChunk)*stride:][:stride]
+	count   int32            // entries allocated
+	looked  []keyState       // scratch: the entries of the last lookup
 }
 
 func newConflictIndex(n int) conflictIndex {
-	return conflictIndex{n: n, keys: make(map[string]int32)}
+	return conflictIndex{n: n, keys: make(map[string]int32), clients: make(map[uint64]int32)}
 }
 
 // stride is the length of one entry.
@@ -67,8 +68,8 @@ func (c *conflictIndex) entry(e int32) keyState {
 	return keyState(c.chunks[e/keyChunk][off : off+st : off+st])
 }
 
-// add allocates an entry for a key never seen, every number -1.
-func (c *conflictIndex) add(key string) int32 {
+// add allocates an entry, every number -1.
+func (c *conflictIndex) add() int32 {
 	e := c.count
 	if int(e/keyChunk) == len(c.chunks) {
 		chunk := make([]int64, keyChunk*c.stride())
@@ -78,27 +79,66 @@ func (c *conflictIndex) add(key string) int32 {
 		c.chunks = append(c.chunks, chunk)
 	}
 	c.count++
-	c.keys[key] = e
 	return e
 }
 
-// lookup returns the entries of the keys of cmds, creating missing ones
-// (nil for no-op commands). The slice is reused by the next lookup.
+// lookup returns two entries per command of cmds, creating missing ones:
+// at 2i the entry of command i's key, at 2i+1 the entry of its client
+// (nil for a no-op, for a command without a client, and for the same
+// client as the command before).
+//
+// The client entry makes every two commands of one client interfere, as
+// writes. Deduplication needs it: the state machine skips a (client, id)
+// it has executed, so two commands that share one (a client reusing an id
+// on another key) must execute in the same order everywhere, or replicas
+// skip different ones (TestReusedCommandIDOnAnotherKeyDoesNotDiverge).
+// paxi.Command.Interferes asks only that commands with the same (client,
+// id) interfere; ordering all of a client's commands is more than that, and
+// costs nothing on the fast path when, as usual, a client talks to one
+// replica: every replica sees that replica's instances in order, so they
+// agree on the client's latest one. The entries are bounded by the number
+// of clients, where one per (client, id) would grow without end.
+//
+// The slice is reused by the next lookup.
 func (c *conflictIndex) lookup(cmds []paxi.Command) []keyState {
 	c.looked = c.looked[:0]
+	lastClient := uint64(0)
 	for i := range cmds {
 		cmd := &cmds[i]
 		if cmd.Op == paxi.Noop {
-			c.looked = append(c.looked, nil)
+			c.looked = append(c.looked, nil, nil)
 			continue
 		}
 		e, ok := c.keys[cmd.Key]
 		if !ok {
-			e = c.add(cmd.Key)
+			e = c.add()
+			c.keys[cmd.Key] = e
 		}
 		c.looked = append(c.looked, c.entry(e))
+		switch {
+		case cmd.ClientID == 0:
+			c.looked = append(c.looked, nil)
+		case cmd.ClientID == lastClient:
+			// Batches hold runs of one client's commands, and an entry
+			// folded or recorded twice for one instance changes nothing.
+			c.looked = append(c.looked, nil)
+		default:
+			e, ok := c.clients[cmd.ClientID]
+			if !ok {
+				e = c.add()
+				c.clients[cmd.ClientID] = e
+			}
+			lastClient = cmd.ClientID
+			c.looked = append(c.looked, c.entry(e))
+		}
 	}
 	return c.looked
+}
+
+// writes reports whether entry j of a lookup of cmds is entered as a
+// write: a client entry always is, a key entry when its command writes.
+func writes(cmds []paxi.Command, j int) bool {
+	return j%2 == 1 || cmds[j/2].Op.IsWrite()
 }
 
 // attributes folds the entries of a batch (from lookup) into (seq, deps):
@@ -107,12 +147,12 @@ func (c *conflictIndex) lookup(cmds []paxi.Command) []keyState {
 // written in place, so callers pass a slice they own. It reports whether
 // anything grew.
 func attributes(cmds []paxi.Command, states []keyState, seq *int64, deps []int64) (changed bool) {
-	for i, ks := range states {
+	for j, ks := range states {
 		if ks == nil {
 			continue
 		}
 		write := ks.write()
-		if cmds[i].Op.IsWrite() {
+		if writes(cmds, j) {
 			if ks.anySeq() >= *seq {
 				*seq, changed = ks.anySeq()+1, true
 			}
@@ -140,12 +180,12 @@ func attributes(cmds []paxi.Command, states []keyState, seq *int64, deps []int64
 // without writing: the common case on an acceptor is that nothing is added,
 // and then the leader's deps slice is shared as it is.
 func wouldChange(cmds []paxi.Command, states []keyState, seq int64, deps []int64) bool {
-	for i, ks := range states {
+	for j, ks := range states {
 		if ks == nil {
 			continue
 		}
 		write := ks.write()
-		if cmds[i].Op.IsWrite() {
+		if writes(cmds, j) {
 			if ks.anySeq() >= seq {
 				return true
 			}
@@ -173,12 +213,12 @@ func wouldChange(cmds []paxi.Command, states []keyState, seq int64, deps []int64
 // batch (from lookup). The index only keeps maxima, so recording the same
 // instance again (when its seq grows) is harmless.
 func record(cmds []paxi.Command, states []keyState, row int32, inst, seq int64) {
-	for i, ks := range states {
+	for j, ks := range states {
 		if ks == nil {
 			continue
 		}
 		ks[1] = max(ks[1], seq)
-		if cmds[i].Op.IsWrite() {
+		if writes(cmds, j) {
 			w := ks.write()
 			w[row] = max(w[row], inst)
 			ks[0] = max(ks[0], seq)
@@ -190,7 +230,7 @@ func record(cmds []paxi.Command, states []keyState, row int32, inst, seq int64) 
 }
 
 // keyCount is the number of keys in the index (for tests and stats).
-func (c *conflictIndex) keyCount() int { return int(c.count) }
+func (c *conflictIndex) keyCount() int { return len(c.keys) }
 
 // index enters in into the conflict index unless it is there already with
 // its current seq.
