@@ -38,6 +38,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 0, "virtual time of a wide-area run (default 10s, 3s with -quick)")
 	out := fs.String("out", "", "directory for results.json and the pictures (none if empty)")
 	only := fs.String("only", "", "run one experiment: widearea, interference, leader, slow, availability, batching, tail")
+	emuConfig := fs.String("emulated-config", "", "write DIR/config.json for five real replicas with the paper's round trips emulated, and exit")
+	emuCompare := fs.String("compare-emulated", "", "compare DIR/client-<site>.json (bin/client -json per site) with the simulator, and exit")
+	protocol := fs.String("protocol", "epaxos", "protocol of -emulated-config and -compare-emulated")
+	port := fs.Int("port", 37000, "first port of -emulated-config (peers base+1.., clients base+101.., HTTP base+201..)")
 	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
@@ -56,6 +60,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *duration > 0 {
 		o.Duration = *duration
+	}
+	if *emuConfig != "" {
+		if err := evaluation.WriteEmulatedConfig(*emuConfig, *protocol, *port); err != nil {
+			fmt.Fprintln(stderr, "eval:", err)
+			return 1
+		}
+		return 0
+	}
+	if *emuCompare != "" {
+		bad, err := evaluation.CompareEmulated(stdout, *emuCompare, *protocol, o)
+		if err != nil {
+			fmt.Fprintln(stderr, "eval:", err)
+			return 1
+		}
+		for _, b := range bad {
+			fmt.Fprintf(stdout, "FAIL %s (tolerance %.0f%%)\n", b, evaluation.EmulatedTolerance)
+		}
+		if len(bad) > 0 {
+			return 1
+		}
+		return 0
 	}
 	start := time.Now()
 	rep, err := evaluation.RunAll(o, *only, stdout)
