@@ -33,6 +33,8 @@ type fileConfig struct {
 	Conflict  float64           `json:"conflicts,omitempty"` // percentage, 0..100
 	Writes    float64           `json:"writes,omitempty"`
 	Think     paxi.Duration     `json:"think,omitempty"`
+	Rate      float64           `json:"rate,omitempty"` // open loop: commands per second per replica
+	Zipf      float64           `json:"zipf,omitempty"` // Zipf exponent of the shared keys (0: uniform)
 	Timeout   paxi.Duration     `json:"timeout,omitempty"`
 	Duration  paxi.Duration     `json:"duration,omitempty"`
 	Warmup    paxi.Duration     `json:"warmup,omitempty"`
@@ -159,7 +161,7 @@ func (fc *fileConfig) simConfig(protocol string) (sim.Config, error) {
 		MaxBatch: fc.MaxBatch,
 		Workload: sim.Workload{
 			Clients: fc.Clients, ClientsAt: fc.ClientsAt, Keys: fc.Keys, Conflict: fc.Conflict / 100,
-			Writes: fc.Writes, Think: fc.Think.D(), Timeout: fc.Timeout.D(),
+			Writes: fc.Writes, Think: fc.Think.D(), Timeout: fc.Timeout.D(), Rate: fc.Rate, Zipf: fc.Zipf,
 		},
 		Duration: fc.Duration.D(),
 		Warmup:   fc.Warmup.D(),

@@ -74,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&fc.Keys, "keys", 1, "number of shared keys")
 	fs.Float64Var(&fc.Writes, "writes", 0.5, "fraction of writes")
 	think := fs.Duration("think", 0, "client think time between commands")
+	fs.Float64Var(&fc.Rate, "rate", 0, "open loop: commands per second arriving at each replica, answered or not (0: closed loop)")
+	fs.Float64Var(&fc.Zipf, "zipf", 0, "draw the shared keys from a Zipf distribution with this exponent (0: uniform)")
 	timeout := fs.Duration("client-timeout", 0, "client resends a command unanswered this long (0: never)")
 	duration := fs.Duration("duration", 10*time.Second, "virtual time the clients run")
 	warmup := fs.Duration("warmup", time.Second, "commands issued before this are not measured")
@@ -272,6 +274,8 @@ func (file *fileConfig) override(fs *pflag.FlagSet, flags *fileConfig) {
 		{"conflict", func() { file.Conflict = flags.Conflict }},
 		{"keys", func() { file.Keys = flags.Keys }},
 		{"writes", func() { file.Writes = flags.Writes }},
+		{"rate", func() { file.Rate = flags.Rate }},
+		{"zipf", func() { file.Zipf = flags.Zipf }},
 		{"seed", func() { file.Seed = flags.Seed }},
 		{"drop", func() { file.Links.Drop = flags.Links.Drop }},
 		{"duplicate", func() { file.Links.Duplicate = flags.Links.Duplicate }},

@@ -52,6 +52,14 @@ func (fc *fileConfig) validate(given func(flag string) bool) error {
 			return fmt.Errorf("-%s %g: want %s", f.flag, f.v, f.what)
 		}
 	}
+	for _, f := range []struct {
+		flag string
+		v    float64
+	}{{"rate", fc.Rate}, {"zipf", fc.Zipf}} {
+		if !(f.v >= 0) || f.v > 1e9 {
+			return fmt.Errorf("-%s %g: want 0 or a positive number", f.flag, f.v)
+		}
+	}
 	if !(fc.Bandwidth >= 0) {
 		return fmt.Errorf("-bandwidth %g: want bytes per second, 0 for unlimited", fc.Bandwidth)
 	}

@@ -33,6 +33,8 @@ func TestBadValuesAreRefused(t *testing.T) {
 		{"-drop", []string{"-drop", "2"}},
 		{"-duplicate", []string{"-duplicate", "-1"}},
 		{"-bandwidth", []string{"-bandwidth", "-5"}},
+		{"-rate", []string{"-rate", "-1"}},
+		{"-zipf", []string{"-zipf", "NaN"}},
 		{"-tick", []string{"-tick", "0s"}},
 		{"-think", []string{"-think", "-1s"}},
 		{"-client-timeout", []string{"-client-timeout", "-1s"}},
