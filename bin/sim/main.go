@@ -6,6 +6,7 @@
 //	sim -protocol epaxos -seeds 1000 -faults random       # swarm: one line per failing seed
 //	sim -protocol epaxos -seed 7 -faults random -trace    # every delivered message of one seed
 //	sim -protocol multipaxos -faults random -fault-kinds stale -seeds 500   # one kind of fault only
+//	sim -protocol epaxos -rate 100 -keys 1000 -zipf 0.99 -conflicts 100    # open loop, Zipf keys
 //
 // It prints throughput, latency percentiles per site and the verdicts of
 // the checks (linearizability, execution order, liveness), and exits 1 if
