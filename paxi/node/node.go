@@ -90,7 +90,7 @@ func New(o Options) (*Node, error) {
 		Rand:     rand.New(rand.NewSource(seed)),
 		Log:      log,
 		Restored: restored,
-		Nearest:  paxi.NearestFirst(o.ID, cfg.IDs(), nil), // same zone first
+		Nearest:  nearest(cfg, o.ID),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica %s: %s: %w", o.ID, cfg.Algorithm, err)
@@ -210,4 +210,16 @@ func (n *Node) sample(inboxLen int) {
 	if r, ok := n.proto.(paxi.Reporter); ok {
 		n.metrics.setProtocolStats(r.Stats())
 	}
+}
+
+// nearest orders the other replicas for a protocol that asks only a quorum:
+// by emulated round trip when the configuration carries one (a wide-area
+// deployment on loopback, where zones say nothing about distance), else
+// same zone first.
+func nearest(cfg *paxi.Config, self paxi.ID) []paxi.ID {
+	var dist func(paxi.ID) int64
+	if len(cfg.EmulatedRTT) > 0 {
+		dist = func(p paxi.ID) int64 { return int64(cfg.EmulatedDelay(self, p)) }
+	}
+	return paxi.NearestFirst(self, cfg.IDs(), dist)
 }
