@@ -278,3 +278,23 @@ func TestExecutedChunksAreReleased(t *testing.T) {
 		t.Fatalf("executed %d instances", len(o.got))
 	}
 }
+
+// Reviewer follow-up (recovery phase 1, conflicts.go attributes): a
+// recoverer that had the instance indexed already computes deps that name
+// the instance itself (deps[row] >= inst: a prefix that includes it). Such
+// an instance must execute, once, and not wait on itself.
+func TestSelfDependencyDoesNotBlockExecution(t *testing.T) {
+	o := newOrder()
+	e := newExecutor(2, o)
+	e.add(0, 0, 0, []int64{0, -1}) // depends on itself
+	e.add(1, 0, 1, []int64{1, 0})  // on (0,0..1): (0,1) and itself ...
+	e.add(0, 1, 1, []int64{1, 0})  // ... and (0,1) on itself and (1,0)
+	e.kick(e.vertex(1, 0))
+	e.run()
+	if len(o.got) != 3 {
+		t.Fatalf("executed %v, want all three instances", o.got)
+	}
+	if o.pos[ref{0, 0}] > o.pos[ref{0, 1}] {
+		t.Fatalf("executed %v: (0,0) is a dependency of (0,1) and must come first", o.got)
+	}
+}

@@ -350,10 +350,16 @@ func (r *Replica) promise(in *instance, b paxi.Ballot) {
 // higher ballot b: the vote replaces the attributes the leadership would
 // commit, and a late majority for the lower ballot would commit them as if
 // chosen there.
+//
+// A Prepare round of this replica's own below b ends too: its decision
+// would replace the vote at b with one at a lower ballot. onPrepareReply
+// would also refuse it (in.bal moves past the round's ballot), but only
+// when a reply arrives; ending it here frees its slot at once.
 func (r *Replica) overtaken(in *instance, b paxi.Ballot) {
 	if in.lead != nil && in.lead.ballot < b {
 		r.abandon(in, b)
 	}
+	r.dropPrepares(instKey{in.row, in.inst}, b)
 }
 
 // voteReply is this replica's vote on in, as a PrepareReply for ballot b.
@@ -563,7 +569,16 @@ func (r *Replica) recoveryLeader(in *instance, b paxi.Ballot) *leader {
 }
 
 // recoverAccept runs phase 2 at ballot b with the value of vote m.
+//
+// b == in.bal always: decideRecovery runs from startRecovery right after
+// promise(in, b), and from onPrepareReply only when in.bal == pr.ballot.
+// The check below keeps a future caller from voting at a ballot the
+// replica has since promised away.
 func (r *Replica) recoverAccept(in *instance, b paxi.Ballot, m *PrepareReply) {
+	if b != in.bal {
+		r.log.Error("recovery decided at a ballot no longer promised", "inst", in.String(), "ballot", b, "promised", in.bal)
+		return
+	}
 	r.stashReplaced(in, m.Noop)
 	in.hasCmds, in.cmds, in.noop = true, m.Cmds, m.Noop
 	r.recoveryLeader(in, b)
@@ -578,7 +593,12 @@ func (r *Replica) recoverAccept(in *instance, b paxi.Ballot, m *PrepareReply) {
 // recoverPropose runs phase 1 afresh at ballot b with cmds (or a no-op),
 // attributes from this replica's view; the acceptors add theirs and the
 // round always ends in Accept (decide).
+// As for recoverAccept, b == in.bal.
 func (r *Replica) recoverPropose(in *instance, b paxi.Ballot, cmds []paxi.Command, noop bool) {
+	if b != in.bal {
+		r.log.Error("recovery decided at a ballot no longer promised", "inst", in.String(), "ballot", b, "promised", in.bal)
+		return
+	}
 	deps := make([]int64, r.n)
 	for q := range deps {
 		deps[q] = -1

@@ -52,3 +52,33 @@ func TestRecoveryStaleRoundDoesNotOverwriteAHigherVote(t *testing.T) {
 		t.Fatalf("vote at b'=%v (Accepted no-op) replaced by a vote at lower ballot %v: status=%v noop=%v", bp, in.vbal, in.status, in.noop)
 	}
 }
+
+// Reviewer follow-up: a vote at a higher ballot ends this replica's own
+// Prepare round below it at once (overtaken calls dropPrepares), rather
+// than when the next reply happens to arrive.
+func TestRecoveryRoundEndsWhenOvertakenByAVote(t *testing.T) {
+	peers := ids(5)
+	r, err := New(paxi.Env{ID: peers[1], Peers: peers, Rand: rand.New(rand.NewSource(1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Ready()
+	nd := []int64{-1, -1, -1, -1, -1}
+	r.Step(peers[0], &PreAccept{Ballot: paxi.NewBallot(0, peers[0]), Row: 0, Inst: 0, Seq: 0, Deps: nd, Cmds: []paxi.Command{put(1, 1, "x")}})
+	r.Ready()
+	r.startRecovery(0, 0)
+	b := r.rows.get(0, 0).bal
+	r.Ready()
+	if !r.recovering(instKey{0, 0}) {
+		t.Fatal("no recovery round started")
+	}
+	bp := paxi.NewBallot(b.N()+1, peers[3])
+	r.Step(peers[3], &PreAccept{Ballot: bp, Row: 0, Inst: 0, Seq: 0, Deps: nd, Noop: true})
+	r.Ready()
+	if r.recovering(instKey{0, 0}) {
+		t.Fatalf("round at %v still active after voting at %v", b, bp)
+	}
+	if r.rec.stats.Preempted != 1 {
+		t.Fatalf("Preempted = %d, want 1", r.rec.stats.Preempted)
+	}
+}
