@@ -131,7 +131,7 @@ func Run(ctx context.Context, w Workload, addrs map[paxi.ID]string) (Result, err
 	)
 	recs := make([]recorder, len(clients))
 	for i, c := range clients {
-		g := newGenerator(w, i+1)
+		g := newGenerator(w, i+1, keyNames(w))
 		rec := &recs[i]
 		tgt := clientOf[i]
 		var gmu sync.Mutex // replies may arrive while the first window is still being issued
