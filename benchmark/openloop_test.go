@@ -71,7 +71,9 @@ func (p *stallProxy) stallAt(from, d time.Duration) *time.Timer {
 	return time.AfterFunc(from, func() { p.until.Store(time.Now().Add(d).UnixNano()) })
 }
 
-func (p *stallProxy) addrs() map[paxi.ID]string { return map[paxi.ID]string{"1.1": p.ln.Addr().String()} }
+func (p *stallProxy) addrs() map[paxi.ID]string {
+	return map[paxi.ID]string{"1.1": p.ln.Addr().String()}
+}
 
 func stallRun(t *testing.T, w Workload, stallFrom time.Duration) Result {
 	t.Helper()
