@@ -276,15 +276,17 @@ func (r *runner) run(ctx context.Context, order []*target) Result {
 	var seconds []Second
 	progress.Add(1)
 	go func() { defer progress.Done(); seconds = r.progress() }()
-	if r.o.Window != nil {
-		go func() {
-			select {
-			case <-time.After(time.Until(r.measureFrom)):
+	var cpu0 atomic.Int64
+	go func() {
+		select {
+		case <-time.After(time.Until(r.measureFrom)):
+			if r.o.Window != nil {
 				r.o.Window(true)
-			case <-r.stop:
 			}
-		}()
-	}
+			cpu0.Store(int64(processCPU()))
+		case <-r.stop:
+		}
+	}()
 	select {
 	case <-time.After(time.Until(r.stopAt)):
 	case <-r.stop:
@@ -292,6 +294,7 @@ func (r *runner) run(ctx context.Context, order []*target) Result {
 	}
 	end := time.Now()
 	r.halt()
+	clientCPU := processCPU() - time.Duration(cpu0.Load())
 	if r.o.Window != nil && !end.Before(r.measureFrom) {
 		r.o.Window(false)
 	}
@@ -309,6 +312,9 @@ func (r *runner) run(ctx context.Context, order []*target) Result {
 		res.Throughput = float64(res.Ops) / res.Elapsed.Seconds()
 	}
 	res.Seconds = seconds
+	if cpu0.Load() > 0 {
+		res.ClientCPU = clientCPU
+	}
 	return res
 }
 
