@@ -305,7 +305,9 @@ func printTable(w io.Writer, rep benchmark.Report) {
 
 // pointOf is a run's conflicts and value size: where the unreplicated
 // ceiling is compared.
-func pointOf(r *benchmark.RunReport) string { return r.Sweep["conflicts"] + "/" + r.Sweep["value_size"] }
+func pointOf(r *benchmark.RunReport) string {
+	return r.Sweep["conflicts"] + "/" + r.Sweep["value_size"]
+}
 
 func splitList(s string) []string {
 	var out []string
