@@ -25,6 +25,7 @@ type generator struct {
 	pad    string
 	start  time.Time // for the moving normal distribution
 	prefix string    // "v-<client>-"
+	buf    []byte    // where a value is put together: one allocation per value
 }
 
 // keyNames formats the key space once, so that a command costs no key
@@ -115,11 +116,12 @@ func (g *generator) next() paxi.Command {
 	g.seq++
 	key := g.key()
 	if g.rnd.Float64() < g.w.Writes {
-		v := g.prefix + strconv.Itoa(g.seq)
-		if len(v) < len(g.pad) {
-			v += g.pad[len(v):]
+		b := strconv.AppendInt(append(g.buf[:0], g.prefix...), int64(g.seq), 10)
+		if len(b) < len(g.pad) {
+			b = append(b, g.pad[len(b):]...)
 		}
-		return paxi.Command{Op: paxi.Put, Key: key, Value: v}
+		g.buf = b
+		return paxi.Command{Op: paxi.Put, Key: key, Value: string(b)}
 	}
 	return paxi.Command{Op: paxi.Get, Key: key}
 }

@@ -84,7 +84,7 @@ func RunWith(ctx context.Context, w Workload, addrs map[paxi.ID]string, o Option
 			lastErr = err
 			continue
 		}
-		r.conns = append(r.conns, &conn{c: c, tgt: t, zone: p.zone, num: i + 1, gen: newGenerator(w, i+1, names)})
+		r.conns = append(r.conns, &conn{r: r, c: c, tgt: t, zone: p.zone, num: i + 1, gen: newGenerator(w, i+1, names)})
 	}
 	if len(r.conns) == 0 {
 		return Result{Replicas: r.replicaResults(order)}, fmt.Errorf("no target replica reachable: %w", lastErr)
@@ -197,8 +197,6 @@ var drainTimeout = 10 * time.Second
 type target struct {
 	id          paxi.ID
 	unreachable bool
-	failed      atomic.Int64 // commands whose connection broke
-	inFlight    atomic.Int64
 	mu          sync.Mutex
 	down        string // the first reason its clients stopped
 }
@@ -211,8 +209,10 @@ func (t *target) lost(why string) {
 	t.mu.Unlock()
 }
 
-// conn is one connection and what it measured.
+// conn is one connection and what it measured. It is the Handler of its
+// commands' replies: no closure, clock read or shared atomic per command.
 type conn struct {
+	r      *runner
 	c      *client.Client
 	tgt    *target
 	zone   string
@@ -220,13 +220,15 @@ type conn struct {
 	gen    *generator
 	broken atomic.Bool
 
-	mu      sync.Mutex
-	hist    *stats.Histogram // measured latencies
-	sec     *stats.Histogram // this second's, warm-up included
-	errs    int              // measured commands answered with an error
-	secErrs int
-	per100  []int
-	ops     []checker.Operation // the history, when recorded
+	mu       sync.Mutex
+	inFlight int              // issued and not answered (or thinking)
+	failed   int              // commands whose connection broke
+	hist     *stats.Histogram // measured latencies
+	sec      *stats.Histogram // this second's, warm-up included
+	errs     int              // measured commands answered with an error
+	secErrs  int
+	per100   []int
+	ops      []checker.Operation // the history, when recorded
 }
 
 // runner is one run's shared state.
@@ -241,8 +243,6 @@ type runner struct {
 	stop                       chan struct{} // closed when the load stops
 	stopOnce                   sync.Once
 	measuredSent               atomic.Int64
-	inFlight                   atomic.Int64
-	pending                    sync.WaitGroup // commands in flight
 }
 
 func (r *runner) halt() { r.stopOnce.Do(func() { r.stopped.Store(true); close(r.stop) }) }
@@ -266,9 +266,10 @@ func (r *runner) run(ctx context.Context, order []*target) Result {
 	} else {
 		for _, c := range r.conns {
 			for k := 0; k < w.Outstanding; k++ {
-				r.pending.Add(1)
-				now := time.Now()
-				r.issue(c, now, now)
+				c.mu.Lock()
+				c.inFlight++
+				c.mu.Unlock()
+				c.issue(time.Now())
 			}
 		}
 	}
@@ -299,11 +300,10 @@ func (r *runner) run(ctx context.Context, order []*target) Result {
 		r.o.Window(false)
 	}
 	senders.Wait()
-	done := make(chan struct{})
-	go func() { r.pending.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(drainTimeout):
+	// Wait for the commands in flight (polling: the end of a run is no
+	// hot path, and a shared counter per command was).
+	for deadline := time.Now().Add(drainTimeout); r.inFlight() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	progress.Wait()
 	res := r.result(order)
@@ -345,90 +345,130 @@ func (r *runner) sendOpen(c *conn, rate float64, rng *rand.Rand) {
 		if r.stopped.Load() {
 			return
 		}
-		r.pending.Add(1)
-		r.issue(c, time.Now(), next)
+		c.mu.Lock()
+		c.inFlight++
+		c.mu.Unlock()
+		c.issue(next)
 	}
 }
 
-// issue sends c's next command; r.pending.Add(1) was done for it. sent is
-// now, taken by the caller (a closed loop's reply time serves as its
-// successor's send time, which spares a clock read per command); intended
-// is when it should have gone (sent, in closed loop).
-func (r *runner) issue(c *conn, sent, intended time.Time) {
-	measured := !intended.Before(r.measureFrom) && intended.Before(r.stopAt)
-	if measured && r.w.Requests > 0 && r.measuredSent.Add(1) > int64(r.w.Requests) {
-		r.halt()
-		r.pending.Done()
-		return
+// inFlight counts the commands issued and not answered.
+func (r *runner) inFlight() int {
+	n := 0
+	for _, c := range r.conns {
+		c.mu.Lock()
+		n += c.inFlight
+		c.mu.Unlock()
 	}
-	r.inFlight.Add(1)
-	c.tgt.inFlight.Add(1)
+	return n
+}
+
+// issue sends c's next command, already counted in c.inFlight. intended
+// is when it should go: now in closed loop (a reply's frame time serves
+// as its successor's, which spares a clock read per command), its
+// scheduled time in open loop. The history's call time is intended too:
+// no later than the real send, so the interval holds the real one.
+func (c *conn) issue(intended time.Time) {
 	c.mu.Lock()
+	cmd, tag, ok := c.nextLocked(intended)
+	c.mu.Unlock()
+	if ok {
+		c.c.AsyncTo(cmd, c, tag)
+	}
+}
+
+// nextLocked picks the next command and records its call; false (and
+// the in-flight count given back) when Requests are all issued. The tag
+// is the command's intended time in ns from the start, or with a history
+// its operation's index (whose call time is the intended time): ids and
+// indexes need not come in the same order when two goroutines issue.
+func (c *conn) nextLocked(intended time.Time) (paxi.Command, int64, bool) {
+	r := c.r
+	if r.w.Requests > 0 && !intended.Before(r.measureFrom) && r.measuredSent.Add(1) > int64(r.w.Requests) {
+		c.inFlight--
+		go r.halt()
+		return paxi.Command{}, 0, false
+	}
 	cmd := c.gen.next()
-	h := -1
+	tag := int64(intended.Sub(r.start))
 	if r.history {
-		h = len(c.ops)
-		op := checker.Operation{Client: c.num, Op: "get", Key: cmd.Key, Call: sent.Sub(r.start).Nanoseconds(), Return: -1}
+		op := checker.Operation{Client: c.num, Op: "get", Key: cmd.Key, Call: tag, Return: -1}
 		if cmd.Op == paxi.Put {
 			op.Op, op.Value = "put", cmd.Value
 		}
+		tag = int64(len(c.ops))
 		c.ops = append(c.ops, op)
 	}
-	c.mu.Unlock()
-	c.c.Async(cmd, func(rep paxi.Reply, err error) {
-		now := time.Now()
-		r.inFlight.Add(-1)
-		c.tgt.inFlight.Add(-1)
-		if err != nil {
-			// The connection broke: this client stops, the command is
-			// counted (and pending in the history), the others go on.
-			c.broken.Store(true)
-			c.tgt.failed.Add(1)
-			c.tgt.lost(fmt.Sprintf("lost after %v: %v", now.Sub(r.start).Round(time.Millisecond), err))
-			r.pending.Done()
-			return
-		}
-		lat := now.Sub(intended)
-		failed := rep.Err != ""
+	return cmd, tag, true
+}
+
+// HandleReply records a reply and, in closed loop, sends the next command.
+func (c *conn) HandleReply(tag int64, rep paxi.Reply, now time.Time, err error) {
+	r := c.r
+	if err != nil {
+		// The connection broke: this client stops, the command is
+		// counted (and pending in the history), the others go on.
+		c.broken.Store(true)
+		c.tgt.lost(fmt.Sprintf("lost after %v: %v", now.Sub(r.start).Round(time.Millisecond), err))
 		c.mu.Lock()
-		c.sec.Record(lat)
-		if failed {
-			c.secErrs++
-		}
-		if measured {
-			if failed {
-				c.errs++
-			} else {
-				c.hist.Record(lat)
-				c.per100[min(max(int(now.Sub(r.measureFrom)/(100*time.Millisecond)), 0), len(c.per100)-1)]++
-			}
-		}
-		// A refused command stays pending: whether it took effect is
-		// not known from an error reply alone.
-		if h >= 0 && !failed {
-			c.ops[h].Return = now.Sub(r.start).Nanoseconds()
-			if c.ops[h].Op == "get" {
-				c.ops[h].Value = rep.Value
-			}
-		}
+		c.inFlight--
+		c.failed++
 		c.mu.Unlock()
-		if !r.w.OpenLoop() && !r.stopped.Load() {
-			r.pending.Add(1)
-			if think := r.w.ThinkTime.D(); think > 0 {
-				time.AfterFunc(think, func() {
-					if r.stopped.Load() {
-						r.pending.Done()
-						return
-					}
-					t := time.Now()
-					r.issue(c, t, t)
-				})
-			} else {
-				r.issue(c, now, now)
-			}
+		return
+	}
+	failed := rep.Err != ""
+	c.mu.Lock()
+	call := tag
+	if r.history {
+		call = c.ops[tag].Call
+	}
+	intended := r.start.Add(time.Duration(call))
+	lat := now.Sub(intended)
+	measured := !intended.Before(r.measureFrom) && intended.Before(r.stopAt)
+	c.inFlight--
+	c.sec.Record(lat)
+	if failed {
+		c.secErrs++
+	}
+	if measured {
+		if failed {
+			c.errs++
+		} else {
+			c.hist.Record(lat)
+			c.per100[min(max(int(now.Sub(r.measureFrom)/(100*time.Millisecond)), 0), len(c.per100)-1)]++
 		}
-		r.pending.Done()
-	})
+	}
+	// A refused command stays pending: whether it took effect is not
+	// known from an error reply alone.
+	if r.history && !failed {
+		c.ops[tag].Return = now.Sub(r.start).Nanoseconds()
+		if c.ops[tag].Op == "get" {
+			c.ops[tag].Value = rep.Value
+		}
+	}
+	if r.w.OpenLoop() || r.stopped.Load() {
+		c.mu.Unlock()
+		return
+	}
+	c.inFlight++
+	if think := r.w.ThinkTime.D(); think > 0 {
+		c.mu.Unlock()
+		time.AfterFunc(think, func() {
+			if r.stopped.Load() {
+				c.mu.Lock()
+				c.inFlight--
+				c.mu.Unlock()
+				return
+			}
+			c.issue(time.Now())
+		})
+		return
+	}
+	cmd, next, ok := c.nextLocked(now)
+	c.mu.Unlock()
+	if ok {
+		c.c.AsyncTo(cmd, c, next)
+	}
 }
 
 // progress gathers each second's figures until the load stops, printing
@@ -455,7 +495,7 @@ func (r *runner) progress() []Second {
 			c.mu.Unlock()
 		}
 		sec := Second{Second: s, Warmup: time.Since(r.measureFrom) < time.Second, Ops: agg.Count(), Errors: errs,
-			InFlight: int(r.inFlight.Load()), P50: agg.Percentile(0.5), P99: agg.Percentile(0.99)}
+			InFlight: r.inFlight(), P50: agg.Percentile(0.5), P99: agg.Percentile(0.99)}
 		out = append(out, sec)
 		if r.o.Progress != nil {
 			fmt.Fprintln(r.o.Progress, sec)
@@ -465,7 +505,7 @@ func (r *runner) progress() []Second {
 
 // result adds up the connections.
 func (r *runner) result(order []*target) Result {
-	res := Result{Hist: stats.NewHistogram(), Replicas: r.replicaResults(order), Unanswered: int(r.inFlight.Load())}
+	res := Result{Hist: stats.NewHistogram(), Replicas: r.replicaResults(order), Unanswered: r.inFlight()}
 	byTarget := map[paxi.ID]*stats.Histogram{}
 	byZone := map[string]*stats.Histogram{}
 	zoneErrs := map[string]int{}
@@ -503,6 +543,8 @@ func (r *runner) result(order []*target) Result {
 			if c.tgt.id == rr.ID {
 				c.mu.Lock()
 				rr.Errors += c.errs
+				rr.Failed += c.failed
+				rr.Unanswered += c.inFlight
 				c.mu.Unlock()
 			}
 		}
@@ -522,7 +564,7 @@ func (r *runner) replicaResults(order []*target) []ReplicaResult {
 	out := make([]ReplicaResult, len(order))
 	for k, t := range order {
 		t.mu.Lock()
-		out[k] = ReplicaResult{ID: t.id, Failed: int(t.failed.Load()), Unanswered: int(t.inFlight.Load()), Down: t.down}
+		out[k] = ReplicaResult{ID: t.id, Down: t.down}
 		t.mu.Unlock()
 	}
 	return out
