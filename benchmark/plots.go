@@ -247,7 +247,9 @@ func sweepPlot(rep Report) (*plot.Plot, error) {
 		if len(xys) < 2 {
 			continue
 		}
-		sort.Slice(xys, func(a, b int) bool { return xys[a].X < xys[b].X })
+		// In sweep order (depth or rate rising), not by throughput: past
+		// saturation a deeper pipeline can lose throughput, and the line
+		// turning back shows it.
 		l, pts, err := plotter.NewLinePoints(xys)
 		if err != nil {
 			return nil, err
@@ -262,6 +264,13 @@ func sweepPlot(rep Report) (*plot.Plot, error) {
 		return nil, nil
 	}
 	p.X.Min, p.Y.Min = 0, 0
+	top := 0.0
+	for _, s := range order {
+		for _, xy := range series[s] {
+			top = max(top, xy.Y)
+		}
+	}
+	p.Y.Max = top * (1.15 + 0.07*float64(n)) // room for the legend
 	p.Legend.Top, p.Legend.Left = true, true
 	return p, nil
 }
