@@ -133,3 +133,32 @@ func TestWarmupIsTrimmed(t *testing.T) {
 		t.Errorf("%d commands, %d buckets of 100 ms; want about 4000 in 20", r.Ops, len(r.Per100ms))
 	}
 }
+
+// TestRequestsAndThinkTime: Paxi's N ends the run after exactly N
+// measured commands; a think time bounds a closed-loop client's rate.
+func TestRequestsAndThinkTime(t *testing.T) {
+	l, err := StartLocal("unreplicated", 1, nil, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := stallWorkload()
+	w.Requests, w.Duration, w.Outstanding = 700, paxi.Duration(10*time.Second), 8
+	t0 := time.Now()
+	r, err := Run(context.Background(), w, l.Addrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ops != 700 || time.Since(t0) > 5*time.Second {
+		t.Errorf("N=700: %d commands measured in %v", r.Ops, time.Since(t0))
+	}
+	w = stallWorkload()
+	w.Duration, w.ThinkTime = paxi.Duration(time.Second), paxi.Duration(20*time.Millisecond)
+	r, err = Run(context.Background(), w, l.Addrs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Ops < 10 || r.Ops > 55 {
+		t.Errorf("one client thinking 20 ms between commands did %d in 1 s, want at most 50", r.Ops)
+	}
+}
