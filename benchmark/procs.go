@@ -25,6 +25,7 @@ type Processes struct {
 	Dir        string // run directory: config, per-replica logs and storage
 
 	server string
+	env    []string // added to each server's environment
 	mu     sync.Mutex
 	procs  map[paxi.ID]*proc
 	starts map[paxi.ID]int // how many times each replica was started
@@ -44,6 +45,12 @@ type proc struct {
 // configuration (config-<id>.json, which differs only in storage_dir), and
 // logs to dir/<id>.log.
 func StartProcesses(server, algorithm string, n int, dir string, fsync bool) (*Processes, error) {
+	return StartProcessesEnv(server, algorithm, n, dir, fsync, nil)
+}
+
+// StartProcessesEnv is StartProcesses with env (KEY=value) added to each
+// server's environment, as bin/bench's GOMAXPROCS=1.
+func StartProcessesEnv(server, algorithm string, n int, dir string, fsync bool, env []string) (*Processes, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -84,7 +91,7 @@ func StartProcesses(server, algorithm string, n int, dir string, fsync bool) (*P
 	if err != nil {
 		return nil, err
 	}
-	p := &Processes{Config: cfg, ConfigPath: path, Dir: dir, server: server,
+	p := &Processes{Config: cfg, ConfigPath: path, Dir: dir, server: server, env: env,
 		procs: map[paxi.ID]*proc{}, starts: map[paxi.ID]int{}}
 	for _, id := range cfg.IDs() {
 		if err := p.Start(id); err != nil {
@@ -117,6 +124,9 @@ func (p *Processes) Start(id paxi.ID) error {
 	fmt.Fprintf(f, "--- start %d at %s\n", p.starts[id], time.Now().UTC().Format(time.RFC3339Nano))
 	cmd := exec.Command(p.server, "-id", string(id), "-config", filepath.Join(p.Dir, "config-"+string(id)+".json"), "-log-level", "warn")
 	cmd.Stdout, cmd.Stderr = f, f
+	if len(p.env) > 0 {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agora-consensus/agora/benchmark"
+	"github.com/agora-consensus/agora/checker"
 	_ "github.com/agora-consensus/agora/protocols/all"
 )
 
@@ -35,6 +36,21 @@ func startCluster(t *testing.T, algorithm, claimed string, n int) (*benchmark.Lo
 		t.Fatal(err)
 	}
 	return l, path
+}
+
+// TestMain runs the tests in a scratch directory: the client writes its
+// results directory under ./results by default.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "client-test")
+	if err == nil {
+		err = os.Chdir(dir)
+	}
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func runClient(args ...string) (string, string, int) {
@@ -143,5 +159,33 @@ func TestBadValuesAreRefused(t *testing.T) {
 				t.Fatalf("want exit 2 and one line naming %s; got exit %d:\n%s%s", c.flag, code, out, errs)
 			}
 		})
+	}
+}
+
+// TestHistoryIsWrittenAndChecked: -history writes every operation in
+// docs/HISTORY.md's format, -check prints the verdict, and -out holds the
+// results directory.
+func TestHistoryIsWrittenAndChecked(t *testing.T) {
+	_, path := startCluster(t, "epaxos", "epaxos", 3)
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "h.jsonl")
+	out, errs, code := runClient("-config", path, "-duration", "300ms", "-warmup", "1s", "-clients", "1", "-outstanding", "2",
+		"-distribution", "uniform", "-keys", "3", "-writes", "0.5", "-history", hist, "-check", "-out", filepath.Join(dir, "res"))
+	if code != 0 || !strings.Contains(errs, "linearizable: ok") {
+		t.Fatalf("exit %d; want a checked run:\n%s%s", code, out, errs)
+	}
+	f, err := os.Open(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ops, err := checker.ReadHistory(f)
+	if err != nil || len(ops) < field(t, firstLine(out), "ops") {
+		t.Fatalf("history: %d operations, %v", len(ops), err)
+	}
+	for _, name := range []string{"results.json", "index.html", "latency_cdf.png"} {
+		if st, err := os.Stat(filepath.Join(dir, "res", name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -29,14 +29,14 @@ type Client struct {
 	conn net.Conn
 
 	mu      sync.Mutex
-	nextID  uint64                             // last command id used
-	pending map[uint64]func(paxi.Reply, error) // by command id
-	queue   []paxi.Command                     // waiting for the writer
-	spare   []paxi.Command                     // the writer's last batch, reused as the next queue
-	wake    chan struct{}                      // signals the writer
-	corked  bool                               // the reader is running callbacks; it signals the writer after them
-	err     error                              // set once the connection failed
-	done    chan struct{}                      // closed when both loops ended
+	nextID  uint64         // last command id used
+	pending pendingSet     // by command id
+	queue   []paxi.Command // waiting for the writer
+	spare   []paxi.Command // the writer's last batch, reused as the next queue
+	wake    chan struct{}  // signals the writer
+	corked  bool           // the reader is running callbacks; it signals the writer after them
+	err     error          // set once the connection failed
+	done    chan struct{}  // closed when both loops ended
 }
 
 // NewClientID returns a random client id below 1<<62. Replicas reserve ids
@@ -56,11 +56,10 @@ func Dial(addr string) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		id:      NewClientID(),
-		conn:    conn,
-		pending: map[uint64]func(paxi.Reply, error){},
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		id:   NewClientID(),
+		conn: conn,
+		wake: make(chan struct{}, 1),
+		done: make(chan struct{}),
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -77,16 +76,28 @@ func (c *Client) ID() uint64 { return c.id }
 // reader goroutine, so cb must not block). ClientID and CommandID are filled
 // in. It returns the command id used.
 func (c *Client) Async(cmd paxi.Command, cb func(paxi.Reply, error)) uint64 {
+	return c.async(cmd, waiter{cb: cb})
+}
+
+// AsyncTo issues a command whose reply goes to h with tag: Async without a
+// closure per command. It returns the command id used (ids run 1, 2, ...
+// on each client), or 0 if the connection had failed, in which case h was
+// called already.
+func (c *Client) AsyncTo(cmd paxi.Command, h Handler, tag int64) uint64 {
+	return c.async(cmd, waiter{h: h, tag: tag})
+}
+
+func (c *Client) async(cmd paxi.Command, w waiter) uint64 {
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		cb(paxi.Reply{}, err)
+		w.call(paxi.Reply{}, time.Now(), err)
 		return 0
 	}
 	c.nextID++
 	cmd.ClientID, cmd.CommandID = c.id, c.nextID
-	c.pending[cmd.CommandID] = cb
+	c.pending.put(cmd.CommandID, w)
 	c.queue = append(c.queue, cmd)
 	if !c.corked {
 		c.signal()
@@ -121,7 +132,7 @@ func (c *Client) Do(ctx context.Context, cmd paxi.Command) (paxi.Reply, error) {
 		return res.r, res.err
 	case <-ctx.Done():
 		c.mu.Lock()
-		delete(c.pending, id)
+		c.pending.take(id)
 		c.mu.Unlock()
 		return paxi.Reply{}, ctx.Err()
 	}
@@ -212,13 +223,14 @@ func (c *Client) putSpare(cmds []paxi.Command) {
 // than waking the writer for the first of them.
 func (c *Client) readLoop() {
 	fr := transport.NewFrameReader(c.conn, maxFrame)
-	var cbs []func(paxi.Reply, error)
+	var cbs []waiter
 	for {
 		body, err := fr.Next()
 		if err != nil {
 			c.fail(err)
 			return
 		}
+		at := time.Now()
 		m, err := transport.Unmarshal(body)
 		if err != nil {
 			c.fail(err)
@@ -232,15 +244,13 @@ func (c *Client) readLoop() {
 		cbs = cbs[:0]
 		c.mu.Lock()
 		for _, r := range rs.Replies {
-			cbs = append(cbs, c.pending[r.CommandID])
-			delete(c.pending, r.CommandID)
+			w, _ := c.pending.take(r.CommandID)
+			cbs = append(cbs, w)
 		}
 		c.corked = true
 		c.mu.Unlock()
 		for k, r := range rs.Replies {
-			if cb := cbs[k]; cb != nil {
-				cb(r, nil)
-			}
+			cbs[k].call(r, at, nil)
 		}
 		clear(cbs)
 		c.mu.Lock()
@@ -261,12 +271,12 @@ func (c *Client) fail(err error) {
 		return
 	}
 	c.err = err
-	pending := c.pending
-	c.pending = nil
+	pending := c.pending.all()
 	close(c.wake)
 	c.mu.Unlock()
 	c.conn.Close()
-	for _, cb := range pending {
-		cb(paxi.Reply{}, err)
+	now := time.Now()
+	for _, w := range pending {
+		w.call(paxi.Reply{}, now, err)
 	}
 }

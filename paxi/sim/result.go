@@ -10,6 +10,7 @@ import (
 
 	"github.com/agora-consensus/agora/checker"
 	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/stats"
 )
 
 // Result summarizes a run and the verdicts of its checks.
@@ -213,7 +214,7 @@ func summarize(site string, d []time.Duration) SiteLatency {
 	// has a few hundred thousand latencies, and selecting the three
 	// (each among the elements below the previous one) takes a fraction
 	// of the time of sorting them.
-	idx := func(p float64) int { return min(len(d)-1, int(p*float64(len(d)))) }
+	idx := func(p float64) int { return stats.Rank(p, len(d)) } // the benchmark's definition too
 	i99, i90, i50 := idx(0.99), idx(0.90), idx(0.50)
 	selectKth(d, i99)
 	selectKth(d[:i99+1], i90)

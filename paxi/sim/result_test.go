@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/agora-consensus/agora/stats"
 )
 
 // summarize picks the same percentiles as sorting and indexing would.
@@ -21,7 +23,7 @@ func TestSummarizeMatchesSortedPercentiles(t *testing.T) {
 			}
 			sorted := slices.Clone(d)
 			slices.Sort(sorted)
-			q := func(p float64) time.Duration { return sorted[min(n-1, int(p*float64(n)))] }
+			q := func(p float64) time.Duration { return stats.Percentile(sorted, p) } // the definition bin/client uses
 			var sum time.Duration
 			for _, x := range sorted {
 				sum += x
