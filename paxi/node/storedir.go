@@ -194,3 +194,11 @@ func (s *markedStore) Sync() error {
 	}
 	return nil
 }
+
+// Bytes is the log's size on disk, for the agora_log_bytes metric.
+func (s *markedStore) Bytes() int64 {
+	if b, ok := s.Storage.(interface{ Bytes() int64 }); ok {
+		return b.Bytes()
+	}
+	return 0
+}
