@@ -238,3 +238,35 @@ func TestLogSnapshotNeedsSyncedRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// SaveSnapshot runs beside Append and Sync (the node saves in the
+// background), and the reopened log is the last snapshot plus every
+// record after it.
+func TestLogSnapshotConcurrentWithAppends(t *testing.T) {
+	base := logPath(t)
+	l := mustOpenLog(t, base, logOpts())
+	all := recs("r", 300)
+	done := make(chan error)
+	go func() {
+		var err error
+		for i := 0; i < 20 && err == nil; i++ {
+			l.mu.Lock()
+			pos := l.synced
+			l.mu.Unlock()
+			err = l.SaveSnapshot(pos, fmt.Appendf(nil, "%d", pos))
+		}
+		done <- err
+	}()
+	appendSynced(t, l, all)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	l = mustOpenLog(t, base, logOpts())
+	defer l.Close()
+	data, pos, _ := l.Snapshot()
+	if string(data) != fmt.Sprint(pos) {
+		t.Fatalf("snapshot %q at %d", data, pos)
+	}
+	checkRecords(t, l.Records(), all[pos:])
+}
