@@ -20,6 +20,7 @@ type Metrics struct {
 	persisted  prometheus.Counter
 	batch      prometheus.Histogram
 	fsync      prometheus.Histogram
+	logBytes   prometheus.Gauge
 	queue      *prometheus.GaugeVec
 	msgsOut    *prometheus.CounterVec
 	bytesOut   *prometheus.CounterVec
@@ -46,6 +47,7 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "agora_fsync_seconds", Help: "Durable log sync latency.",
 			Buckets: prometheus.ExponentialBuckets(1e-5, 3, 12)}),
+		logBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_log_bytes", Help: "Bytes of durable log (segments and snapshots) on disk."}),
 		queue:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "agora_queue_depth", Help: "Items waiting in each queue of the replica."}, []string{"queue"}),
 		msgsOut:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_sent_total", Help: "Messages written to peers."}, []string{"peer", "kind"}),
 		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_bytes_sent_total", Help: "Bytes written to peers."}, []string{"peer", "kind"}),
@@ -54,7 +56,7 @@ func NewMetrics() *Metrics {
 		dropped:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_dropped_total", Help: "Messages the transport dropped."}, []string{"peer", "kind", "reason"}),
 		cache:    map[[3]string][2]prometheus.Counter{},
 	}
-	m.Registry.MustRegister(m.proposals, m.executions, m.duplicates, m.persisted, m.batch, m.fsync, m.queue,
+	m.Registry.MustRegister(m.proposals, m.executions, m.duplicates, m.persisted, m.batch, m.fsync, m.logBytes, m.queue,
 		m.msgsOut, m.bytesOut, m.msgsIn, m.bytesIn, m.dropped, protocolCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

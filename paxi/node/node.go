@@ -207,6 +207,9 @@ func (n *Node) sample(inboxLen int) {
 	n.metrics.queue.WithLabelValues("requests").Set(float64(len(n.requests)))
 	n.metrics.queue.WithLabelValues("inbox").Set(float64(inboxLen))
 	n.metrics.queue.WithLabelValues("waiting_clients").Set(float64(n.waiting.Len()))
+	if b, ok := n.store.(interface{ Bytes() int64 }); ok {
+		n.metrics.logBytes.Set(float64(b.Bytes()))
+	}
 	if r, ok := n.proto.(paxi.Reporter); ok {
 		n.metrics.setProtocolStats(r.Stats())
 	}

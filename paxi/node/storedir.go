@@ -94,7 +94,8 @@ func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && m != nil && m.Persisted && !fresh {
 		return nil, forgot("missing")
 	}
-	f, err := storage.OpenFile(path, storage.FileOptions{NoSync: noSync, Log: log})
+	// A Log reads a single-file log as its first segment (storage.Log).
+	f, err := storage.OpenLog(path, storage.LogOptions{NoSync: noSync, Log: log})
 	var corrupt *storage.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
@@ -192,4 +193,12 @@ func (s *markedStore) Sync() error {
 		s.marked = true
 	}
 	return nil
+}
+
+// Bytes is the log's size on disk, for the agora_log_bytes metric.
+func (s *markedStore) Bytes() int64 {
+	if b, ok := s.Storage.(interface{ Bytes() int64 }); ok {
+		return b.Bytes()
+	}
+	return 0
 }

@@ -44,6 +44,8 @@ type File struct {
 	records [][]byte
 	// repaired is how many bytes of torn tail OpenFile truncated.
 	repaired int64
+	// size is the file's length once everything appended is written.
+	size int64
 	// dirty is set when bytes were appended since the last Sync, so an
 	// empty Sync costs no fsync.
 	dirty bool
@@ -119,6 +121,7 @@ func OpenFile(path string, opts FileOptions) (*File, error) {
 	l.f = f
 	l.w = bufio.NewWriterSize(f, writeBufferSize)
 	l.records = r.records
+	l.size = int64(r.end)
 	return l, nil
 }
 
@@ -152,6 +155,7 @@ func (l *File) Append(recs ...[]byte) error {
 	for _, rec := range recs {
 		putHeader(&l.hdr, rec)
 		l.dirty = true
+		l.size += int64(headerSize + len(rec))
 		if _, err := l.w.Write(l.hdr[:]); err != nil {
 			l.err = fmt.Errorf("storage: write %s: %w", l.path, err)
 			return l.err
@@ -206,6 +210,14 @@ func (l *File) Repaired() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.repaired
+}
+
+// Size returns the file's length in bytes, counting what was appended but
+// not yet synced.
+func (l *File) Size() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.size
 }
 
 // Close implements Storage. It closes the file even when the final sync

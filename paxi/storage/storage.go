@@ -13,12 +13,10 @@
 // and the simulator, which can simulate a crash. The file format is described
 // in record.go, and how recovery tells a torn tail from corruption in scan.go.
 //
-// Compaction is not implemented. When a log grows too large to replay, the
-// place for it is a Compact(snapshot []byte) method on File that writes the
-// snapshot and the records after it to a new file, fsyncs it, renames it over
-// the old one and fsyncs the directory (the same steps createLog uses), so a
-// crash leaves either the old log or the new one, never a mix. Records would
-// then start with the snapshot.
+// Log (segments.go) is the compacting form of File: the records in
+// segment files, snapshots beside them (snapfile.go), and SaveSnapshot
+// deleting the segments a snapshot made unnecessary. A single-file log
+// opens as a Log's first segment. docs/SNAPSHOTS.md has the design.
 package storage
 
 import (
