@@ -26,16 +26,7 @@ func requireExecutedOnce(t *testing.T, c *net, i int, want []paxi.Command) {
 // transport's frame, which the transport drops on every retry.
 func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	a, b := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
-	for k := range a {
-		c.Reps[0].Propose(paxi.Request{Command: a[k]})
-		c.Reps[1].Propose(paxi.Request{Command: b[k]})
-	}
-	c.Run()
-	c.RequireUnderFrame()
-	later := put(3, 1, "big", "small")
-	c.Propose(2, later)
-	want := append(append(a, b...), later)
+	want := prototest.BigBatches(c)
 	for i := range c.Reps {
 		requireExecutedOnce(t, c, i, want)
 	}

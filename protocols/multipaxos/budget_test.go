@@ -21,16 +21,7 @@ func requireExecuted(t *testing.T, c *net, i int, want []paxi.Command) {
 // transport's frame: an Accept and a Forward the transport drops forever.
 func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	atLeader, atFollower := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
-	for k := range atLeader {
-		c.Reps[0].Propose(paxi.Request{Command: atLeader[k]})
-		c.Reps[1].Propose(paxi.Request{Command: atFollower[k]})
-	}
-	c.Run()
-	c.RequireUnderFrame()
-	later := put(3, 1, "big", "small")
-	c.Propose(2, later)
-	want := append(append(atLeader, atFollower...), later)
+	want := prototest.BigBatches(c)
 	for i := range c.Reps {
 		requireExecuted(t, c, i, want)
 	}

@@ -1,0 +1,42 @@
+package prototest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/sim/conformance"
+	"github.com/agora-consensus/agora/paxi/transport"
+)
+
+// Conformance runs the simulator's scenario suite on the registered
+// protocol name at 3 and at 5 replicas, every message and record through
+// the wire format, with the capabilities caps.
+func Conformance(t *testing.T, name string, caps conformance.Capabilities) {
+	for _, n := range []int{3, 5} {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			conformance.Run(t, name, nil,
+				conformance.WithReplicas(n),
+				conformance.WithCodec(transport.RoundTrip),
+				conformance.WithCapabilities(caps))
+		})
+	}
+}
+
+// BigBatches queues 17 MiB of commands at replica 0 and 17 MiB more at
+// replica 1, each in one Ready (one message over the transport's frame if
+// the protocol did not cut it), runs the net, fails the test if any message
+// was over the frame, then proposes one small command at replica 2 and
+// returns everything proposed: replica 0's, replica 1's, the small one.
+func BigBatches[P paxi.Protocol](c *Net[P]) []paxi.Command {
+	a, b := BigPuts(1, "big", 17), BigPuts(2, "big", 17)
+	for k := range a {
+		c.Reps[0].Propose(paxi.Request{Command: a[k]})
+		c.Reps[1].Propose(paxi.Request{Command: b[k]})
+	}
+	c.Run()
+	c.RequireUnderFrame()
+	later := Put(3, 1, "big", "small")
+	c.Propose(2, later)
+	return append(append(a, b...), later)
+}
