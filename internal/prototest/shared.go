@@ -40,3 +40,19 @@ func BigBatches[P paxi.Protocol](c *Net[P]) []paxi.Command {
 	c.Propose(2, later)
 	return append(append(a, b...), later)
 }
+
+// MissedBigBatch has replica 0 propose 17 MiB of commands while replica 2
+// hears nothing, runs the net until the others are done with them, heals
+// the network and returns the commands: replica 2 must now catch up on
+// them in messages that each fit the frame.
+func MissedBigBatch[P paxi.Protocol](c *Net[P]) []paxi.Command {
+	cut := c.IDs[2]
+	c.Drop = func(e paxi.Envelope) bool { return e.To == cut || e.From == cut }
+	cmds := BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Drop, c.Largest = nil, 0
+	return cmds
+}

@@ -36,13 +36,7 @@ func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 // replies that each fit the frame.
 func TestChosenReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Drop, c.Largest = nil, 0
+	cmds := prototest.MissedBigBatch(c)
 	later := put(2, 1, "other", "small") // 1.3 learns of a slot past what it holds
 	c.Propose(0, later)
 	for range 2 * c.Reps[0].p.RetryTicks {

@@ -31,13 +31,7 @@ func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 // replies that each fit the frame.
 func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Drop, c.Largest = nil, 0
+	cmds := prototest.MissedBigBatch(c)
 	for range 3 * c.Reps[0].p.RetryTicks {
 		c.Tick(0, 1)
 		c.Tick(2, 1)
