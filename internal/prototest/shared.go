@@ -2,6 +2,8 @@ package prototest
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -55,4 +57,33 @@ func MissedBigBatch[P paxi.Protocol](c *Net[P]) []paxi.Command {
 	c.Run()
 	c.Drop, c.Largest = nil, 0
 	return cmds
+}
+
+// RequireParamsRejected fails the test unless building a one-replica
+// cluster with each case's params (a JSON object) fails with an error that
+// contains the case's field name.
+func RequireParamsRejected[P any](t *testing.T, build func(paxi.Env) (P, error), cases ...[2]string) {
+	t.Helper()
+	for _, tc := range cases {
+		params, want := tc[0], tc[1]
+		_, err := build(paxi.Env{ID: "1.1", Peers: []paxi.ID{"1.1"}, Params: []byte(params)})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("params %s: error %v, want one naming %s", params, err, want)
+		}
+	}
+}
+
+// RequireReplaysAlone restarts replica i with every other replica down and
+// fails the test unless it executes exactly want again, from its own
+// records alone.
+func RequireReplaysAlone[P paxi.Protocol](t *testing.T, c *Net[P], i int, want []paxi.Command) {
+	t.Helper()
+	for j := range c.Reps {
+		c.Down[j] = j != i
+	}
+	c.Restart(i)
+	c.Run()
+	if !slices.Equal(c.Exec[i], want) {
+		t.Fatalf("after the restart %s executed %v, want %v", c.IDs[i], c.Exec[i], want)
+	}
 }
