@@ -87,3 +87,25 @@ func RequireReplaysAlone[P paxi.Protocol](t *testing.T, c *Net[P], i int, want [
 		t.Fatalf("after the restart %s executed %v, want %v", c.IDs[i], c.Exec[i], want)
 	}
 }
+
+// Is reports whether m is a T, for passing message kinds to the helpers
+// here: Is[*Accept].
+func Is[T paxi.Message](m paxi.Message) bool { _, ok := m.(T); return ok }
+
+// VotedOnceBigBatch has replica 0 propose 17 MiB of commands of which
+// only replica 1 hears the accepts (isAccept) and no vote (isAccepted)
+// reaches anyone, so nothing is chosen; it then takes replica 0 down, heals
+// the network and returns the commands: whoever takes over must learn them
+// from replica 1's promise, in parts that each fit the frame.
+func VotedOnceBigBatch[P paxi.Protocol](c *Net[P], isAccept, isAccepted func(paxi.Message) bool) []paxi.Command {
+	c.Drop = func(e paxi.Envelope) bool {
+		return (isAccept(e.Msg) && e.To == c.IDs[2]) || isAccepted(e.Msg)
+	}
+	cmds := BigPuts(1, "big", 17)
+	for k := range cmds {
+		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
+	}
+	c.Run()
+	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	return cmds
+}

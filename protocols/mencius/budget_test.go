@@ -53,17 +53,7 @@ func TestChosenReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
 	c := newNet(t, 3)
 	// The owner's proposals reach 1.2 only, and no vote reaches it back.
-	c.Drop = func(e paxi.Envelope) bool {
-		_, acc := e.Msg.(*Accept)
-		_, ok := e.Msg.(*Accepted)
-		return (acc && e.To == "1.3") || ok
-	}
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	cmds := prototest.VotedOnceBigBatch(c, prototest.Is[*Accept], prototest.Is[*Accepted])
 	c.Reps[2].revoke(0, 0)
 	c.Run()
 	for range 2 * c.Reps[1].p.RetryTicks {

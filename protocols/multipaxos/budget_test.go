@@ -45,17 +45,7 @@ func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
 	c := newNet(t, 3)
 	// Only 1.2 votes, and no vote reaches the leader: nothing is chosen.
-	c.Drop = func(e paxi.Envelope) bool {
-		_, acc := e.Msg.(*Accept)
-		_, ok := e.Msg.(*Accepted)
-		return (acc && e.To == "1.3") || ok
-	}
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	cmds := prototest.VotedOnceBigBatch(c, prototest.Is[*Accept], prototest.Is[*Accepted])
 	c.Tick(2, 4*c.Reps[2].p.ElectionTicks)
 	if !c.Reps[2].leading {
 		t.Fatalf("1.3 did not become leader (ballot %s)", c.Reps[2].bal)
