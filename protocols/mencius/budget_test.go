@@ -26,16 +26,7 @@ func requireExecutedOnce(t *testing.T, c *net, i int, want []paxi.Command) {
 // transport's frame, which the transport drops on every retry.
 func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	a, b := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
-	for k := range a {
-		c.Reps[0].Propose(paxi.Request{Command: a[k]})
-		c.Reps[1].Propose(paxi.Request{Command: b[k]})
-	}
-	c.Run()
-	c.RequireUnderFrame()
-	later := put(3, 1, "big", "small")
-	c.Propose(2, later)
-	want := append(append(a, b...), later)
+	want := prototest.BigBatches(c)
 	for i := range c.Reps {
 		requireExecutedOnce(t, c, i, want)
 	}
@@ -45,13 +36,7 @@ func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 // replies that each fit the frame.
 func TestChosenReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Drop, c.Largest = nil, 0
+	cmds := prototest.MissedBigBatch(c)
 	later := put(2, 1, "other", "small") // 1.3 learns of a slot past what it holds
 	c.Propose(0, later)
 	for range 2 * c.Reps[0].p.RetryTicks {
@@ -68,17 +53,7 @@ func TestChosenReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
 	c := newNet(t, 3)
 	// The owner's proposals reach 1.2 only, and no vote reaches it back.
-	c.Drop = func(e paxi.Envelope) bool {
-		_, acc := e.Msg.(*Accept)
-		_, ok := e.Msg.(*Accepted)
-		return (acc && e.To == "1.3") || ok
-	}
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	cmds := prototest.VotedOnceBigBatch(c, prototest.Is[*Accept], prototest.Is[*Accepted])
 	c.Reps[2].revoke(0, 0)
 	c.Run()
 	for range 2 * c.Reps[1].p.RetryTicks {

@@ -3,9 +3,9 @@ package mencius
 import (
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/agora-consensus/agora/internal/prototest"
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/slotpaxos"
 )
@@ -93,16 +93,11 @@ func TestFarSlotsAreRefused(t *testing.T) {
 }
 
 func TestParamsAreValidated(t *testing.T) {
-	for _, tc := range []struct{ params, want string }{
-		{`{"max_batch": 0}`, "max_batch"},
-		{`{"revoke_span": -1}`, "revoke_span"},
-		{`{"retry_tick": 5}`, "retry_tick"},
-	} {
-		_, err := New(paxi.Env{ID: "1.1", Peers: []paxi.ID{"1.1"}, Params: []byte(tc.params)})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("params %s: error %v, want one naming %s", tc.params, err, tc.want)
-		}
-	}
+	prototest.RequireParamsRejected(t, New,
+		[2]string{`{"max_batch": 0}`, "max_batch"},
+		[2]string{`{"revoke_span": -1}`, "revoke_span"},
+		[2]string{`{"retry_tick": 5}`, "retry_tick"},
+	)
 }
 
 // Every replica forgets the slots all have executed (each learns the
@@ -121,10 +116,5 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.log.Base(), r.log.Executed)
 		}
 	}
-	c.Down[0], c.Down[1] = true, true
-	c.Restart(2)
-	c.Run()
-	if !slices.Equal(c.Exec[2], want) {
-		t.Fatalf("after the restart 1.3 executed %v, want %v", c.Exec[2], want)
-	}
+	prototest.RequireReplaysAlone(t, c, 2, want)
 }

@@ -21,16 +21,7 @@ func requireExecuted(t *testing.T, c *net, i int, want []paxi.Command) {
 // transport's frame: an Accept and a Forward the transport drops forever.
 func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	atLeader, atFollower := prototest.BigPuts(1, "big", 17), prototest.BigPuts(2, "big", 17)
-	for k := range atLeader {
-		c.Reps[0].Propose(paxi.Request{Command: atLeader[k]})
-		c.Reps[1].Propose(paxi.Request{Command: atFollower[k]})
-	}
-	c.Run()
-	c.RequireUnderFrame()
-	later := put(3, 1, "big", "small")
-	c.Propose(2, later)
-	want := append(append(atLeader, atFollower...), later)
+	want := prototest.BigBatches(c)
 	for i := range c.Reps {
 		requireExecuted(t, c, i, want)
 	}
@@ -40,13 +31,7 @@ func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
 // replies that each fit the frame.
 func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 	c := newNet(t, 3)
-	c.Drop = func(e paxi.Envelope) bool { return e.To == "1.3" || e.From == "1.3" }
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Drop, c.Largest = nil, 0
+	cmds := prototest.MissedBigBatch(c)
 	for range 3 * c.Reps[0].p.RetryTicks {
 		c.Tick(0, 1)
 		c.Tick(2, 1)
@@ -60,17 +45,7 @@ func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
 func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
 	c := newNet(t, 3)
 	// Only 1.2 votes, and no vote reaches the leader: nothing is chosen.
-	c.Drop = func(e paxi.Envelope) bool {
-		_, acc := e.Msg.(*Accept)
-		_, ok := e.Msg.(*Accepted)
-		return (acc && e.To == "1.3") || ok
-	}
-	cmds := prototest.BigPuts(1, "big", 17)
-	for k := range cmds {
-		c.Reps[0].Propose(paxi.Request{Command: cmds[k]})
-	}
-	c.Run()
-	c.Down[0], c.Drop, c.Largest = true, nil, 0
+	cmds := prototest.VotedOnceBigBatch(c, prototest.Is[*Accept], prototest.Is[*Accepted])
 	c.Tick(2, 4*c.Reps[2].p.ElectionTicks)
 	if !c.Reps[2].leading {
 		t.Fatalf("1.3 did not become leader (ballot %s)", c.Reps[2].bal)
