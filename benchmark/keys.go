@@ -51,13 +51,19 @@ func padKey(w Workload, k string) string {
 	return k
 }
 
+// runTag makes a client's private key unique across load-generator
+// processes: several bin/client processes (one per site, say) number their
+// clients from 0 alike, and private keys named by that number alone would
+// be shared, turning a 0% conflict load into a 100% one.
+var runTag = strconv.FormatUint(uint64(rand.New(rand.NewSource(time.Now().UnixNano())).Uint32()), 36)
+
 func newGenerator(w Workload, client int, names []string) *generator {
 	pad := ""
 	if w.ValueSize > 0 {
 		pad = string(bytes.Repeat([]byte{'x'}, w.ValueSize))
 	}
 	g := &generator{w: w, dist: w.distribution(), rnd: rand.New(rand.NewSource(w.Seed*7919 + int64(client))), client: client,
-		own: padKey(w, "c"+strconv.Itoa(client)), hot: padKey(w, "hot"), names: names, pad: pad, start: time.Now(),
+		own: padKey(w, "c"+runTag+"-"+strconv.Itoa(client)), hot: padKey(w, "hot"), names: names, pad: pad, start: time.Now(),
 		prefix: "v-" + strconv.Itoa(client) + "-"}
 	if g.dist == "zipfian" {
 		g.zipf = rand.NewZipf(g.rnd, w.ZipfianS, w.ZipfianV, uint64(w.Keys-1))

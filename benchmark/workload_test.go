@@ -135,6 +135,19 @@ func TestConflictSendsItsShareToKeyZero(t *testing.T) {
 	}
 }
 
+// Two load-generator processes must not share private keys (found by the
+// emulated wide-area run: five per-site processes all wrote c1..c10).
+func TestPrivateKeysDifferBetweenProcesses(t *testing.T) {
+	w := DefaultWorkload()
+	a := newGenerator(w, 1, nil).own
+	saved := runTag
+	defer func() { runTag = saved }()
+	runTag = saved + "x"
+	if b := newGenerator(w, 1, nil).own; a == b {
+		t.Fatalf("client 1 of two processes both write %q", a)
+	}
+}
+
 func TestEPaxosModelSharesOneKey(t *testing.T) {
 	w := DefaultWorkload()
 	w.Conflicts = 25
@@ -144,7 +157,7 @@ func TestEPaxosModelSharesOneKey(t *testing.T) {
 		switch g.key() {
 		case "hot":
 			hot++
-		case "c3":
+		case "c" + runTag + "-3":
 		default:
 			t.Fatal("a key neither shared nor the client's own")
 		}
