@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -19,28 +18,10 @@ type Counters map[string]float64
 // ScrapeAll reads /metrics from every replica of cfg with an HTTP address,
 // all at once; replicas that do not answer are left out.
 func ScrapeAll(ctx context.Context, cfg *paxi.Config) map[paxi.ID]Counters {
-	hc := &http.Client{Timeout: statusTimeout}
-	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		out = map[paxi.ID]Counters{}
-	)
-	for _, r := range cfg.Replicas {
-		if r.HTTP == "" {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if c, err := scrape(ctx, hc, r.HTTP); err == nil {
-				mu.Lock()
-				out[r.ID] = c
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return out
+	return askAll(ctx, cfg, func(hc *http.Client, addr string) (Counters, bool) {
+		c, err := scrape(ctx, hc, addr)
+		return c, err == nil
+	})
 }
 
 func scrape(ctx context.Context, hc *http.Client, addr string) (Counters, error) {

@@ -58,6 +58,11 @@ func save(dir, name string, p *plot.Plot) error {
 	img, svg := vgimg.New(w, h), vgsvg.New(w, h)
 	p.Draw(draw.New(img))
 	p.Draw(draw.New(svg))
+	return WriteCanvases(dir, name, img, svg)
+}
+
+// WriteCanvases writes one drawn picture as name.png and name.svg in dir.
+func WriteCanvases(dir, name string, img *vgimg.Canvas, svg *vgsvg.Canvas) error {
 	for file, wt := range map[string]io.WriterTo{name + ".png": vgimg.PngCanvas{Canvas: img}, name + ".svg": svg} {
 		f, err := os.Create(filepath.Join(dir, file))
 		if err != nil {

@@ -21,11 +21,20 @@ const statusTimeout = 2 * time.Second
 // are left out: a replica may run another algorithm than config.json names
 // (bin/server -algorithm), and results must be labelled with what ran.
 func Algorithms(ctx context.Context, cfg *paxi.Config) map[paxi.ID]string {
+	return askAll(ctx, cfg, func(hc *http.Client, addr string) (string, bool) {
+		algo, err := askStatus(ctx, hc, addr)
+		return algo, err == nil && algo != ""
+	})
+}
+
+// askAll calls ask on the HTTP address of every replica of cfg that has
+// one, all at once, and keeps the answers ask accepts.
+func askAll[T any](ctx context.Context, cfg *paxi.Config, ask func(hc *http.Client, addr string) (T, bool)) map[paxi.ID]T {
 	hc := &http.Client{Timeout: statusTimeout}
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup
-		out = map[paxi.ID]string{}
+		out = map[paxi.ID]T{}
 	)
 	for _, r := range cfg.Replicas {
 		if r.HTTP == "" {
@@ -34,9 +43,9 @@ func Algorithms(ctx context.Context, cfg *paxi.Config) map[paxi.ID]string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if algo, err := askStatus(ctx, hc, r.HTTP); err == nil && algo != "" {
+			if v, ok := ask(hc, r.HTTP); ok {
 				mu.Lock()
-				out[r.ID] = algo
+				out[r.ID] = v
 				mu.Unlock()
 			}
 		}()

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/agora-consensus/agora/benchmark"
 	"github.com/agora-consensus/agora/checker"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -125,20 +125,7 @@ func plotAvailability(dir string, outs []Outcome) error {
 			rows[i][0].Draw(cs[i][0])
 		}
 	}
-	for name, wt := range map[string]io.WriterTo{"availability.png": vgimg.PngCanvas{Canvas: img}, "availability.svg": svg} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return err
-		}
-		_, err = wt.WriteTo(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return benchmark.WriteCanvases(dir, "availability", img, svg)
 }
 
 // panel is one protocol's throughput line and kill marks.
