@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agora-consensus/agora/internal/cli"
 	"github.com/agora-consensus/agora/paxi"
 )
 
@@ -194,29 +195,9 @@ func nearest(s string, known []string) string {
 	best, bestD := "", 1<<30
 	for _, k := range known {
 		// Case counts only to break ties: "Conflict" is Paxi's Conflicts.
-		if d := 1000*editDistance(strings.ToLower(s), strings.ToLower(k)) + editDistance(s, k); d < bestD {
+		if d := 1000*cli.Distance(strings.ToLower(s), strings.ToLower(k)) + cli.Distance(s, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -79,7 +79,19 @@ func WriteCanvases(dir, name string, img *vgimg.Canvas, svg *vgsvg.Canvas) error
 	return nil
 }
 
-// lineStyle gives run i a color and, past the palette, a dash.
+// addRun draws run i's line with its style and legend entry.
+func addRun(p *plot.Plot, xys plotter.XYs, i int, label string) error {
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return err
+	}
+	style(l, i)
+	p.Add(l)
+	p.Legend.Add(label, l)
+	return nil
+}
+
+// style gives run i a color and, past the palette, a dash.
 func style(l *plotter.Line, i int) {
 	l.Color = plotutil.Color(i)
 	l.Dashes = plotutil.Dashes(i / 7)
@@ -107,13 +119,9 @@ func latencyCDF(rep Report) (*plot.Plot, error) {
 		if len(xys) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
+		if err := addRun(p, xys, i, r.Label); err != nil {
 			return nil, err
 		}
-		style(l, i)
-		p.Add(l)
-		p.Legend.Add(r.Label, l)
 		n++
 	}
 	if n == 0 {
@@ -137,13 +145,9 @@ func throughputOverTime(rep Report) (*plot.Plot, error) {
 		for b, v := range r.Result.Per100ms {
 			xys[b] = plotter.XY{X: float64(b)*0.1 + 0.05, Y: float64(v) * 10}
 		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
+		if err := addRun(p, xys, i, r.Label); err != nil {
 			return nil, err
 		}
-		style(l, i)
-		p.Add(l)
-		p.Legend.Add(r.Label, l)
 		n++
 	}
 	if n == 0 {

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -121,18 +120,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return bad("-out: %v", err)
 	}
-	if *server == "" {
-		*server = filepath.Join(*outDir, "server")
-		fmt.Fprintf(stderr, "bench: building bin/server into %s\n", *server)
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", *server, "github.com/agora-consensus/agora/bin/server").CombinedOutput(); err != nil {
-			fmt.Fprintf(stderr, "bench: go build bin/server: %v\n%s", err, out)
-			return 1
-		}
-		defer os.Remove(*server)
-	}
-	abs, err := filepath.Abs(*server)
+	abs, built, err := benchmark.BuildServer(ctx, *server, *outDir, stderr)
 	if err != nil {
-		return bad("-server: %v", err)
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	if built {
+		defer os.Remove(abs)
 	}
 	var env []string
 	if *serverProcs > 0 {

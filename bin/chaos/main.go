@@ -17,13 +17,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/agora-consensus/agora/benchmark"
 	"github.com/agora-consensus/agora/benchmark/chaos"
 	"github.com/agora-consensus/agora/internal/cli"
 	"github.com/agora-consensus/agora/paxi"
@@ -95,17 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return bad("-out: %v", err)
 	}
-	if *server == "" {
-		*server = filepath.Join(*outDir, "server")
-		fmt.Fprintf(stdout, "building bin/server into %s\n", *server)
-		if out, err := exec.CommandContext(ctx, "go", "build", "-o", *server, "github.com/agora-consensus/agora/bin/server").CombinedOutput(); err != nil {
-			fmt.Fprintf(stderr, "chaos: go build bin/server: %v\n%s", err, out)
-			return 1
-		}
-	}
-	abs, err := filepath.Abs(*server)
+	abs, _, err := benchmark.BuildServer(ctx, *server, *outDir, stdout)
 	if err != nil {
-		return bad("-server: %v", err)
+		fmt.Fprintf(stderr, "chaos: %v\n", err)
+		return 1
 	}
 	load := chaos.Load{Clients: *clients, Keys: *keys, Writes: *writes, OpTimeout: *opTimeout, Seed: *seed}
 	host, _ := os.Hostname()

@@ -39,15 +39,16 @@ func Parse(fs *pflag.FlagSet, args []string) error {
 func closest(fs *pflag.FlagSet, name string) string {
 	best, bestD := "", len(name)/3+1
 	fs.VisitAll(func(f *pflag.Flag) {
-		if d := distance(name, f.Name); d < bestD {
+		if d := Distance(name, f.Name); d < bestD {
 			best, bestD = f.Name, d
 		}
 	})
 	return best
 }
 
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
+// Distance is the Levenshtein edit distance between a and b, for the
+// tools' "did you mean" hints.
+func Distance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

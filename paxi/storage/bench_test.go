@@ -21,22 +21,7 @@ func BenchmarkFileAppendSync(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer l.Close()
-				recs := make([][]byte, batch)
-				for i := range recs {
-					recs[i] = bytes.Repeat([]byte{byte('a' + i%26)}, 100)
-				}
-				b.SetBytes(int64(batch * 100))
-				n := 0
-				for b.Loop() {
-					if err := l.Append(recs...); err != nil {
-						b.Fatal(err)
-					}
-					if err := l.Sync(); err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-				b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "records/s")
+				benchAppendSync(b, l, batch)
 			})
 		}
 	}
@@ -90,22 +75,28 @@ func BenchmarkLogAppendSync(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer l.Close()
-			recs := make([][]byte, batch)
-			for i := range recs {
-				recs[i] = bytes.Repeat([]byte{byte('a' + i%26)}, 100)
-			}
-			b.SetBytes(int64(batch * 100))
-			n := 0
-			for b.Loop() {
-				if err := l.Append(recs...); err != nil {
-					b.Fatal(err)
-				}
-				if err := l.Sync(); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "records/s")
+			benchAppendSync(b, l, batch)
 		})
 	}
+}
+
+// benchAppendSync appends batches of 100-byte records to l and syncs each,
+// reporting records/s.
+func benchAppendSync(b *testing.B, l Storage, batch int) {
+	recs := make([][]byte, batch)
+	for i := range recs {
+		recs[i] = bytes.Repeat([]byte{byte('a' + i%26)}, 100)
+	}
+	b.SetBytes(int64(batch * 100))
+	n := 0
+	for b.Loop() {
+		if err := l.Append(recs...); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Sync(); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "records/s")
 }
