@@ -25,10 +25,8 @@ import (
 const EmulatedTolerance = 10.0
 
 // emulatedParams are the protocol parameters of both sides. EPaxos runs
-// without thrifty: a real replica orders its peers by zone, not by the
-// emulated delays (paxi/node), so a thrifty quorum would not be the
-// nearest one; sending to all, the fastest replies make the quorum on both
-// sides.
+// without thrifty: sending to every peer, the fastest replies make the
+// quorum on both sides, whatever order a replica keeps its peers in.
 func emulatedParams(protocol string) json.RawMessage {
 	if protocol == "epaxos" {
 		return json.RawMessage(`{"thrifty":false}`)
