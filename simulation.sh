@@ -6,6 +6,7 @@
 #   ./simulation.sh                 # seed 1, 10 s of virtual load per wide-area run
 #   QUICK=1 ./simulation.sh         # every experiment, shorter (under 30 s)
 #   SEED=7 DURATION=30s ./simulation.sh
+#   EMULATED=1 ./simulation.sh      # also real processes against the simulator (evaluation/emulated.sh)
 #   OUT=/tmp/eval ./simulation.sh   # results.json and pictures (default results/simulation)
 #
 # The experiments (bin/eval, package evaluation; docs/EVALUATION.md):
@@ -45,4 +46,12 @@ for proto in $PROTOCOLS; do
   bin/.build/sim -protocol "$proto" -n 3 -latency lan -duration "$swarm_duration" -seeds "$seeds" \
     -seed "$SEED" -faults random -quiesce 500ms || status=1
 done
+
+# EMULATED=1 also runs real processes with emulated wide-area delays
+# against the simulator (evaluation/emulated.sh, about 3 minutes; not by
+# default, so that the default stays under 2 minutes).
+if [ -n "${EMULATED:-}" ]; then
+  echo
+  env -u DURATION evaluation/emulated.sh || status=1
+fi
 exit "$status"
