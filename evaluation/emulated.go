@@ -38,6 +38,16 @@ func emulatedParams(protocol string) json.RawMessage {
 // 127.0.0.1 from port base, one per paper site, with the paper matrix's
 // mean round trips as emulated_rtt.
 func WriteEmulatedConfig(dir, protocol string, base int) error {
+	return writeConfig(dir, protocol, base, true)
+}
+
+// WriteLoopbackConfig writes the same configuration without emulated_rtt:
+// the baseline of what the real processes themselves cost per command.
+func WriteLoopbackConfig(dir, protocol string, base int) error {
+	return writeConfig(dir, protocol, base, false)
+}
+
+func writeConfig(dir, protocol string, base int, delays bool) error {
 	m := sim.WAN(5)
 	cfg := paxi.Config{Algorithm: protocol, Params: emulatedParams(protocol), StorageDir: filepath.Join(dir, "state"),
 		Tick: paxi.Duration(paxi.DefaultTick), EmulatedRTT: map[paxi.ID]map[paxi.ID]paxi.Duration{}}
@@ -45,7 +55,7 @@ func WriteEmulatedConfig(dir, protocol string, base int) error {
 		id := paxi.ID(fmt.Sprintf("%d.1", z))
 		cfg.Replicas = append(cfg.Replicas, paxi.ReplicaConfig{ID: id,
 			Peer: fmt.Sprintf("127.0.0.1:%d", base+z), Client: fmt.Sprintf("127.0.0.1:%d", base+100+z), HTTP: fmt.Sprintf("127.0.0.1:%d", base+200+z)})
-		for y := z + 1; y <= 5; y++ {
+		for y := z + 1; delays && y <= 5; y++ {
 			if cfg.EmulatedRTT[id] == nil {
 				cfg.EmulatedRTT[id] = map[paxi.ID]paxi.Duration{}
 			}
@@ -125,7 +135,11 @@ func median(xs []float64) float64 {
 // prints per site each run's median, their median, and the simulator's.
 // The median of the runs' medians is what is compared, so that one run
 // disturbed by the machine's other work does not decide. It returns the
-// sites off by more than EmulatedTolerance.
+// sites off by more than EmulatedTolerance. If dir/loopback holds a run
+// without emulated delays (WriteLoopbackConfig), its medians are printed
+// beside, for information: what the real processes themselves add per
+// command on this machine at that moment, which the simulator (zero CPU)
+// does not model. They are not subtracted.
 func CompareEmulated(w io.Writer, dir, protocol string, o Options) ([]string, error) {
 	m := sim.WAN(5).Constant()
 	cfg := wanConfig(o, protocol, nil, m, 0)
@@ -135,13 +149,21 @@ func CompareEmulated(w io.Writer, dir, protocol string, o Options) ([]string, er
 		return nil, err
 	}
 	runs := emulatedRuns(dir)
+	base := filepath.Join(dir, "loopback")
+	if _, err := os.Stat(base); err != nil {
+		base = ""
+	}
 	var bad []string
 	fmt.Fprintf(w, "=== real processes with emulated round trips against the simulator: %s, 5 sites, %d clients a site, %d runs\n", protocol, o.Clients, len(runs))
 	fmt.Fprintf(w, "%-5s", "site")
 	for i := range runs {
 		fmt.Fprintf(w, " %8s", fmt.Sprintf("run%d", i+1))
 	}
-	fmt.Fprintf(w, " %10s %10s %8s %8s\n", "real p50", "sim p50", "diff", "ops")
+	fmt.Fprintf(w, " %10s %10s %8s %8s", "real p50", "sim p50", "diff", "ops")
+	if base != "" {
+		fmt.Fprintf(w, " %9s", "loopback")
+	}
+	fmt.Fprintln(w)
 	for i, site := range m.Names {
 		var p50s []float64
 		ops := 0
@@ -158,7 +180,15 @@ func CompareEmulated(w io.Writer, dir, protocol string, o Options) ([]string, er
 		real := median(p50s)
 		simP50 := Ms(res.Sites[i].P50)
 		diff := 100 * (real - simP50) / simP50
-		fmt.Fprintf(w, " %10.1f %10.1f %+7.1f%% %8d\n", real, simP50, diff, ops)
+		fmt.Fprintf(w, " %10.1f %10.1f %+7.1f%% %8d", real, simP50, diff, ops)
+		if base != "" {
+			_, lp, err := readClient(filepath.Join(base, "client-"+site+".json"))
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(w, " %9.1f", Ms(lp))
+		}
+		fmt.Fprintln(w)
 		if abs(diff) > EmulatedTolerance {
 			bad = append(bad, fmt.Sprintf("%s at %s: real %.1f ms, simulated %.1f ms (%+.1f%%)", protocol, site, real, simP50, diff))
 		}

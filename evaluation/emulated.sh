@@ -6,7 +6,9 @@
 # keys), then the per-site medians beside the simulator's on the same
 # matrix and load (bin/eval -compare-emulated). Each protocol runs RUNS
 # times on a fresh cluster; the median of the runs' medians is compared,
-# so that one run disturbed by the machine's other work does not decide.
+# so that one run disturbed by the machine's other work does not decide;
+# a short run without emulated delays (one client a site) prints beside
+# as "loopback": the real processes' own cost per command at that moment.
 # Exits 1 if a site is more than 10% off, 2 if something did not start.
 #
 #   evaluation/emulated.sh                          # all three, 3 runs each (about 4 min)
@@ -30,12 +32,13 @@ stop() {
 trap 'stop; rm -rf "$top"' EXIT
 sites=(CA VA EU OR JP)
 
-# one PROTOCOL DIR: a fresh cluster, one client process per site, their
-# reports in DIR/client-<site>.json.
+# one PROTOCOL DIR CLIENTS DURATION [-loopback]: a fresh cluster, one
+# client process per site with CLIENTS connections, their reports in
+# DIR/client-<site>.json.
 one() {
   local dir=$2
   mkdir -p "$dir"
-  bin/.build/eval -emulated-config "$dir" -protocol "$1" -port "$PORT" || return 2
+  bin/.build/eval -emulated-config "$dir" -protocol "$1" -port "$PORT" ${5:-} || return 2
   for z in 1 2 3 4 5; do
     bin/.build/server -id "$z.1" -config "$dir/config.json" >"$dir/server-$z.log" 2>&1 &
     pids+=($!)
@@ -43,8 +46,8 @@ one() {
   sleep 2
   local cpids=() status=0
   for z in 1 2 3 4 5; do
-    bin/.build/client -config "$dir/config.json" -targets "$z.1" -clients 10 -outstanding 1 -conflicts 0 -writes 1 \
-      -duration "$DURATION" -warmup 2s -json -out none >"$dir/client-${sites[$((z-1))]}.json" 2>"$dir/client-$z.err" &
+    bin/.build/client -config "$dir/config.json" -targets "$z.1" -clients "$3" -outstanding 1 -conflicts 0 -writes 1 \
+      -duration "$4" -warmup 2s -json -out none >"$dir/client-${sites[$((z-1))]}.json" 2>"$dir/client-$z.err" &
     cpids+=($!)
   done
   for p in "${cpids[@]}"; do wait "$p" || status=2; done
@@ -59,8 +62,11 @@ status=0
 for proto in $PROTOCOL; do
   for r in $(seq 1 "$RUNS"); do
     echo "--- $proto run $r of $RUNS ($(uptime | sed 's/.*load/load/'))"
-    one "$proto" "$top/$proto/run$r" || exit 2
+    one "$proto" "$top/$proto/run$r" 10 "$DURATION" || exit 2
   done
+  # The baseline beside, not subtracted: the same processes without
+  # emulated delays, one client a site, what they cost per command now.
+  one "$proto" "$top/$proto/loopback" 1 3s -loopback || exit 2
   bin/.build/eval -compare-emulated "$top/$proto" -protocol "$proto" -duration "$DURATION" || status=1
 done
 exit "$status"

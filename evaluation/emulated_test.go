@@ -111,3 +111,18 @@ func TestCompareEmulatedTakesTheMedianOfRuns(t *testing.T) {
 		t.Fatalf("two runs of three far off: %d sites failed (error %v), want 5", len(bad), err)
 	}
 }
+
+// The loopback baseline is the same cluster without emulated delays.
+func TestLoopbackConfigHasNoDelays(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteLoopbackConfig(dir, "epaxos", 37000); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := paxi.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Replicas) != 5 || cfg.EmulatedDelay("1.1", "5.1") != 0 {
+		t.Fatalf("replicas %v, delay 1.1 -> 5.1 %v; want 5 and none", cfg.IDs(), cfg.EmulatedDelay("1.1", "5.1"))
+	}
+}
