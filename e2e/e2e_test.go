@@ -41,9 +41,12 @@ type cluster struct {
 	cfg    *paxi.Config
 	procs  map[paxi.ID]*exec.Cmd
 	logs   map[paxi.ID]*bytes.Buffer
+	env    map[paxi.ID][]string // extra environment of the next start
 }
 
-func newCluster(t *testing.T, server, algorithm string) *cluster {
+// newCluster starts three replicas; extra is added to config.json's
+// top-level fields (`,"snapshot_every":20`).
+func newCluster(t *testing.T, server, algorithm string, extra ...string) *cluster {
 	dir := t.TempDir()
 	addrs, err := netutil.FreeLoopbackAddrs(9)
 	if err != nil {
@@ -53,7 +56,7 @@ func newCluster(t *testing.T, server, algorithm string) *cluster {
 	for i := 0; i < 3; i++ {
 		reps = append(reps, fmt.Sprintf(`{"id":"1.%d","peer":%q,"client":%q,"http":%q}`, i+1, addrs[3*i], addrs[3*i+1], addrs[3*i+2]))
 	}
-	js := fmt.Sprintf(`{"replicas":[%s],"algorithm":%q,"storage_dir":%q,"tick":"5ms"}`, strings.Join(reps, ","), algorithm, filepath.Join(dir, "state"))
+	js := fmt.Sprintf(`{"replicas":[%s],"algorithm":%q,"storage_dir":%q,"tick":"5ms"%s}`, strings.Join(reps, ","), algorithm, filepath.Join(dir, "state"), strings.Join(extra, ""))
 	path := filepath.Join(dir, "config.json")
 	if err := os.WriteFile(path, []byte(js), 0o644); err != nil {
 		t.Fatal(err)
@@ -62,7 +65,7 @@ func newCluster(t *testing.T, server, algorithm string) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, server: server, config: path, cfg: cfg, procs: map[paxi.ID]*exec.Cmd{}, logs: map[paxi.ID]*bytes.Buffer{}}
+	c := &cluster{t: t, server: server, config: path, cfg: cfg, procs: map[paxi.ID]*exec.Cmd{}, logs: map[paxi.ID]*bytes.Buffer{}, env: map[paxi.ID][]string{}}
 	t.Cleanup(c.stopAll)
 	for _, id := range cfg.IDs() {
 		c.start(id)
@@ -77,6 +80,9 @@ func (c *cluster) start(id paxi.ID) {
 		args = []string{"--id=" + string(id), "--config=" + c.config, "--log-level=warn"}
 	}
 	p := exec.Command(c.server, args...)
+	if env := c.env[id]; len(env) > 0 {
+		p.Env = append(os.Environ(), env...)
+	}
 	buf := &bytes.Buffer{}
 	p.Stdout, p.Stderr = buf, buf
 	if err := p.Start(); err != nil {

@@ -31,6 +31,11 @@ type Config struct {
 	// MaxFrame is the largest wire frame accepted, in bytes; at least
 	// DefaultMaxFrame, which the protocols' message budget fits.
 	MaxFrame int `json:"max_frame"`
+	// SnapshotEvery is how many commands a replica executes between two
+	// snapshots of its state machine, behind which its durable log is
+	// truncated (docs/SNAPSHOTS.md); 0 means DefaultSnapshotEvery, -1
+	// never. Only protocols that implement Checkpointer take snapshots.
+	SnapshotEvery int64 `json:"snapshot_every,omitempty"`
 	// Fsync makes the durable log sync to disk once per batch (default true).
 	Fsync *bool `json:"fsync,omitempty"`
 	// ClusterSecret, if set, is shared by every replica: each peer
@@ -90,7 +95,9 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 const (
 	DefaultTick     = 5 * time.Millisecond
 	DefaultMaxBatch = 4096
-	DefaultMaxFrame = 16 << 20
+	// DefaultSnapshotEvery is the snapshot interval in executed commands.
+	DefaultSnapshotEvery = 1_000_000
+	DefaultMaxFrame      = 16 << 20
 )
 
 // ConfigError names the field of a configuration that is wrong.
@@ -222,6 +229,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tick < Duration(100*time.Microsecond) || c.Tick > Duration(10*time.Second) {
 		return &ConfigError{"tick", fmt.Errorf("%v is outside 100µs..10s", time.Duration(c.Tick))}
+	}
+	if c.SnapshotEvery < -1 {
+		return &ConfigError{"snapshot_every", fmt.Errorf("must be a number of commands, 0 for the default (%d) or -1 for never, got %d", DefaultSnapshotEvery, c.SnapshotEvery)}
 	}
 	if c.MaxBatch < 1 {
 		return &ConfigError{"max_batch", fmt.Errorf("must be positive, got %d", c.MaxBatch)}

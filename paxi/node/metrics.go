@@ -21,12 +21,19 @@ type Metrics struct {
 	batch      prometheus.Histogram
 	fsync      prometheus.Histogram
 	logBytes   prometheus.Gauge
-	queue      *prometheus.GaugeVec
-	msgsOut    *prometheus.CounterVec
-	bytesOut   *prometheus.CounterVec
-	msgsIn     *prometheus.CounterVec
-	bytesIn    *prometheus.CounterVec
-	dropped    *prometheus.CounterVec
+	// snapshots (snapshot.go)
+	snapshots        prometheus.Counter
+	snapshotFailures prometheus.Counter
+	snapshotBytes    prometheus.Gauge
+	snapshotSeconds  prometheus.Histogram
+	snapshotPause    prometheus.Histogram
+	restartSeconds   prometheus.Gauge
+	queue            *prometheus.GaugeVec
+	msgsOut          *prometheus.CounterVec
+	bytesOut         *prometheus.CounterVec
+	msgsIn           *prometheus.CounterVec
+	bytesIn          *prometheus.CounterVec
+	dropped          *prometheus.CounterVec
 
 	mu        sync.Mutex
 	protoStat []paxi.Stat // latest protocol statistics, exported by Collect
@@ -47,16 +54,25 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "agora_fsync_seconds", Help: "Durable log sync latency.",
 			Buckets: prometheus.ExponentialBuckets(1e-5, 3, 12)}),
-		logBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_log_bytes", Help: "Bytes of durable log (segments and snapshots) on disk."}),
-		queue:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "agora_queue_depth", Help: "Items waiting in each queue of the replica."}, []string{"queue"}),
-		msgsOut:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_sent_total", Help: "Messages written to peers."}, []string{"peer", "kind"}),
-		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_bytes_sent_total", Help: "Bytes written to peers."}, []string{"peer", "kind"}),
-		msgsIn:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_received_total", Help: "Messages received from peers."}, []string{"peer", "kind"}),
-		bytesIn:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_bytes_received_total", Help: "Bytes received from peers."}, []string{"peer", "kind"}),
-		dropped:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_dropped_total", Help: "Messages the transport dropped."}, []string{"peer", "kind", "reason"}),
-		cache:    map[[3]string][2]prometheus.Counter{},
+		logBytes:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_log_bytes", Help: "Bytes of durable log (segments and snapshots) on disk."}),
+		snapshots:        prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_snapshots_total", Help: "State-machine snapshots saved (the log truncated behind each)."}),
+		snapshotFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "agora_snapshot_failures_total", Help: "Snapshots that could not be taken or saved."}),
+		snapshotBytes:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_snapshot_bytes", Help: "Payload size of the last snapshot saved."}),
+		snapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "agora_snapshot_seconds", Help: "Time to take and save a snapshot, serialising to the directory fsync.",
+			Buckets: prometheus.ExponentialBuckets(1e-3, 3, 10)}),
+		snapshotPause: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "agora_snapshot_pause_seconds", Help: "Time the event loop stops to serialise a snapshot.",
+			Buckets: prometheus.ExponentialBuckets(1e-4, 3, 10)}),
+		restartSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "agora_restart_replay_seconds", Help: "Time to rebuild the replica from its snapshot and log at start."}),
+		queue:          prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "agora_queue_depth", Help: "Items waiting in each queue of the replica."}, []string{"queue"}),
+		msgsOut:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_sent_total", Help: "Messages written to peers."}, []string{"peer", "kind"}),
+		bytesOut:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_bytes_sent_total", Help: "Bytes written to peers."}, []string{"peer", "kind"}),
+		msgsIn:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_received_total", Help: "Messages received from peers."}, []string{"peer", "kind"}),
+		bytesIn:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_bytes_received_total", Help: "Bytes received from peers."}, []string{"peer", "kind"}),
+		dropped:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "agora_messages_dropped_total", Help: "Messages the transport dropped."}, []string{"peer", "kind", "reason"}),
+		cache:          map[[3]string][2]prometheus.Counter{},
 	}
 	m.Registry.MustRegister(m.proposals, m.executions, m.duplicates, m.persisted, m.batch, m.fsync, m.logBytes, m.queue,
+		m.snapshots, m.snapshotFailures, m.snapshotBytes, m.snapshotSeconds, m.snapshotPause, m.restartSeconds,
 		m.msgsOut, m.bytesOut, m.msgsIn, m.bytesIn, m.dropped, protocolCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -55,6 +55,7 @@ type Node struct {
 	waiting  paxi.Waiting[ReplyFunc]
 	encBuf   [][]byte // reused record encodings, one per persisted record
 	executed atomic.Uint64
+	snap     *snapshotter // nil: no snapshots
 }
 
 // New builds the protocol from the configuration, restoring it from what
@@ -71,7 +72,11 @@ func New(o Options) (*Node, error) {
 		log = slog.Default()
 	}
 	log = log.With("replica", string(o.ID))
-	var restored []paxi.Message
+	start := time.Now()
+	kv, restored, err := restoreSnapshot(o.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("replica %s: %w", o.ID, err)
+	}
 	for i, b := range o.Storage.Records() {
 		m, err := transport.Unmarshal(b)
 		if err != nil {
@@ -99,12 +104,13 @@ func New(o Options) (*Node, error) {
 	if m == nil {
 		m = NewMetrics()
 	}
+	m.restartSeconds.Set(time.Since(start).Seconds())
 	if len(restored) > 0 {
-		log.Info("restored from durable log", "records", len(restored))
+		log.Info("restored from durable log", "records", len(restored), "snapshot_keys", kv.Len(), "seconds", time.Since(start).Seconds())
 	}
 	return &Node{
-		id: o.ID, cfg: cfg, proto: proto, kv: paxi.NewKV(), tr: o.Transport, store: o.Storage,
-		log: log, metrics: m, requests: make(chan submission, 4096),
+		id: o.ID, cfg: cfg, proto: proto, kv: kv, tr: o.Transport, store: o.Storage,
+		log: log, metrics: m, requests: make(chan submission, 4096), snap: newSnapshotter(cfg, o.Storage, proto),
 	}, nil
 }
 
@@ -137,6 +143,7 @@ func (n *Node) Run(ctx context.Context) error {
 	statsEvery := int(time.Second / n.cfg.Tick.D() / 4)
 	ticks := 0
 	defer n.failWaiting("replica stopped")
+	defer n.snap.wait()
 	for {
 		events := 0
 		select {
@@ -177,6 +184,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.log.Error("durable log failed; stopping the replica", "err", err)
 			return err
 		}
+		n.maybeSnapshot()
 		if ticks >= statsEvery {
 			ticks = 0
 			n.sample(len(inbox))

@@ -91,11 +91,15 @@ func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log
 		return fmt.Errorf("replica %s: %s is %s, but this replica persisted votes or promises before (%s): starting empty would forget them; restore the log, or start with -fresh to rejoin as a new replica",
 			id, path, what, mpath)
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && m != nil && m.Persisted && !fresh {
+	// Once snapshots truncate, segment 0 (path itself) is gone: the log is
+	// missing only with no segment and no snapshot.
+	if exists, err := storage.LogExists(path); err != nil {
+		return nil, err
+	} else if !exists && m != nil && m.Persisted && !fresh {
 		return nil, forgot("missing")
 	}
 	// A Log reads a single-file log as its first segment (storage.Log).
-	f, err := storage.OpenLog(path, storage.LogOptions{NoSync: noSync, Log: log})
+	f, err := storage.OpenLog(path, storage.LogOptions{NoSync: noSync, Log: log, Hook: crashHookFromEnv()})
 	var corrupt *storage.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
@@ -111,6 +115,9 @@ func openStore(dir string, id paxi.ID, algorithm string, fresh, noSync bool, log
 		}
 	}()
 	n := len(f.Records())
+	if _, _, ok := f.Snapshot(); ok {
+		n++ // the snapshot holds what the records before it did
+	}
 	switch {
 	case n == 0 && m != nil && m.Persisted && !fresh:
 		return nil, forgot("empty")

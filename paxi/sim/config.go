@@ -52,6 +52,10 @@ type Config struct {
 	Random *RandomFaults
 	// Check selects the checks made after the run.
 	Check Checks
+	// Snapshots, when set, has every replica whose protocol implements
+	// paxi.Checkpointer snapshot its state machine and truncate its
+	// durable records, crashing at the steps of a snapshot (snapshot.go).
+	Snapshots *Snapshots
 	// Codec, when set, round-trips every message and persisted record
 	// (encode then decode), as the real transport and storage would, so that
 	// an unregistered or unencodable type fails the run. It is a function so

@@ -63,6 +63,8 @@ type replica struct {
 	log       *ExecLog
 
 	inputs, batches, executed, duplicates, persisted uint64
+
+	snaps snapState // snapshot.go
 }
 
 // arrive hands an input to the replica: processed at once if its CPU is
@@ -131,6 +133,7 @@ func (r *replica) ready() {
 	if err := paxi.Process(rd, r.kv, r); err != nil {
 		r.s.failf("replica %s: %v", r.id, err)
 	}
+	r.snapshotDue()
 	r.busy += r.cursor - r.s.now
 	r.busyUntil = r.cursor
 }
@@ -232,8 +235,9 @@ func (r *replica) Replied(rep paxi.Reply) {
 // durableLog is an append-only list of records kept in fixed-size chunks,
 // so that a long run's log grows without copying what it already holds.
 type durableLog struct {
-	chunks [][]paxi.Message
-	n      int
+	chunks  [][]paxi.Message
+	n       int
+	dropped int // records truncated behind a snapshot (snapshot.go)
 }
 
 const durableChunk = 4096
@@ -276,7 +280,7 @@ func (s *Sim) start(r *replica) error {
 	if err != nil {
 		return err
 	}
-	restored := r.durable.all()
+	restored, kv := r.restoredFromSnapshot()
 	env := paxi.Env{
 		ID:       r.id,
 		Peers:    append([]paxi.ID(nil), s.ids...),
@@ -294,11 +298,12 @@ func (s *Sim) start(r *replica) error {
 		return fmt.Errorf("replica %s: %w", r.id, err)
 	}
 	r.proto = p
-	r.kv = paxi.NewKV()
+	r.kv = kv
 	r.up = true
 	r.busyUntil = s.now
 	r.log = &ExecLog{Replica: r.id, Incarnation: int(r.epoch), keep: !s.cfg.Check.NoExecution}
 	s.logs = append(s.logs, r.log)
+	r.inheritExecLog()
 	// Ticks start at a phase that differs per replica, so that replicas do
 	// not time out in lockstep, yet the same on every run.
 	phase := s.cfg.Tick * time.Duration(r.idx+1) / time.Duration(len(s.replicas)+1)

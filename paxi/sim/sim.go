@@ -313,7 +313,7 @@ func Run(cfg Config) (*Result, error) {
 // mayCrash reports whether a run of cfg can crash a replica: only its
 // fault schedule can, since nothing else holds the Sim that Run builds.
 func mayCrash(cfg Config) bool {
-	if cfg.Random != nil {
+	if cfg.Random != nil || cfg.Snapshots != nil {
 		return true
 	}
 	for _, a := range cfg.Schedule {

@@ -17,6 +17,7 @@ type Log[E any] struct {
 	Commit, Executed int64
 	durable          int64   // the commit point last persisted
 	restored         int64   // the highest commit point the records name
+	snapExec         int64   // executed point of the snapshot restored from (Snapshotted)
 	peerExec         []int64 // what each replica said it executed
 	peerCommit       []int64 // the commit point each replica last reported
 	self             int
@@ -106,6 +107,8 @@ func (l *Log[E]) Restore(m paxi.Message) error {
 	case *Committed:
 		l.restored = max(l.restored, m.Upto)
 		return nil
+	case *Snapshotted:
+		return l.restoreSnapshotted(m)
 	}
 	return fmt.Errorf("unexpected record %T", m)
 }
@@ -115,6 +118,9 @@ func (l *Log[E]) Restore(m paxi.Message) error {
 func (l *Log[E]) restoreVote(v *Vote) error {
 	if v.Slot < 0 {
 		return fmt.Errorf("vote record of slot %d", v.Slot)
+	}
+	if v.Slot < l.Base() {
+		return nil // executed everywhere before the snapshot restored from
 	}
 	if s := l.slot(l.Grow(v.Slot)); v.Ballot >= s.VBal && !s.Committed {
 		s.Value, s.Has, s.VBal = v.Value(), true, v.Ballot
@@ -127,6 +133,9 @@ func (l *Log[E]) restoreLearned(m *Learned) error {
 	if m.Slot < 0 {
 		return fmt.Errorf("learned record of slot %d", m.Slot)
 	}
+	if m.Slot < l.Base() {
+		return nil // executed everywhere before the snapshot restored from
+	}
 	l.slot(l.Grow(m.Slot)).Choose(Value{Cmds: m.Cmds, Noop: m.Noop})
 	return nil
 }
@@ -138,7 +147,7 @@ func (l *Log[E]) Restored() error {
 	if l.restored > l.End() {
 		return fmt.Errorf("records say slots below %d are committed, but hold only %d", l.restored, l.End())
 	}
-	for s := int64(0); s < l.restored; s++ {
+	for s := l.Base(); s < l.restored; s++ {
 		sl := l.Slot(s)
 		if !sl.Has {
 			return fmt.Errorf("records say slot %d is committed, but hold no value for it", s)
@@ -146,6 +155,9 @@ func (l *Log[E]) Restored() error {
 		sl.Committed = true
 	}
 	l.durable = l.restored
+	// The slots below the snapshot's executed point are in the restored
+	// state machine: execution resumes after them.
+	l.Commit, l.Executed = max(l.Commit, l.snapExec), max(l.Executed, l.snapExec)
 	return nil
 }
 

@@ -476,3 +476,11 @@ func (l *Log) step(s string) error {
 	}
 	return l.opts.Hook(s)
 }
+
+// LogExists reports whether any segment or snapshot of the log at base is
+// on disk: once snapshots truncate, segment 0 (named base) is gone, so its
+// absence alone does not mean the log is.
+func LogExists(base string) (bool, error) {
+	segs, snaps, err := listLog(base)
+	return len(segs) > 0 || len(snaps) > 0, err
+}

@@ -170,7 +170,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	// Its own proposals that were not chosen before the restart are under
 	// way again: resent until chosen or outbid.
 	first := r.first(r.self)
-	for s := int64(r.self); s < r.log.End(); s += r.n {
+	for s := r.ownAtOrAbove(r.self, r.log.Base()); s < r.log.End(); s += r.n {
 		if e := r.log.At(s); !e.Committed && e.Has && e.VBal == first && !e.Noop {
 			e.pbal, e.Proposal = first, slotpaxos.NewProposal(r.self, 0)
 			r.inflight = append(r.inflight, s)
@@ -204,6 +204,9 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 		if q == r.self {
 			r.nextOwn = max(r.nextOwn, m.To)
 		}
+		return nil
+	case *Top:
+		r.restoreTop(m)
 		return nil
 	}
 	if err := r.log.Restore(m); err != nil {

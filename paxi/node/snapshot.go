@@ -1,0 +1,233 @@
+package node
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/agora-consensus/agora/paxi/storage"
+	"github.com/agora-consensus/agora/paxi/transport"
+)
+
+// snapshotStore is a durable log that can be truncated behind a snapshot
+// (storage.Log, through markedStore).
+type snapshotStore interface {
+	Position() uint64
+	SaveSnapshot(pos uint64, payload []byte) error
+	Snapshot() (payload []byte, pos uint64, ok bool)
+}
+
+// snapshotter takes the replica's snapshots: between two Readys, when
+// every record asked for is synced and every command handed out is
+// applied, it serialises the state machine and the protocol's checkpoint
+// records on the event loop (the pause) and writes, fsyncs and renames the
+// file on a goroutine (storage.Log.SaveSnapshot runs beside Append and
+// Sync), one at a time.
+type snapshotter struct {
+	store  snapshotStore
+	proto  paxi.Checkpointer
+	every  uint64 // executed commands between snapshots
+	last   uint64 // executed count at the last snapshot
+	saving sync.WaitGroup
+	busy   bool // a snapshot is being written (event loop only, via done)
+	done   chan error
+}
+
+// newSnapshotter returns nil when this replica takes no snapshots.
+func newSnapshotter(cfg *paxi.Config, st storage.Storage, proto paxi.Protocol) *snapshotter {
+	every := cfg.SnapshotEvery
+	if every == 0 {
+		every = paxi.DefaultSnapshotEvery
+	}
+	s, ok := st.(snapshotStore)
+	cp, ok2 := proto.(paxi.Checkpointer)
+	if every < 0 || !ok || !ok2 {
+		return nil
+	}
+	return &snapshotter{store: s, proto: cp, every: uint64(every), done: make(chan error, 1)}
+}
+
+// maybe takes a snapshot once every commands have executed since the last.
+func (n *Node) maybeSnapshot() {
+	s := n.snap
+	if s == nil {
+		return
+	}
+	if s.busy {
+		select {
+		case err := <-s.done:
+			s.busy = false
+			if err != nil {
+				// The log is untouched past the failed step: the replica
+				// goes on, and tries again at the next interval.
+				n.log.Warn("snapshot failed", "err", err)
+				n.metrics.snapshotFailures.Inc()
+			}
+		default:
+			return
+		}
+	}
+	if n.executed.Load()-s.last < s.every {
+		return
+	}
+	s.last = n.executed.Load()
+	start := time.Now()
+	pos := s.store.Position()
+	payload, err := encodeSnapshot(n.kv, s.proto.Checkpoint())
+	if err != nil {
+		n.log.Warn("snapshot not taken", "err", err)
+		n.metrics.snapshotFailures.Inc()
+		return
+	}
+	n.metrics.snapshotPause.Observe(time.Since(start).Seconds())
+	s.busy = true
+	s.saving.Add(1)
+	go func() {
+		defer s.saving.Done()
+		err := s.store.SaveSnapshot(pos, payload)
+		if err == nil {
+			n.metrics.snapshots.Inc()
+			n.metrics.snapshotBytes.Set(float64(len(payload)))
+			n.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
+		}
+		s.done <- err
+	}()
+}
+
+// wait lets a snapshot being written finish.
+func (s *snapshotter) wait() {
+	if s != nil {
+		s.saving.Wait()
+	}
+}
+
+// A snapshot's payload: the state machine's snapshot, then the protocol's
+// checkpoint records in the log's encoding, each with a uvarint length.
+func encodeSnapshot(kv *paxi.KV, recs []paxi.Message) ([]byte, error) {
+	kvb, err := kv.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	b := binary.AppendUvarint(nil, uint64(len(kvb)))
+	b = append(b, kvb...)
+	b = binary.AppendUvarint(b, uint64(len(recs)))
+	for _, m := range recs {
+		enc, err := transport.Marshal(nil, m)
+		if err != nil {
+			return nil, fmt.Errorf("encode checkpoint record %s: %w", paxi.MessageName(m), err)
+		}
+		b = binary.AppendUvarint(b, uint64(len(enc)))
+		b = append(b, enc...)
+	}
+	return b, nil
+}
+
+var errShortSnapshot = errors.New("payload ends early")
+
+// decodeSnapshot reverses encodeSnapshot.
+func decodeSnapshot(b []byte) (*paxi.KV, []paxi.Message, error) {
+	next := func() ([]byte, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, errShortSnapshot
+		}
+		out := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return out, nil
+	}
+	kvb, err := next()
+	if err != nil {
+		return nil, nil, err
+	}
+	kv := paxi.NewKV()
+	if err := kv.Restore(kvb); err != nil {
+		return nil, nil, err
+	}
+	count, k := binary.Uvarint(b)
+	if k <= 0 || count > uint64(len(b)) {
+		return nil, nil, errShortSnapshot
+	}
+	b = b[k:]
+	recs := make([]paxi.Message, 0, count)
+	for i := uint64(0); i < count; i++ {
+		enc, err := next()
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := transport.Unmarshal(enc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checkpoint record %d: %w", i, err)
+		}
+		recs = append(recs, m)
+	}
+	if len(b) != 0 {
+		return nil, nil, fmt.Errorf("%d bytes after the last checkpoint record", len(b))
+	}
+	return kv, recs, nil
+}
+
+// crashHookFromEnv returns a storage hook that ends the process at the
+// named step of a snapshot (AGORA_SNAPSHOT_CRASH=before-rename,
+// after-rename or before-truncate), for the real-process crash tests; nil
+// when the variable is unset.
+func crashHookFromEnv() func(string) error {
+	at := os.Getenv("AGORA_SNAPSHOT_CRASH")
+	if at == "" {
+		return nil
+	}
+	return func(step string) error {
+		if step == at {
+			fmt.Fprintf(os.Stderr, "AGORA_SNAPSHOT_CRASH: exiting at %s\n", step)
+			os.Exit(3)
+		}
+		return nil
+	}
+}
+
+// The snapshot methods of the log under markedStore, when it has them.
+
+func (s *markedStore) log() (snapshotStore, bool) {
+	l, ok := s.Storage.(snapshotStore)
+	return l, ok
+}
+
+func (s *markedStore) Position() uint64 {
+	l, _ := s.log()
+	return l.Position()
+}
+
+func (s *markedStore) SaveSnapshot(pos uint64, payload []byte) error {
+	l, _ := s.log()
+	return l.SaveSnapshot(pos, payload)
+}
+
+func (s *markedStore) Snapshot() ([]byte, uint64, bool) {
+	l, ok := s.log()
+	if !ok {
+		return nil, 0, false
+	}
+	return l.Snapshot()
+}
+
+// restoreSnapshot loads the newest valid snapshot the log holds: the state
+// machine, and the checkpoint records that come before the log's records
+// in Env.Restored. Without one, an empty state machine and no records.
+func restoreSnapshot(st storage.Storage) (*paxi.KV, []paxi.Message, error) {
+	s, ok := st.(snapshotStore)
+	if !ok {
+		return paxi.NewKV(), nil, nil
+	}
+	payload, pos, ok := s.Snapshot()
+	if !ok {
+		return paxi.NewKV(), nil, nil
+	}
+	kv, recs, err := decodeSnapshot(payload)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot of records 0..%d: %w", pos, err)
+	}
+	return kv, recs, nil
+}

@@ -1,0 +1,18 @@
+package multipaxos
+
+import "github.com/agora-consensus/agora/paxi"
+
+var _ paxi.Checkpointer = (*Replica)(nil)
+
+// Checkpoint implements paxi.Checkpointer: the slot log as held
+// (slotpaxos.Log.Checkpoint: the executed point, the commit point, the
+// votes and chosen values of every slot not forgotten) and the promise.
+// What a restore from the whole log would rebuild beyond that is only the
+// forgotten slots, which every replica executed and none asks about.
+func (r *Replica) Checkpoint() []paxi.Message {
+	out := r.log.Checkpoint()
+	if r.promised != 0 {
+		out = append(out, &Promised{Ballot: r.promised})
+	}
+	return out
+}
