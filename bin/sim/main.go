@@ -101,6 +101,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noLin := fs.Bool("no-linearizability", false, "skip the linearizability check (and the history)")
 	trace := fs.Bool("trace", false, "print every delivered message of the (single) seed")
 	historyPath := fs.String("history", "", "write the client history (JSON lines) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile (pprof) at the end of the run to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sim [-config sim.json] [-protocol epaxos,...] [flags]")
 		fs.PrintDefaults()
@@ -216,6 +218,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sim: -trace prints one seed; drop -seeds")
 		return exitUsage
 	}
+
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "sim:", err)
+		return exitUsage
+	}
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintln(stderr, "sim:", err)
+		}
+	}()
 
 	failed := false
 	for _, proto := range strings.Split(*protocols, ",") {
