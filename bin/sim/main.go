@@ -82,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	warmup := fs.Duration("warmup", time.Second, "commands issued before this are not measured")
 	fs.Int64Var(&fc.Seed, "seed", 1, "random seed (the first one with -seeds)")
 	seeds := fs.Int("seeds", 1, "swarm mode: run this many seeds and print one line per failing seed")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "swarm mode: run this many seeds at once (results are printed in seed order)")
 	faults := fs.String("faults", "none", "fault schedule: none or random (a mix of: "+strings.Join(sim.FaultKinds, ", ")+"; see docs/faults.md)")
 	faultKinds := fs.String("fault-kinds", "", "comma-separated kinds random faults draw from (default all), e.g. stale")
 	faultsStop := fs.Duration("faults-stop", 0, "random faults end by then (default 3/4 of -duration)")
@@ -101,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noLin := fs.Bool("no-linearizability", false, "skip the linearizability check (and the history)")
 	trace := fs.Bool("trace", false, "print every delivered message of the (single) seed")
 	historyPath := fs.String("history", "", "write the client history (JSON lines) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the run to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile (pprof) at the end of the run to this file")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sim [-config sim.json] [-protocol epaxos,...] [flags]")
 		fs.PrintDefaults()
@@ -212,10 +215,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sim: -seeds must be at least 1")
 		return exitUsage
 	}
+	if *parallel < 1 {
+		fmt.Fprintln(stderr, "sim: -parallel must be at least 1")
+		return exitUsage
+	}
 	if *trace && *seeds > 1 {
 		fmt.Fprintln(stderr, "sim: -trace prints one seed; drop -seeds")
 		return exitUsage
 	}
+
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "sim:", err)
+		return exitUsage
+	}
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintln(stderr, "sim:", err)
+		}
+	}()
 
 	failed := false
 	for _, proto := range strings.Split(*protocols, ",") {
@@ -231,7 +249,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cfg.Trace = stdout
 		}
 		if *seeds > 1 {
-			if swarm(cfg, *seeds, args, proto, stdout) {
+			if swarm(cfg, *seeds, *parallel, args, proto, stdout) {
 				failed = true
 			}
 			continue
@@ -296,10 +314,10 @@ func (file *fileConfig) override(fs *pflag.FlagSet, flags *fileConfig) {
 	}
 }
 
-// swarm runs seeds in parallel and prints one line per failing seed, in
-// seed order, with the command that replays it. It reports whether any
-// seed failed.
-func swarm(base sim.Config, seeds int, args []string, proto string, out io.Writer) bool {
+// swarm runs seeds, workers at a time, and prints one line per failing
+// seed, in seed order, with the command that replays it. It reports
+// whether any seed failed.
+func swarm(base sim.Config, seeds, workers int, args []string, proto string, out io.Writer) bool {
 	type outcome struct {
 		line string
 		fail bool
@@ -307,7 +325,7 @@ func swarm(base sim.Config, seeds int, args []string, proto string, out io.Write
 	results := make([]outcome, seeds)
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for range runtime.GOMAXPROCS(0) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -345,9 +363,10 @@ func swarm(base sim.Config, seeds int, args []string, proto string, out io.Write
 }
 
 // replay rebuilds the command line for one protocol and seed: the original
-// arguments without -seed, -seeds, -protocol and -trace, plus those.
+// arguments without -seed, -seeds, -parallel, -protocol and -trace, plus
+// those.
 func replay(args []string, proto string, seed int64) string {
-	skipValue := map[string]bool{"--seed": true, "--seeds": true, "--protocol": true, "--algorithm": true}
+	skipValue := map[string]bool{"--seed": true, "--seeds": true, "--parallel": true, "--protocol": true, "--algorithm": true}
 	var keep []string
 	norm := cli.DoubleDash(args)
 	for i := 0; i < len(norm); i++ {

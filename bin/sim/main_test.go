@@ -110,3 +110,23 @@ func TestShortSwarm(t *testing.T) {
 		})
 	}
 }
+
+// TestSwarmParallelSameOutput checks that -parallel changes only how many
+// seeds run at once: the failing seeds and their lines come out the same,
+// in seed order, and the replay lines do not carry it.
+func TestSwarmParallelSameOutput(t *testing.T) {
+	args := []string{"-protocol", "simtest-pb", "-params", `{"bug":"swap_order"}`, "-n", "3",
+		"-keys", "1", "-conflicts", "100", "-writes", "1", "-duration", "1s", "-warmup", "0s", "-seeds", "5"}
+	one, code := runSim(t, append(args, "-parallel", "1")...)
+	three, _ := runSim(t, append(args, "-parallel", "3")...)
+	untimed := func(s string) string { return s[:strings.LastIndex(s, "(")] }
+	if code != exitFail || strings.Count(one, "FAIL simtest-pb seed=") != 5 || untimed(one) != untimed(three) {
+		t.Fatalf("exit %d; -parallel 1 and 3 differ:\n%s\n%s", code, one, three)
+	}
+	if strings.Contains(three, "--parallel") {
+		t.Fatalf("a replay line keeps -parallel, which a single seed rejects nothing of but means nothing to:\n%s", three)
+	}
+	if _, code := runSim(t, append(args, "-parallel", "0")...); code != exitUsage {
+		t.Fatalf("-parallel 0: exit %d, want %d", code, exitUsage)
+	}
+}

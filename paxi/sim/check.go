@@ -129,38 +129,55 @@ func (s *Sim) checkLiveness() []string {
 		return out
 	}
 	// The union of what running replicas executed must be executed by each.
-	sets := make([]map[paxi.CommandKey]bool, len(up))
-	union := map[paxi.CommandKey]paxi.Command{}
+	// One presized map from command to its place in union and a bit per
+	// running replica (in seen, words per command): a map per replica
+	// cost more than the rest of the run's checks together.
+	longest := 0
+	for _, r := range up {
+		longest = max(longest, len(r.log.Commands))
+	}
+	words := (len(up) + 63) / 64
+	at := make(map[paxi.CommandKey]int32, longest)
+	union := make([]paxi.Command, 0, longest)
+	seen := make([]uint64, 0, longest*words)
 	for i, r := range up {
-		sets[i] = make(map[paxi.CommandKey]bool, len(r.log.Commands))
 		for _, c := range r.log.Commands {
-			sets[i][c.Ident()] = true
-			union[c.Ident()] = c
+			k := c.Ident()
+			j, ok := at[k]
+			if !ok {
+				j = int32(len(union))
+				at[k] = j
+				union = append(union, c)
+				seen = append(seen, make([]uint64, words)...)
+			}
+			union[j] = c // the last replica's, as a map of commands kept
+			seen[int(j)*words+i/64] |= 1 << uint(i%64)
 		}
 	}
 	if s.record {
 		for i, o := range s.hist {
 			if o.Return >= 0 && o.Op != "get" {
-				if _, ok := union[s.histKeys[i]]; !ok {
+				if _, ok := at[s.histKeys[i]]; !ok {
 					out = append(out, fmt.Sprintf("acknowledged %s %s was executed by no running replica", o.Op, keyString(s.histKeys[i])))
 				}
 			}
 		}
 	}
-	keys := make([]paxi.CommandKey, 0, len(union))
-	for k := range union {
-		keys = append(keys, k)
+	order := make([]int32, len(union))
+	for j := range order {
+		order[j] = int32(j)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		return keys[i].ClientID < keys[j].ClientID || (keys[i].ClientID == keys[j].ClientID && keys[i].CommandID < keys[j].CommandID)
+	sort.Slice(order, func(i, j int) bool {
+		a, b := union[order[i]], union[order[j]]
+		return a.ClientID < b.ClientID || (a.ClientID == b.ClientID && a.CommandID < b.CommandID)
 	})
 	for i, r := range up {
 		missing := 0
 		var first paxi.Command
-		for _, k := range keys {
-			if !sets[i][k] {
+		for _, j := range order {
+			if seen[int(j)*words+i/64]&(1<<uint(i%64)) == 0 {
 				if missing == 0 {
-					first = union[k]
+					first = union[j]
 				}
 				missing++
 			}

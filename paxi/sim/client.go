@@ -110,12 +110,12 @@ func (s *Sim) issue(k int32) {
 	s.syncWait(k)
 	if s.record {
 		c.op = int32(len(s.hist))
-		s.hist = append(s.hist, checker.Operation{
+		s.hist = appendDoubling(s.hist, checker.Operation{
 			Client: c.id, Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value,
 			Call: int64(s.now), Return: -1,
 		})
-		s.histKeys = append(s.histKeys, cmd.Ident())
-		s.histHome = append(s.histHome, c.home)
+		s.histKeys = appendDoubling(s.histKeys, cmd.Ident())
+		s.histHome = appendDoubling(s.histHome, c.home)
 	}
 	s.issued++
 	s.sendRequest(k)

@@ -186,7 +186,7 @@ func (r *replica) Executed(c paxi.Command, res paxi.Result) {
 	} else if c.Op != paxi.Noop {
 		r.executed++
 		if r.log.keep {
-			r.log.Commands = append(r.log.Commands, c)
+			r.log.Commands = appendDoubling(r.log.Commands, c)
 		}
 		r.log.count++
 		r.log.sum += mix(c.ClientID, c.CommandID)
