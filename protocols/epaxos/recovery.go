@@ -188,12 +188,14 @@ func (r *Replica) defaultBallot(q int32) paxi.Ballot { return paxi.NewBallot(0, 
 func (r *Replica) scanPeriod() int64 { return max(int64(r.params.RetryTicks)/2, 1) }
 
 // recoveryDelay is how long an instance of row q may stay uncommitted
-// before this replica recovers it, after attempts earlier tries: two retry
-// periods, plus one per rank (recoveryRank), doubled at every attempt,
-// plus up to a retry period of jitter.
+// before this replica recovers it, after attempts earlier tries: one retry
+// period, plus one per rank (recoveryRank), doubled at every attempt, plus
+// up to a retry period of jitter. A live leader is never raced by it: it
+// sends at least a Progress every retry period, and othersJob leaves the
+// instances of a leader heard from within the delay to it.
 func (r *Replica) recoveryDelay(q int32, attempts int) int64 {
 	retry := int64(r.params.RetryTicks)
-	d := 2*retry + r.recoveryRank(q)*retry
+	d := retry + r.recoveryRank(q)*retry
 	for range min(attempts, 5) {
 		d *= 2
 	}
