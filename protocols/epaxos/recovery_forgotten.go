@@ -5,10 +5,12 @@ import "github.com/agora-consensus/agora/paxi"
 // touchSummary keeps what forgotten instances touched, for recovery's
 // validation (recovery_validate.go), which asks whether a forgotten
 // instance above some dependency interferes with a command through one of
-// its keys or its client. Per row: for every bucket of keys (by hash), the
+// its keys or its client. A forgotten instance's keys are shared strings
+// of its commands, so keeping one costs no copy. Per row: for every bucket of keys (by hash), the
 // highest forgotten instance that touched a key of it and the highest that
-// wrote one, each with that key, in a fixed number of entries (another key
-// in the bucket only makes the answer "maybe", and recovery wait); and for
+// wrote one, each with that key, in a fixed number of entries (48 KiB per
+// row, allocated at the first forgetting; another key in the bucket only
+// makes the answer "maybe", and recovery wait); and for
 // every client, exactly, the highest forgotten instance with a command of
 // it (bounded by the clients, like the conflict index's client entries).
 // No-ops touch nothing.
