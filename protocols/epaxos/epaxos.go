@@ -201,6 +201,14 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || m.Status == None || m.Status <= Accepted && m.HasCmds && r.validDeps(from, m.Deps)) {
 			r.onPrepareReply(p, m)
 		}
+	case *Validate:
+		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+			r.onValidate(from, m)
+		}
+	case *ValidateReply:
+		if r.validValidateReply(from, m) {
+			r.onValidateReply(p, m)
+		}
 	case *CommitRequest:
 		if r.validRef(from, m.Row, m.From, nil) {
 			r.onCommitRequest(from, m)

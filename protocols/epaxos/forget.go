@@ -40,8 +40,12 @@ func (r *Replica) forgetInstances() {
 		}
 		upTo := r.rows[q].forgotten
 		for upTo < limit {
-			if in := r.rows.get(row, upTo); in == nil || in.status != Executed {
+			in := r.rows.get(row, upTo)
+			if in == nil || in.status != Executed {
 				break
+			}
+			if !in.noop {
+				r.rec.forgotten.add(r.n, row, upTo, in.cmds)
 			}
 			upTo++
 		}

@@ -221,7 +221,28 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 	}
 	if l.replied.Count() == r.q.fast || r.recoveryDecides(l) {
 		r.decide(in)
+		return
 	}
+	if r.suspect != 0 && l.replied.Count() >= r.q.slow && r.fastOutOfReach(l) {
+		// Degraded operation: waiting for the round timer would only
+		// end in the slow path (onLeaderTimeout) a retry period later.
+		r.stats.slowPaths++
+		r.stats.slowBySuspicion++
+		r.startAccept(in, l.seq, l.deps)
+	}
+}
+
+// fastOutOfReach reports whether the fast quorum can no longer form for
+// l's round: the replies so far and every peer not suspected of being
+// down that has not answered yet (asked or, in thrifty mode, still to be
+// asked) are fewer than it. A majority of replies is then enough (the slow
+// path is safe from any F+1 replies counting the leader's own). The
+// suspicion is the thrifty deadline's (a peer silent through a round timer,
+// cleared by any message from it), so this costs nothing while no peer is
+// suspected.
+func (r *Replica) fastOutOfReach(l *leader) bool {
+	could := r.others() &^ r.setOf(l.replied.Voters()) &^ r.suspect
+	return l.replied.Count()+bits.OnesCount64(could) < r.q.fast
 }
 
 // decide takes the fast/slow decision once exactly r.q.fast replies are in

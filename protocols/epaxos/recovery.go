@@ -40,17 +40,23 @@ import "github.com/agora-consensus/agora/paxi"
 //     dependencies: Accept the initial attributes (that is the value a fast
 //     commit chose, and it is safe if none happened).
 //  4. Otherwise (only with the optimized fast quorum, N >= 5) the replies
-//     cannot tell: wait for more of them. Once every replica but R has
-//     answered, case 2 or 3 applies. This is where we are more conservative
-//     than the technical report, which runs TryPreAccept here: recovery of
-//     such an instance waits while R and another replica are both down.
+//     cannot tell. Validate the initial attributes (recovery_validate.go,
+//     after the validation and wait of EPaxos*): the replicas that answer
+//     hold the command from then on and report the interfering instances
+//     they know beyond the initial dependencies; one committed without
+//     depending on it proves no fast commit happened (case 2), and once
+//     every reported one has committed depending on it, the initial
+//     attributes are Accepted. More Prepare answers meanwhile may still
+//     settle it by cases 1 to 3. The technical report runs TryPreAccept
+//     here instead.
 //
 // Recovery is started by per-instance timers in the protocol, never by the
 // executor (which never blocks): every scan period a replica looks at the
 // instances it voted on and the instances its executor waits for, and
 // recovers one that has stayed uncommitted longer than a delay that grows
-// with its ring distance from the instance's leader (so the leader's
-// successor tries first, and not everyone at once), with a random jitter,
+// with its rank after the instance's leader among the live replicas (so
+// the leader's live successor tries first, and not everyone at once),
+// with a random jitter,
 // and doubles at every failed attempt. The state lives in r.rec, off the
 // normal path: the hot path only tests one flag of the leader state.
 
@@ -116,6 +122,7 @@ type prepare struct {
 	count   int
 	timer   paxi.Timer
 	done    bool
+	val     *validation // the validation phase, once case 4 started it (recovery_validate.go)
 }
 
 // recoveryState is everything recovery keeps.
@@ -133,6 +140,10 @@ type recoveryState struct {
 	// (stashReplaced); nil when empty, so commits test it cheaply.
 	replaced map[instKey][]paxi.Command
 	stats    RecoveryCounters
+
+	// forgotten summarises what forgotten instances touched, for the
+	// validation phase (recovery_validate.go, forget.go).
+	forgotten touchSummary
 }
 
 func (rs *recoveryState) init(n int) {
@@ -149,10 +160,13 @@ type RecoveryCounters struct {
 	Accepted     int64 // decided to Accept a voted value (cases 1 and 3)
 	Reproposed   int64 // decided to run phase 1 afresh with the commands (case 2)
 	Noops        int64 // decided to commit a no-op (case 2 without commands)
-	Waited       int64 // replies that could not decide yet (case 4)
+	Waited       int64 // Prepare answers that came during a validation and did not settle it
 	Preempted    int64 // rounds ended by a higher ballot
 	PromisesMade int64 // Prepares this replica promised
 	Requeued     int64 // own commands proposed again, their instance having become a no-op
+	Validations  int64 // validation phases started (case 4, recovery_validate.go)
+	Validated    int64 // ... that ended in Accepting the initial attributes
+	Refuted      int64 // ... that showed no fast commit happened (phase 1 afresh)
 }
 
 // RecoveryCounters returns the replica's recovery measurements.
@@ -174,17 +188,37 @@ func (r *Replica) defaultBallot(q int32) paxi.Ballot { return paxi.NewBallot(0, 
 func (r *Replica) scanPeriod() int64 { return max(int64(r.params.RetryTicks)/2, 1) }
 
 // recoveryDelay is how long an instance of row q may stay uncommitted
-// before this replica recovers it, after attempts earlier tries: two retry
-// periods, plus one per step of ring distance after the leader, doubled at
-// every attempt, plus up to a retry period of jitter.
+// before this replica recovers it, after attempts earlier tries: one retry
+// period, plus one per rank (recoveryRank), doubled at every attempt, plus
+// up to a retry period of jitter. A live leader is never raced by it: it
+// sends at least a Progress every retry period, and othersJob leaves the
+// instances of a leader heard from within the delay to it.
 func (r *Replica) recoveryDelay(q int32, attempts int) int64 {
 	retry := int64(r.params.RetryTicks)
-	rank := int64((int(r.self) - int(q) + r.n) % r.n)
-	d := 2*retry + rank*retry
+	d := retry + r.recoveryRank(q)*retry
 	for range min(attempts, 5) {
 		d *= 2
 	}
 	return d + r.jitter(retry)
+}
+
+// recoveryRank is this replica's place among the recoverers of row q: 0
+// for its leader, else one more than the replicas between the leader and
+// this one in ring order that were heard from within two retry periods.
+// Counting only those keeps a replica from waiting a retry period for
+// each dead one ahead of it: with the leader and its successor down, the
+// next one recovers as soon as the successor would have.
+func (r *Replica) recoveryRank(q int32) int64 {
+	if q == r.self {
+		return 0
+	}
+	rank := int64(1)
+	for p := (int(q) + 1) % r.n; p != int(r.self); p = (p + 1) % r.n {
+		if r.now-r.rec.heard[p] < 2*int64(r.params.RetryTicks) {
+			rank++
+		}
+	}
+	return rank
 }
 
 // jitter is a random number of ticks below k, from the host's random
@@ -206,7 +240,8 @@ func (r *Replica) recoveryTick() {
 			if pr.done {
 				continue
 			}
-			if in := r.rows.get(pr.key.row, pr.key.inst); in == nil || in.status >= Committed || in.bal != pr.ballot {
+			in := r.rows.get(pr.key.row, pr.key.inst)
+			if in == nil || in.status >= Committed || in.bal != pr.ballot {
 				pr.done = true
 				continue
 			}
@@ -214,6 +249,13 @@ func (r *Replica) recoveryTick() {
 			if pr.timer.Tick() {
 				pr.timer.Reset(r.params.RetryTicks)
 				r.sendPrepare(pr, false)
+				if pr.val != nil && !pr.val.collected {
+					r.sendValidate(pr, false)
+				}
+			}
+			if pr.val != nil && pr.val.collected && !pr.done {
+				// Waiting on reported instances to commit (case c).
+				r.validationProgress(pr, in)
 			}
 		}
 		clear(rs.active[len(live):])
@@ -450,17 +492,21 @@ func (r *Replica) onPrepareReply(p int, m *PrepareReply) {
 type recoveryChoice int
 
 const (
-	recoverWait    recoveryChoice = iota // case 4, or no majority yet
-	recoverAccept                        // cases 1 and 3: Accept a voted value
-	recoverPropose                       // case 2: phase 1 afresh
+	recoverWait     recoveryChoice = iota // no majority yet
+	recoverAccept                         // cases 1 and 3: Accept a voted value
+	recoverPropose                        // case 2: phase 1 afresh
+	recoverValidate                       // case 4: validate the initial attributes (recovery_validate.go)
 )
 
 // chooseRecovery applies the rules of the package doc to the replies of a
 // round (indexed by peer, nil where none came): it returns what to do and,
-// for recoverAccept, the reply whose value to Accept, and for
-// recoverPropose one that holds the commands (nil: a no-op). It is a pure
-// function of the replies, which is what the recovery tests drive.
-func chooseRecovery(n, owner, fastAcceptors int, initial paxi.Ballot, replies []*PrepareReply) (recoveryChoice, *PrepareReply) {
+// for recoverAccept, the reply whose value to Accept, for recoverPropose
+// one that holds the commands (nil: a no-op), and for recoverValidate the
+// initial vote whose attributes to validate; fewest says the initial votes
+// are the fewest that leave a fast commit possible (case b of
+// recovery_validate.go). It is a pure function of the replies, which is
+// what the recovery tests drive.
+func chooseRecovery(n, owner, fastAcceptors int, initial paxi.Ballot, replies []*PrepareReply) (choice recoveryChoice, m *PrepareReply, fewest bool) {
 	f := (n - 1) / 2
 	count := 0
 	var accepted, holder *PrepareReply
@@ -477,13 +523,13 @@ func chooseRecovery(n, owner, fastAcceptors int, initial paxi.Ballot, replies []
 		}
 	}
 	if count < f+1 {
-		return recoverWait, nil
+		return recoverWait, nil, false
 	}
 	if accepted != nil {
-		return recoverAccept, accepted // case 1
+		return recoverAccept, accepted, false // case 1
 	}
 	if replies[owner] != nil {
-		return recoverPropose, holder // case 2: the leader can no longer decide
+		return recoverPropose, holder, false // case 2: the leader can no longer decide
 	}
 	var initialVotes []*PrepareReply
 	for p, m := range replies {
@@ -493,23 +539,29 @@ func chooseRecovery(n, owner, fastAcceptors int, initial paxi.Ballot, replies []
 	}
 	missing := n - 1 - (count)
 	if len(initialVotes)+missing < fastAcceptors {
-		return recoverPropose, holder // case 2: no fast quorum can have formed
+		return recoverPropose, holder, false // case 2: no fast quorum can have formed
 	}
 	if len(initialVotes) >= f {
-		return recoverAccept, initialVotes[0] // case 3
+		return recoverAccept, initialVotes[0], false // case 3
 	}
-	return recoverWait, nil // case 4
+	return recoverValidate, initialVotes[0], len(initialVotes)+missing == fastAcceptors // case 4
 }
 
 // decideRecovery decides the round once its answers allow it, and reports
 // whether it did.
 func (r *Replica) decideRecovery(pr *prepare, in *instance) bool {
-	choice, m := chooseRecovery(r.n, int(pr.key.row), r.q.fast, r.defaultBallot(pr.key.row), pr.replies)
+	choice, m, fewest := chooseRecovery(r.n, int(pr.key.row), r.q.fast, r.defaultBallot(pr.key.row), pr.replies)
 	if choice == recoverWait {
-		if pr.count > r.q.slow {
+		return false
+	}
+	if choice == recoverValidate {
+		// More Prepare answers may still settle it by cases 1 to 3.
+		if pr.val == nil {
+			r.startValidation(pr, in, m, fewest)
+		} else {
 			r.rec.stats.Waited++
 		}
-		return false
+		return pr.done
 	}
 	pr.done = true
 	switch {

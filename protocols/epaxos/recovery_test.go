@@ -50,16 +50,16 @@ func TestRecoveryRules(t *testing.T) {
 		{"vote at a recovery ballot is not evidence", 3, []*PrepareReply{nil, vote(PreAccepted, b1, true), none()}, recoverPropose, 1},
 		// #16 and the optimized quorum: one initial vote among three answers
 		// of five cannot tell a fast commit from none.
-		{"n=5 one initial vote, one missing: wait", 5, []*PrepareReply{nil, vote(PreAccepted, initial, true), none(), none(), nil}, recoverWait, -1},
+		{"n=5 one initial vote, one missing: validate", 5, []*PrepareReply{nil, vote(PreAccepted, initial, true), none(), none(), nil}, recoverValidate, 1},
 		{"n=5 one initial vote, all answered: propose", 5, []*PrepareReply{nil, vote(PreAccepted, initial, true), none(), none(), none()}, recoverPropose, 1},
 		{"n=5 two initial votes: accept", 5, []*PrepareReply{nil, vote(PreAccepted, initial, true), vote(PreAccepted, initial, true), none(), nil}, recoverAccept, 1},
-		{"n=7 two initial votes, two missing: wait", 7, []*PrepareReply{nil, vote(PreAccepted, initial, true), vote(PreAccepted, initial, true), none(), none(), nil, nil}, recoverWait, -1},
+		{"n=7 two initial votes, two missing: validate", 7, []*PrepareReply{nil, vote(PreAccepted, initial, true), vote(PreAccepted, initial, true), none(), none(), nil, nil}, recoverValidate, 1},
 		{"n=7 two initial votes, one missing: propose", 7, []*PrepareReply{nil, vote(PreAccepted, initial, true), vote(PreAccepted, initial, true), none(), none(), none(), nil}, recoverPropose, 1},
 		{"n=7 three initial votes: accept", 7, []*PrepareReply{nil, vote(PreAccepted, initial, true), vote(PreAccepted, initial, true), vote(PreAccepted, initial, true), none(), nil, nil}, recoverAccept, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := newQuorums(tc.n, DefaultParams())
-			got, m := chooseRecovery(tc.n, 0, q.fast, initial, tc.replies)
+			got, m, _ := chooseRecovery(tc.n, 0, q.fast, initial, tc.replies)
 			var want *PrepareReply
 			if tc.pick >= 0 {
 				want = tc.replies[tc.pick]

@@ -86,7 +86,10 @@ func (r *Replica) onLeaderTimeout(in *instance) {
 	if l.phase == PreAccepted {
 		answered = r.setOf(l.replied.Voters())
 		if l.replied.Count() >= r.q.slow && (l.fellBack || !r.params.Thrifty) {
-			// The fast quorum is out of reach; a majority is enough.
+			// The fast quorum is out of reach; a majority is enough. The
+			// silent peers are suspect, so that later rounds need not wait
+			// for them (fastOutOfReach).
+			r.suspect |= l.sentTo &^ answered
 			r.stats.slowPaths++
 			r.stats.slowByTimeout++
 			r.startAccept(in, l.seq, l.deps)

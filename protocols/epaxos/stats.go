@@ -13,6 +13,7 @@ type counters struct {
 	fastPaths         int64 // own instances committed on the fast path
 	slowPaths         int64 // own instances that went through Accept
 	slowByTimeout     int64 // of those, because the fast quorum did not answer in time
+	slowBySuspicion   int64 // of those, because the peers still to answer were suspected down
 	fastBlockedByDeps int64 // fast path refused only because a dependency was not known committed
 	abandoned         int64 // own instances taken over by a higher ballot
 	preAcceptsSent    int64
@@ -42,6 +43,7 @@ type Counters struct {
 	Instances, Commands          int64
 	FastPaths, SlowPaths         int64
 	SlowByTimeout                int64
+	SlowBySuspicion              int64
 	FastBlockedByDeps            int64
 	PreAcceptsSent, AcceptsSent  int64
 	CommitsSent, CommitsResent   int64
@@ -68,7 +70,7 @@ func (r *Replica) Counters() Counters {
 	return Counters{
 		Instances: s.instances, Commands: s.commands,
 		FastPaths: s.fastPaths, SlowPaths: s.slowPaths,
-		SlowByTimeout: s.slowByTimeout, FastBlockedByDeps: s.fastBlockedByDeps,
+		SlowByTimeout: s.slowByTimeout, SlowBySuspicion: s.slowBySuspicion, FastBlockedByDeps: s.fastBlockedByDeps,
 		PreAcceptsSent: s.preAcceptsSent, AcceptsSent: s.acceptsSent,
 		CommitsSent: s.commitsSent, CommitsResent: s.commitsResent,
 		Retransmits: s.retransmits, Timeouts: s.timeouts,
@@ -102,6 +104,7 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_fast_path_total", Help: "Own instances committed on the fast path.", Value: float64(c.FastPaths), Counter: true},
 		{Name: "epaxos_slow_path_total", Help: "Own instances committed through Accept.", Value: float64(c.SlowPaths), Counter: true},
 		{Name: "epaxos_slow_path_timeout_total", Help: "Slow paths taken because the fast quorum did not answer in time.", Value: float64(c.SlowByTimeout), Counter: true},
+		{Name: "epaxos_slow_path_suspicion_total", Help: "Slow paths taken at a majority because the peers still to answer were suspected down.", Value: float64(c.SlowBySuspicion), Counter: true},
 		{Name: "epaxos_fast_path_refused_uncommitted_deps_total", Help: "Matching fast quorums sent to Accept because a dependency was not known committed.", Value: float64(c.FastBlockedByDeps), Counter: true},
 		{Name: "epaxos_preaccepts_sent_total", Help: "PreAccept messages sent.", Value: float64(c.PreAcceptsSent), Counter: true},
 		{Name: "epaxos_accepts_sent_total", Help: "Accept messages sent.", Value: float64(c.AcceptsSent), Counter: true},
