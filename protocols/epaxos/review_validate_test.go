@@ -87,3 +87,59 @@ func TestReviewBucketCollisionBlocksValidationForEver(t *testing.T) {
 		})
 	}
 }
+
+// A validation report is Incomplete once a row holds scanWindow instances
+// above the validated deps that are not forgotten (validateHere), and it
+// stays so: with the instance's leader down for good, its last progress
+// report holds every row's forgotten prefix back at every replica, while
+// the live replicas' rows keep growing with commands that interfere with
+// nothing. So an ambiguous instance whose recovery comes after scanWindow
+// unrelated instances of one live row is never recovered.
+//
+// The schedule: γ ambiguous as in TestRecoveryValidatesAnAmbiguousInstance
+// (1.1 and 1.5 die for good), then 1.3 commits `count` instances on key y,
+// one command each, before the survivors' recovery timers fire. With 100
+// (control) γ is validated and commits; with scanWindow+4 it never does.
+func TestReviewLongRowBlocksValidationForEver(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		count int
+	}{
+		{"control: a short row", 100},
+		{"a row longer than scanWindow", scanWindow + 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, 5, `{"thrifty":false}`)
+			gamma := put(1, 1, "x")
+			c.ambiguous(gamma)
+			c.crash(0)
+			c.crash(4)
+			c.drop = nil
+			c.codec = false // thousands of instances: skip the wire round trip
+			for i := range tc.count {
+				c.propose(2, put(3, uint64(i+1), "y"))
+				c.settle()
+			}
+			if got := c.reps[2].rows.known(2); got != int64(tc.count) {
+				t.Fatalf("1.3 started %d instances, want %d", got, tc.count)
+			}
+			c.tick(recoveryTicks)
+			all := c.requireSafe()
+			var rc RecoveryCounters
+			for _, i := range []int{1, 2, 3} {
+				x := c.reps[i].RecoveryCounters()
+				rc.Validations += x.Validations
+				rc.Validated += x.Validated
+				rc.Refuted += x.Refuted
+			}
+			if _, ok := all[instKey{0, 0}]; !ok {
+				t.Fatalf("γ never committed in %d ticks after %d instances of row 2: %d validations, %d validated, %d refuted",
+					recoveryTicks, tc.count, rc.Validations, rc.Validated, rc.Refuted)
+			}
+			c.requireExecutedEverywhere([]int{1, 2, 3}, []paxi.Command{gamma})
+			if rc.Validated == 0 {
+				t.Fatalf("γ committed, but not by a validation: %+v", rc)
+			}
+		})
+	}
+}
