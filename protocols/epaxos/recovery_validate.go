@@ -222,18 +222,18 @@ func (r *Replica) validateHere(in *instance, seq int64, deps []int64, cmds []pax
 			// none matters in the instance's own row, where they are below it
 			// (forgetting is a prefix and it is not committed) and its
 			// leader, which knew them, left them out of deps.
-			switch hidden[q] {
-			case hiddenRefutes:
+			if hidden[q] == hiddenRefutes {
 				rep.Refuted = true
-			case hiddenMaybe:
-				rep.Incomplete = true
 			}
 			lo = f
 		}
-		if hi-lo >= scanWindow {
-			rep.Incomplete, hi = true, lo+scanWindow-1
-		}
-		for i := lo; i <= hi; i++ {
+		// The whole live range is scanned, however long: a cap here made
+		// the report Incomplete for good once a live row outgrew it while
+		// the dead leader held forgetting back (review finding,
+		// TestReviewLongRowBlocksValidationForEver). What is bounded is
+		// the report, by the message budget; a full report is Incomplete
+		// only until some of what it names commits.
+		for i := lo; i <= hi && !rep.Refuted; i++ {
 			if p == row && i == inst {
 				continue
 			}
@@ -260,7 +260,12 @@ func (r *Replica) validateHere(in *instance, seq int64, deps []int64, cmds []pax
 			case x.vbal == r.defaultBallot(p):
 				flag = validateNotInitial
 			}
+			if len(rep.Rows) >= validateReportCap {
+				rep.Incomplete = true
+				break
+			}
 			rep.Rows, rep.Insts, rep.Flags = append(rep.Rows, p), append(rep.Insts, i), append(rep.Flags, flag)
+			rep.Refuted = rep.Refuted || flag == validateRefutes
 		}
 	}
 	return rep
@@ -402,11 +407,15 @@ func (r *Replica) validValidateReply(from paxi.ID, m *ValidateReply) bool {
 	return true
 }
 
+// validateReportCap bounds the instances one ValidateReply names (a row,
+// an instance and a flag each, at most 15 bytes encoded), well inside
+// paxi.MessageBudget.
+const validateReportCap = paxi.MessageBudget / 32
+
 // What the forgotten instances of a row above some dependency are to a
 // command (forgottenInterfering).
 const (
 	hiddenNone    = iota // none of them interferes with it
-	hiddenMaybe          // one may: the report cannot be complete
 	hiddenRefutes        // one interferes: it was executed here while the validated instance is not committed, so it does not depend on it, and no fast commit of the instance can have left it out (case a)
 )
 
@@ -442,12 +451,8 @@ func (r *Replica) forgottenInterfering(row int32, cmds []paxi.Command, deps []in
 				}
 				continue
 			}
-			switch inst, same := r.rec.forgotten.key(p, c.Key, write); {
-			case inst <= deps[q]:
-			case same:
+			if r.rec.forgotten.key(p, c.Key, write) > deps[q] {
 				out[q] = hiddenRefutes
-			default:
-				out[q] = hiddenMaybe
 			}
 		}
 	}
