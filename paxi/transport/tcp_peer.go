@@ -132,6 +132,7 @@ func (p *peer) run() {
 		// it counts as a failed attempt and backs off.
 		if time.Since(start) >= p.t.opts.MaxBackoff {
 			log.Warn("connection lost, reconnecting", "err", err)
+			p.reportDown()
 			backoff = p.t.opts.MinBackoff
 			wasUp = true
 			continue
@@ -141,6 +142,16 @@ func (p *peer) run() {
 			return
 		}
 		backoff = min(2*backoff, p.t.opts.MaxBackoff)
+	}
+}
+
+// reportDown tells the replica, among the messages it receives, that a
+// working connection to the peer dropped (paxi.PeerDown), so that a
+// protocol can act on a crash at once instead of after its timeout.
+func (p *peer) reportDown() {
+	select {
+	case p.t.inbox <- paxi.Envelope{From: p.id, To: p.t.self, Msg: &paxi.PeerDown{}}:
+	case <-p.t.closing:
 	}
 }
 

@@ -281,3 +281,20 @@ func TestTCPBacksOffFromAPeerThatHangsUp(t *testing.T) {
 		t.Fatalf("a redialled %d times in 500ms", n)
 	}
 }
+
+func TestTCPReportsADroppedConnection(t *testing.T) {
+	checkLeaks(t)
+	lns, addrs := listeners(t, a, b)
+	// A connection counts as working after MaxBackoff.
+	ta := startTCP(t, a, lns[a], addrs, TCPOptions{MaxBackoff: 20 * time.Millisecond})
+	tb := startTCP(t, b, lns[b], addrs, TCPOptions{})
+	ta.Send(paxi.Envelope{To: b, Msg: &Ping{Seq: 1}})
+	recv(t, tb, 5*time.Second)
+	noRecv(t, ta, 30*time.Millisecond)
+	tb.Close() // b crashes: a's connection to it drops
+	if e := recv(t, ta, 5*time.Second); e.From != b {
+		t.Fatalf("got %T from %s, want a PeerDown from %s", e.Msg, e.From, b)
+	} else if _, ok := e.Msg.(*paxi.PeerDown); !ok {
+		t.Fatalf("got %T from %s, want a PeerDown", e.Msg, e.From)
+	}
+}
