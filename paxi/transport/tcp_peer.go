@@ -24,6 +24,7 @@ type peer struct {
 	id   paxi.ID
 	addr string
 	wake chan struct{} // capacity 1; Send signals that the queue became non-empty
+	back chan struct{} // capacity 1; the peer dialed in: stop backing off
 
 	mu    sync.Mutex
 	queue []paxi.Envelope // waiting for the writer, in Send order
@@ -31,7 +32,7 @@ type peer struct {
 }
 
 func newPeer(t *TCP, id paxi.ID, addr string) *peer {
-	return &peer{t: t, id: id, addr: addr, wake: make(chan struct{}, 1)}
+	return &peer{t: t, id: id, addr: addr, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
 }
 
 // enqueue appends e to the queue unless the peer is unreachable or too far
@@ -155,15 +156,27 @@ func (p *peer) reportDown() {
 	}
 }
 
-// sleep waits for d, and reports false if the transport closed meanwhile.
+// sleep waits for d, or until the peer dials in (it is back: a restarted
+// replica would otherwise hear nothing from this one for up to
+// MaxBackoff), and reports false if the transport closed meanwhile.
 func (p *peer) sleep(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-p.t.closing:
 		return false
+	case <-p.back:
+		return true
 	case <-t.C:
 		return true
+	}
+}
+
+// dialedIn tells the writer that the peer connected to this replica.
+func (p *peer) dialedIn() {
+	select {
+	case p.back <- struct{}{}:
+	default:
 	}
 }
 
