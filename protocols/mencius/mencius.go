@@ -87,7 +87,7 @@ type Replica struct {
 
 	commits  []commitNote // to announce at the next Ready
 	revoking []*revocation
-	suspect  []bool        // revoked (or its connection dropped), and not heard from as an owner since: revoked again at once
+	suspect  []bool        // revoked, and not heard from since: revoked again at once
 	heardRev []int64       // tick another replica last asked to revoke each one
 	backoff  []int         // false alarms: each doubles the wait before revoking it
 	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
@@ -268,14 +268,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	if p < 0 || p == r.self {
 		return
 	}
-	switch msg.(type) {
-	case *Accept, *Skip, *Commit:
-		// p serves its own slots again. Its other messages do not show
-		// that: a restarted owner sends progress reports, Needs and
-		// votes while it catches up, long before it skips or proposes in
-		// its slots, and execution would wait on them meanwhile.
-		r.suspect[p] = false
-	}
+	r.suspect[p] = false
 	switch m := msg.(type) {
 	case *Accepted:
 		r.log.NoteExecuted(p, m.Executed)
