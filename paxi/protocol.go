@@ -41,6 +41,23 @@ type Ready struct {
 	Replies []Reply
 }
 
+// PeerWatcher is implemented by protocols that act at once on a host's
+// news that a peer is unreachable, rather than only after a timeout.
+type PeerWatcher interface {
+	// PeerDown tells the protocol that the host's connection to peer p
+	// dropped (on real processes, within milliseconds of its crash). It is
+	// a hint: the peer may be alive behind a flaky connection, so the
+	// protocol may elect or revoke at once but must stay safe if the hint
+	// is wrong, and it hears from a peer that is back as usual.
+	PeerDown(p ID)
+}
+
+// PeerDown is the envelope message by which a transport reports, among the
+// messages it delivers, that its connection to the envelope's From
+// dropped. It never goes on the wire; the host hands it to a PeerWatcher
+// and to nothing else.
+type PeerDown struct{}
+
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
 	return len(r.Persist) == 0 && len(r.Messages) == 0 && len(r.Execute) == 0 && len(r.Replies) == 0

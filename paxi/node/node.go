@@ -156,7 +156,7 @@ func (n *Node) Run(ctx context.Context) error {
 			if !ok {
 				return fmt.Errorf("transport closed")
 			}
-			n.proto.Step(e.From, e.Msg)
+			n.step(e)
 			events++
 		case <-ticker.C:
 			n.proto.Tick()
@@ -173,7 +173,7 @@ func (n *Node) Run(ctx context.Context) error {
 				if !ok {
 					break drain
 				}
-				n.proto.Step(e.From, e.Msg)
+				n.step(e)
 			default:
 				break drain
 			}
@@ -233,4 +233,16 @@ func nearest(cfg *paxi.Config, self paxi.ID) []paxi.ID {
 		dist = func(p paxi.ID) int64 { return int64(cfg.EmulatedDelay(self, p)) }
 	}
 	return paxi.NearestFirst(self, cfg.IDs(), dist)
+}
+
+// step hands the protocol a peer's message, or the transport's notice that
+// the connection to a peer dropped (to a protocol that watches for it).
+func (n *Node) step(e paxi.Envelope) {
+	if _, down := e.Msg.(*paxi.PeerDown); down {
+		if w, ok := n.proto.(paxi.PeerWatcher); ok {
+			w.PeerDown(e.From)
+		}
+		return
+	}
+	n.proto.Step(e.From, e.Msg)
 }

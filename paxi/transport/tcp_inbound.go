@@ -55,6 +55,9 @@ func (t *TCP) readLoop(c net.Conn) {
 	fr.max = t.opts.MaxFrame
 	t.replaceInbound(from, c)
 	defer t.forgetInbound(from, c)
+	if p := t.peers[from]; p != nil {
+		p.dialedIn()
+	}
 	t.log.Debug("accepted connection", "from", string(from), "remote", remote)
 
 	obs := t.opts.Observer

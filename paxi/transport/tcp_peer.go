@@ -24,6 +24,7 @@ type peer struct {
 	id   paxi.ID
 	addr string
 	wake chan struct{} // capacity 1; Send signals that the queue became non-empty
+	back chan struct{} // capacity 1; the peer dialed in: stop backing off
 
 	mu    sync.Mutex
 	queue []paxi.Envelope // waiting for the writer, in Send order
@@ -31,7 +32,7 @@ type peer struct {
 }
 
 func newPeer(t *TCP, id paxi.ID, addr string) *peer {
-	return &peer{t: t, id: id, addr: addr, wake: make(chan struct{}, 1)}
+	return &peer{t: t, id: id, addr: addr, wake: make(chan struct{}, 1), back: make(chan struct{}, 1)}
 }
 
 // enqueue appends e to the queue unless the peer is unreachable or too far
@@ -132,6 +133,7 @@ func (p *peer) run() {
 		// it counts as a failed attempt and backs off.
 		if time.Since(start) >= p.t.opts.MaxBackoff {
 			log.Warn("connection lost, reconnecting", "err", err)
+			p.reportDown()
 			backoff = p.t.opts.MinBackoff
 			wasUp = true
 			continue
@@ -144,15 +146,37 @@ func (p *peer) run() {
 	}
 }
 
-// sleep waits for d, and reports false if the transport closed meanwhile.
+// reportDown tells the replica, among the messages it receives, that a
+// working connection to the peer dropped (paxi.PeerDown), so that a
+// protocol can act on a crash at once instead of after its timeout.
+func (p *peer) reportDown() {
+	select {
+	case p.t.inbox <- paxi.Envelope{From: p.id, To: p.t.self, Msg: &paxi.PeerDown{}}:
+	case <-p.t.closing:
+	}
+}
+
+// sleep waits for d, or until the peer dials in (it is back: a restarted
+// replica would otherwise hear nothing from this one for up to
+// MaxBackoff), and reports false if the transport closed meanwhile.
 func (p *peer) sleep(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-p.t.closing:
 		return false
+	case <-p.back:
+		return true
 	case <-t.C:
 		return true
+	}
+}
+
+// dialedIn tells the writer that the peer connected to this replica.
+func (p *peer) dialedIn() {
+	select {
+	case p.back <- struct{}{}:
+	default:
 	}
 }
 

@@ -281,3 +281,52 @@ func TestTCPBacksOffFromAPeerThatHangsUp(t *testing.T) {
 		t.Fatalf("a redialled %d times in 500ms", n)
 	}
 }
+
+func TestTCPReportsADroppedConnection(t *testing.T) {
+	checkLeaks(t)
+	lns, addrs := listeners(t, a, b)
+	// A connection counts as working after MaxBackoff.
+	ta := startTCP(t, a, lns[a], addrs, TCPOptions{MaxBackoff: 20 * time.Millisecond})
+	tb := startTCP(t, b, lns[b], addrs, TCPOptions{})
+	ta.Send(paxi.Envelope{To: b, Msg: &Ping{Seq: 1}})
+	recv(t, tb, 5*time.Second)
+	noRecv(t, ta, 30*time.Millisecond)
+	tb.Close() // b crashes: a's connection to it drops
+	if e := recv(t, ta, 5*time.Second); e.From != b {
+		t.Fatalf("got %T from %s, want a PeerDown from %s", e.Msg, e.From, b)
+	} else if _, ok := e.Msg.(*paxi.PeerDown); !ok {
+		t.Fatalf("got %T from %s, want a PeerDown", e.Msg, e.From)
+	}
+}
+
+func TestTCPRedialsAtOnceWhenThePeerDialsIn(t *testing.T) {
+	checkLeaks(t)
+	lns, addrs := listeners(t, a, b)
+	lns[b].Close() // b is down
+	ta := startTCP(t, a, lns[a], addrs, TCPOptions{MinBackoff: 5 * time.Second, MaxBackoff: 5 * time.Second})
+	pb := ta.peers[b]
+	eventually(t, 2*time.Second, func() bool {
+		pb.mu.Lock()
+		defer pb.mu.Unlock()
+		return pb.down
+	}, func() string { return "a never failed to dial the absent b" })
+	ln, err := net.Listen("tcp", addrs[b])
+	if err != nil {
+		t.Fatalf("listening again on %s: %v", addrs[b], err)
+	}
+	tb := startTCP(t, b, ln, addrs, TCPOptions{}) // b is back and dials a
+	tb.Send(paxi.Envelope{To: a, Msg: &Ping{Seq: 1}})
+	recv(t, ta, 2*time.Second)
+	// a's dial backoff (5 s) is cut short: it reaches b well before.
+	start := time.Now()
+	eventually(t, 2*time.Second, func() bool {
+		ta.Send(paxi.Envelope{To: b, Msg: &Ping{Seq: 2}})
+		select {
+		case e := <-tb.Inbox():
+			return e.From == a
+		case <-time.After(20 * time.Millisecond):
+			return false
+		}
+	}, func() string { return "a still backs off from b, which dialed in: its messages wait up to MaxBackoff" })
+	t.Logf("a reached b %v after b dialed in", time.Since(start))
+}

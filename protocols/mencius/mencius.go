@@ -113,25 +113,15 @@ func New(env paxi.Env) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := slotpaxos.Self(env)
+	c, err := slotpaxos.NewCore(Name, env, p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Name, err)
+		return nil, err
 	}
-	r := &Replica{
-		Outbox: paxi.NewOutbox(env.ID, env.Peers),
-		p:      p,
-		env:    env,
-		peers:  env.Peers,
-		n:      int64(len(env.Peers)),
-		self:   self,
-		maj:    paxi.Majority(len(env.Peers)),
-	}
-	r.ballots = paxi.NewBallots(env.Peers)
+	r := &Replica{Outbox: c.Outbox, p: p, env: env, peers: env.Peers, n: int64(len(env.Peers)),
+		self: c.Self, maj: c.Maj, ballots: c.Ballots, log: c.Log, retrans: c.Retrans}
 	r.nextOwn = int64(r.self)
 	r.revoking = make([]*revocation, len(env.Peers))
-	r.log = slotpaxos.NewLog(r.self, len(env.Peers), p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
 	r.exec = r.execute
-	r.retrans = slotpaxos.NewRetransmit(self, len(env.Peers), r.maj-1, int64(p.RetryTicks))
 	r.suspect = make([]bool, len(env.Peers))
 	r.heardRev = make([]int64, len(env.Peers))
 	r.backoff = make([]int, len(env.Peers))

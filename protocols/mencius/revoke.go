@@ -199,3 +199,17 @@ func (r *Replica) merge(rv *revocation, p int, votes []Vote, last bool) {
 		}
 	}
 }
+
+// PeerDown (paxi.PeerWatcher) revokes q's slots as soon as execution waits
+// on one, when the host saw its connection to q drop, rather than after
+// two retransmission timeouts of waiting: on real processes that wait was
+// most of the stall after a crash. Only the first replica in q's
+// revocation order does so, so that two revokers do not outbid each other;
+// the others keep their timeouts, as they do for a silent owner. A wrong
+// hint costs a revocation of a live owner, which stays safe, and q is no
+// longer suspect once it is heard from.
+func (r *Replica) PeerDown(id paxi.ID) {
+	if q := paxi.IndexOf(r.peers, id); q >= 0 && q != r.self && r.rank(r.self, q) == 0 {
+		r.suspect[q] = true
+	}
+}

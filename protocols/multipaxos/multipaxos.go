@@ -116,22 +116,13 @@ func New(env paxi.Env) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := slotpaxos.Self(env)
+	c, err := slotpaxos.NewCore(Name, env, p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Name, err)
+		return nil, err
 	}
-	r := &Replica{
-		Outbox: paxi.NewOutbox(env.ID, env.Peers),
-		p:      p,
-		env:    env,
-		peers:  env.Peers,
-		self:   self,
-		maj:    paxi.Majority(len(env.Peers)),
-	}
+	r := &Replica{Outbox: c.Outbox, p: p, env: env, peers: env.Peers,
+		self: c.Self, maj: c.Maj, ballots: c.Ballots, log: c.Log, retrans: c.Retrans}
 	r.exec = r.execute
-	r.retrans = slotpaxos.NewRetransmit(self, len(env.Peers), paxi.Majority(len(env.Peers))-1, int64(p.RetryTicks))
-	r.log = slotpaxos.NewLog(r.self, len(env.Peers), p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
-	r.ballots = paxi.NewBallots(env.Peers)
 	if len(env.Restored) == 0 {
 		r.setBallot(paxi.NewBallot(0, env.Peers[0]))
 		if r.self == 0 {
