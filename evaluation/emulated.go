@@ -37,20 +37,25 @@ func emulatedParams(protocol string) json.RawMessage {
 // WriteEmulatedConfig writes dir/config.json: five replicas 1.1 ... 5.1 on
 // 127.0.0.1 from port base, one per paper site, with the paper matrix's
 // mean round trips as emulated_rtt.
-func WriteEmulatedConfig(dir, protocol string, base int) error {
-	return writeConfig(dir, protocol, base, true)
+// fsync says whether the replicas sync their logs: the simulator models
+// no disk, and one sync on this machine's disk costs 1.5-2 ms, several of
+// them in sequence per command, so the comparison runs without it unless
+// asked (docs/PERFORMANCE.md, "Real processes with emulated wide-area
+// delays").
+func WriteEmulatedConfig(dir, protocol string, base int, fsync bool) error {
+	return writeConfig(dir, protocol, base, true, fsync)
 }
 
 // WriteLoopbackConfig writes the same configuration without emulated_rtt:
 // the baseline of what the real processes themselves cost per command.
-func WriteLoopbackConfig(dir, protocol string, base int) error {
-	return writeConfig(dir, protocol, base, false)
+func WriteLoopbackConfig(dir, protocol string, base int, fsync bool) error {
+	return writeConfig(dir, protocol, base, false, fsync)
 }
 
-func writeConfig(dir, protocol string, base int, delays bool) error {
+func writeConfig(dir, protocol string, base int, delays, fsync bool) error {
 	m := sim.WAN(5)
 	cfg := paxi.Config{Algorithm: protocol, Params: emulatedParams(protocol), StorageDir: filepath.Join(dir, "state"),
-		Tick: paxi.Duration(paxi.DefaultTick), EmulatedRTT: map[paxi.ID]map[paxi.ID]paxi.Duration{}}
+		Tick: paxi.Duration(paxi.DefaultTick), EmulatedRTT: map[paxi.ID]map[paxi.ID]paxi.Duration{}, Fsync: &fsync}
 	for z := 1; z <= 5; z++ {
 		id := paxi.ID(fmt.Sprintf("%d.1", z))
 		cfg.Replicas = append(cfg.Replicas, paxi.ReplicaConfig{ID: id,

@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 PROTOCOL="${PROTOCOL:-epaxos multipaxos mencius}"
 DURATION="${DURATION:-10s}"
 RUNS="${RUNS:-3}"
+FSYNC="${FSYNC:-false}" # the simulator models no disk; FSYNC=true to see what syncs add
 PORT="${PORT:-37000}"
 top=$(mktemp -d)
 mkdir -p bin/.build
@@ -38,7 +39,7 @@ sites=(CA VA EU OR JP)
 one() {
   local dir=$2
   mkdir -p "$dir"
-  bin/.build/eval -emulated-config "$dir" -protocol "$1" -port "$PORT" ${5:-} || return 2
+  bin/.build/eval -emulated-config "$dir" -protocol "$1" -port "$PORT" -fsync="$FSYNC" ${5:-} || return 2
   for z in 1 2 3 4 5; do
     bin/.build/server -id "$z.1" -config "$dir/config.json" >"$dir/server-$z.log" 2>&1 &
     pids+=($!)

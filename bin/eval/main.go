@@ -40,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	only := fs.String("only", "", "run one experiment: widearea, interference, leader, slow, availability, batching, tail")
 	emuConfig := fs.String("emulated-config", "", "write DIR/config.json for five real replicas with the paper's round trips emulated, and exit")
 	emuCompare := fs.String("compare-emulated", "", "compare DIR/client-<site>.json (bin/client -json per site) with the simulator, and exit")
+	fsync := fs.Bool("fsync", false, "with -emulated-config: the replicas sync their logs (the simulator models no disk)")
 	loopback := fs.Bool("loopback", false, "with -emulated-config: write the same replicas without emulated delays (the real processes' own cost)")
 	protocol := fs.String("protocol", "epaxos", "protocol of -emulated-config and -compare-emulated")
 	port := fs.Int("port", 37000, "first port of -emulated-config (peers base+1.., clients base+101.., HTTP base+201..)")
@@ -67,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if *loopback {
 			write = evaluation.WriteLoopbackConfig
 		}
-		if err := write(*emuConfig, *protocol, *port); err != nil {
+		if err := write(*emuConfig, *protocol, *port, *fsync); err != nil {
 			fmt.Fprintln(stderr, "eval:", err)
 			return 1
 		}
