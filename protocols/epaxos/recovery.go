@@ -448,24 +448,8 @@ func (r *Replica) dropPrepares(k instKey, b paxi.Ballot) {
 
 // onPrepareReply collects the answers to a Prepare round.
 func (r *Replica) onPrepareReply(p int, m *PrepareReply) {
-	k := instKey{m.Row, m.Inst}
-	var pr *prepare
-	for _, x := range r.rec.active {
-		if x.key == k && !x.done {
-			pr = x
-		}
-	}
+	pr, in := r.liveRound(instKey{m.Row, m.Inst}, false)
 	if pr == nil {
-		return
-	}
-	in := r.rows.get(m.Row, m.Inst)
-	if in == nil || in.status >= Committed || in.bal != pr.ballot {
-		// Committed, or overtaken: this replica promised (and may have
-		// voted at) a higher ballot since the round began, and a decision
-		// of this round would overwrite that vote with one at a lower
-		// ballot (found in review: a no-op chosen at b' then replaced here
-		// by a vote at b < b', so a later recovery chose the command).
-		pr.done = true
 		return
 	}
 	if !m.OK {
@@ -684,3 +668,28 @@ func (r *Replica) recoverPropose(in *instance, b paxi.Ballot, cmds []paxi.Comman
 // recoveryDecides is the reply count at which a recovery leader's phase 1
 // decides: a majority with itself, since it always takes the slow path.
 func (r *Replica) recoveryDecides(l *leader) bool { return l.recovery && l.replied.Count() == r.q.slow }
+
+// liveRound is the replica's open recovery round for k (a validating one
+// if validating) and the instance, or nil. A round whose instance has
+// committed, or was overtaken, ends here: this replica promised (and may
+// have voted at) a higher ballot since the round began, and a decision of
+// this round would overwrite that vote with one at a lower ballot (found in
+// review: a no-op chosen at b' then replaced by a vote at b < b', so a
+// later recovery chose the command).
+func (r *Replica) liveRound(k instKey, validating bool) (*prepare, *instance) {
+	var pr *prepare
+	for _, x := range r.rec.active {
+		if x.key == k && !x.done && (!validating || x.val != nil) {
+			pr = x
+		}
+	}
+	if pr == nil {
+		return nil, nil
+	}
+	in := r.rows.get(k.row, k.inst)
+	if in == nil || in.status >= Committed || in.bal != pr.ballot {
+		pr.done = true
+		return nil, nil
+	}
+	return pr, in
+}

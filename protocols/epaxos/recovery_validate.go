@@ -273,19 +273,8 @@ func (r *Replica) validateHere(in *instance, seq int64, deps []int64, cmds []pax
 
 // onValidateReply collects the answers to a validation.
 func (r *Replica) onValidateReply(p int, m *ValidateReply) {
-	k := instKey{m.Row, m.Inst}
-	var pr *prepare
-	for _, x := range r.rec.active {
-		if x.key == k && !x.done && x.val != nil {
-			pr = x
-		}
-	}
+	pr, in := r.liveRound(instKey{m.Row, m.Inst}, true)
 	if pr == nil {
-		return
-	}
-	in := r.rows.get(m.Row, m.Inst)
-	if in == nil || in.status >= Committed || in.bal != pr.ballot {
-		pr.done = true
 		return
 	}
 	if !m.OK {
