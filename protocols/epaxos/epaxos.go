@@ -168,6 +168,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	// Any message shows the peer is up: thrifty rounds may use it again.
 	r.suspect &^= bit(p)
 	r.rec.heard[p] = r.now
+	r.rec.down &^= bit(p)
 	switch m := msg.(type) {
 	case *PreAccept:
 		if r.validRef(from, m.Row, m.Inst, m.Deps) {
