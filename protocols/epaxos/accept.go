@@ -31,7 +31,7 @@ func (r *Replica) acceptRound(in *instance) {
 		// The peers that just answered PreAccept are alive and hold the
 		// commands, so they make the cheapest majority; among them and
 		// then the others, the nearest.
-		l.sentTo = r.nearestPeers(r.q.slow, r.others()&^(l.holders&^r.suspect))
+		l.sentTo = r.nearestPeers(r.q.slow+r.spare(), r.others()&^(l.holders&^r.suspect))
 	} else {
 		l.sentTo = r.others()
 	}

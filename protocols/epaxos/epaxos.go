@@ -96,7 +96,10 @@ type Replica struct {
 	rtt     paxi.RoundTrips
 	sendSeq int64
 	sends   [][]roundSend
-	rand    *rand.Rand // env.Rand: recovery timer jitter
+	// lossSeen is the tick of the last loss seen: thrifty rounds ask a
+	// spare peer for a while after it (rto.go).
+	lossSeen int64
+	rand     *rand.Rand // env.Rand: recovery timer jitter
 }
 
 // New builds a replica from its environment, rebuilding state from
@@ -146,6 +149,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.exec = newExecutor(n, r)
 	r.rtt = newRoundTrips(self, n, p)
 	r.sends = make([][]roundSend, n)
+	r.lossSeen = -lossMemory * int64(p.RetryTicks)
 	r.rec.init(n)
 	r.progress.init(n, p.RetryTicks)
 	r.catchUp.init(n, r.others())

@@ -48,7 +48,7 @@ func (r *Replica) lead(in *instance, committed uint64) {
 	}
 	m := &PreAccept{Ballot: l.ballot, Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps, Cmds: in.cmds, Noop: in.noop}
 	if r.params.Thrifty {
-		l.sentTo = r.nearestPeers(r.q.fast, r.suspect)
+		l.sentTo = r.nearestPeers(r.q.fast+r.spare(), r.suspect)
 	} else {
 		l.sentTo = r.others()
 	}

@@ -110,6 +110,7 @@ func (r *Replica) onLeaderTimeout(in *instance) {
 	if target == 0 {
 		return
 	}
+	r.sawLoss()
 	r.resendRound(in, target)
 }
 
