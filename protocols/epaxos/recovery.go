@@ -676,8 +676,10 @@ func (r *Replica) recoverPropose(in *instance, b paxi.Ballot, cmds []paxi.Comman
 	}
 	m := &PreAccept{Ballot: b, Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, Cmds: cmds, Noop: noop}
 	l.sentTo = r.others()
-	l.timer.Reset(r.params.RetryTicks)
+	l.firstWait = r.roundTimeout(r.q.slow)
+	l.timer.Reset(l.firstWait)
 	r.sendTo(l.sentTo, m)
+	r.noteSend(in, l.sentTo, true)
 	r.stats.preAcceptsSent += int64(r.n - 1)
 }
 
