@@ -2,7 +2,6 @@ package epaxos
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -35,27 +34,6 @@ type SnapshotRecord struct {
 	// executed prefix (also in the state-machine snapshot).
 	ExecRows  []int32
 	ExecInsts []int64
-}
-
-// IndexRecord is the conflict index as held (conflicts.go), forgotten
-// instances included: Vals holds its entries in entry order (2+2n numbers
-// each), KeyAt and ClientAt the entry of each key and client.
-type IndexRecord struct {
-	Keys     []string
-	KeyAt    []int32
-	Clients  []uint64
-	ClientAt []int32
-	Vals     []int64
-}
-
-// ForgottenRecord is the summary of forgotten instances recovery's
-// validation reads (recovery_forgotten.go): per key 2n numbers, per
-// client n.
-type ForgottenRecord struct {
-	Keys       []string
-	KeyVals    []int64
-	Clients    []uint64
-	ClientVals []int64
 }
 
 func init() {
@@ -148,60 +126,6 @@ func (r *Replica) voteRecord(in *instance) *VoteRecord {
 	}
 }
 
-// indexRecords are the conflict index and the summary of forgotten
-// instances, both in entry order of the index, so that a checkpoint is the
-// same bytes whatever the maps' iteration order.
-func (r *Replica) indexRecords() (*IndexRecord, *ForgottenRecord) {
-	c := &r.conflicts
-	st := c.stride()
-	count := int(c.count)
-	keyOf := make([]string, count)
-	clientOf := make([]uint64, count)
-	isKey := make([]bool, count)
-	for k, e := range c.keys {
-		keyOf[e], isKey[e] = k, true
-	}
-	for id, e := range c.clients {
-		clientOf[e] = id
-	}
-	idx := &IndexRecord{Vals: make([]int64, 0, count*st)}
-	for ch := range c.chunks {
-		idx.Vals = append(idx.Vals, c.chunks[ch][:min(keyChunk, count-ch*keyChunk)*st]...)
-	}
-	sum := &r.rec.forgotten
-	fgt := &ForgottenRecord{}
-	for e := range count {
-		if isKey[e] {
-			idx.Keys, idx.KeyAt = append(idx.Keys, keyOf[e]), append(idx.KeyAt, int32(e))
-			if v, ok := sum.keys[keyOf[e]]; ok {
-				fgt.Keys, fgt.KeyVals = append(fgt.Keys, keyOf[e]), append(fgt.KeyVals, v...)
-			}
-			continue
-		}
-		idx.Clients, idx.ClientAt = append(idx.Clients, clientOf[e]), append(idx.ClientAt, int32(e))
-		if v, ok := sum.clients[clientOf[e]]; ok {
-			fgt.Clients, fgt.ClientVals = append(fgt.Clients, clientOf[e]), append(fgt.ClientVals, v...)
-		}
-	}
-	// Every key and client of a forgotten instance is in the index (it was
-	// indexed when it committed); should one not be, it is not lost.
-	if len(fgt.Keys) != len(sum.keys) {
-		for k, v := range sum.keys {
-			if _, ok := c.keys[k]; !ok {
-				fgt.Keys, fgt.KeyVals = append(fgt.Keys, k), append(fgt.KeyVals, v...)
-			}
-		}
-	}
-	if len(fgt.Clients) != len(sum.clients) {
-		for id, v := range sum.clients {
-			if _, ok := c.clients[id]; !ok {
-				fgt.Clients, fgt.ClientVals = append(fgt.Clients, id), append(fgt.ClientVals, v...)
-			}
-		}
-	}
-	return idx, fgt
-}
-
 // restoreSnapshot takes the SnapshotRecord, which comes before every other
 // record of a restore: the rows start at their forgotten prefixes, the
 // executor at its executed prefixes, with the instances executed above
@@ -264,58 +188,6 @@ func (r *Replica) checkSnapshot(m *SnapshotRecord) error {
 		if err := check(row, m.ExecInsts[j]); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// restoreIndex takes an IndexRecord: the conflict index as it was.
-func (r *Replica) restoreIndex(k int, m *IndexRecord) error {
-	c := &r.conflicts
-	st := c.stride()
-	count := len(m.Keys) + len(m.Clients)
-	if c.count != 0 || len(m.KeyAt) != len(m.Keys) || len(m.ClientAt) != len(m.Clients) || len(m.Vals) != count*st {
-		return fmt.Errorf("epaxos: restore: record %d: index record twice, or its %d keys, %d clients and %d numbers do not fit", k, len(m.Keys), len(m.Clients), len(m.Vals))
-	}
-	for range count {
-		c.add()
-	}
-	for e := 0; e < count; e += keyChunk {
-		copy(c.chunks[e/keyChunk], m.Vals[e*st:min(e+keyChunk, count)*st])
-	}
-	for j, e := range m.KeyAt {
-		if e < 0 || int(e) >= count {
-			return fmt.Errorf("epaxos: restore: record %d: index entry %d of %d", k, e, count)
-		}
-		c.keys[m.Keys[j]] = e
-	}
-	for j, e := range m.ClientAt {
-		if e < 0 || int(e) >= count {
-			return fmt.Errorf("epaxos: restore: record %d: index entry %d of %d", k, e, count)
-		}
-		c.clients[m.Clients[j]] = e
-	}
-	return nil
-}
-
-// restoreForgotten takes a ForgottenRecord: the summary as it was.
-func (r *Replica) restoreForgotten(k int, m *ForgottenRecord) error {
-	n := r.n
-	if len(m.KeyVals) != 2*n*len(m.Keys) || len(m.ClientVals) != n*len(m.Clients) {
-		return fmt.Errorf("epaxos: restore: record %d: forgotten record of %d keys and %d clients with %d and %d numbers", k, len(m.Keys), len(m.Clients), len(m.KeyVals), len(m.ClientVals))
-	}
-	t := &r.rec.forgotten
-	if t.keys == nil {
-		t.keys = make(map[string][]int64, len(m.Keys))
-		t.clients = make(map[uint64][]int64, len(m.Clients))
-	}
-	// Copies: the summary grows in place, and a host may restore from the
-	// same records again.
-	kv, cv := slices.Clone(m.KeyVals), slices.Clone(m.ClientVals)
-	for j, key := range m.Keys {
-		t.keys[key] = kv[2*n*j : 2*n*(j+1) : 2*n*(j+1)]
-	}
-	for j, id := range m.Clients {
-		t.clients[id] = cv[n*j : n*(j+1) : n*(j+1)]
 	}
 	return nil
 }
