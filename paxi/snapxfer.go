@@ -100,6 +100,7 @@ type SnapshotTransfers struct {
 	out                    []*outgoing // by start, for a fixed order
 	ended                  map[ID]int64
 	in                     *incoming
+	done                   map[ID]uint64 // per peer, its last transfer received whole
 	msgs                   []Envelope
 	Stats                  TransferStats
 }
@@ -142,7 +143,7 @@ type Received struct {
 // numbers its first transfer (a host makes it differ across restarts).
 func NewSnapshotTransfers(self ID, firstID uint64) *SnapshotTransfers {
 	return &SnapshotTransfers{self: self, nextID: firstID, Chunk: DefaultSnapshotChunk, Retry: DefaultSnapshotRetry,
-		Stall: DefaultSnapshotStall, Cooldown: DefaultSnapshotCooldown, ended: map[ID]int64{}}
+		Stall: DefaultSnapshotStall, Cooldown: DefaultSnapshotCooldown, ended: map[ID]int64{}, done: map[ID]uint64{}}
 }
 
 // Send starts a transfer of payload to peer to, unless one to it is under
@@ -245,6 +246,12 @@ func (t *SnapshotTransfers) onChunk(from ID, c *SnapshotChunk) *Received {
 		t.ack(from, c, 0, AckRefused)
 		return nil
 	}
+	if t.done[from] == c.Xfer {
+		// A chunk of a transfer received whole, sent again because the
+		// last ack was lost: the sender is told again.
+		t.ack(from, c, c.Total, AckDone)
+		return nil
+	}
 	in := t.in
 	if in == nil || in.from != from || in.xfer != c.Xfer || in.total != c.Total || in.sum != c.Sum {
 		if in != nil && in.from != from && t.now-in.lastAt < t.Stall {
@@ -283,6 +290,7 @@ func (t *SnapshotTransfers) onChunk(from ID, c *SnapshotChunk) *Received {
 		return nil
 	}
 	t.Stats.Received++
+	t.done[from] = in.xfer
 	t.ack(from, c, in.total, AckDone)
 	return &Received{From: from, Xfer: in.xfer, Payload: in.buf}
 }

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"time"
+
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/transport"
 )
@@ -143,4 +145,16 @@ func (s *Sim) SnapshotInstalls(id paxi.ID) int {
 		return r.installs
 	}
 	return 0
+}
+
+// AnsweredAt is Answered for the clients attached to replica id alone.
+func (s *Sim) AnsweredAt(id paxi.ID, from, to time.Duration) int {
+	at := s.index(id)
+	n := 0
+	for i, o := range s.hist {
+		if s.histHome[i] == at && o.Return >= int64(from) && o.Return < int64(to) {
+			n++
+		}
+	}
+	return n
 }

@@ -31,7 +31,7 @@ func slotStat(s *sim.Sim, id paxi.ID, name string) (int64, bool) {
 func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 	for _, proto := range []string{"multipaxos", "mencius"} {
 		t.Run(proto, func(t *testing.T) {
-			const every = 100
+			const every = 50
 			cfg := sim.Config{
 				Protocol: proto, N: 3, Seed: 1, Latency: sim.LAN(3), Duration: time.Hour, Codec: transport.RoundTrip,
 				Workload:  sim.Workload{Clients: 1, Keys: 20, Conflict: 0.5, Timeout: time.Second},
@@ -69,12 +69,12 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 			if missed < 5*every {
 				t.Fatalf("only %d commands while %s was down: not enough load to tell", missed, down)
 			}
-			// Held: what came since the newest snapshot (every 100
+			// Held: what came since the snapshot before the newest (every 50
 			// commands) and what is in flight, not everything the replica
 			// down missed (which is what was held before: every slot that
 			// passed). Mencius passes a couple of hundred slots a command
 			// while a replica is down (its slots are revoked, the others'
-			// skipped), so an interval of 100 commands spans some 20,000.
+			// skipped), so an interval of 50 commands spans some 10,000.
 			if most*4 > slots {
 				t.Fatalf("a live replica held %d slots while %s was down (%d slots passed): forgetting waited for it", most, down, slots)
 			}
