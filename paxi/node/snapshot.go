@@ -57,19 +57,8 @@ func (n *Node) maybeSnapshot() {
 	if s == nil {
 		return
 	}
-	if s.busy {
-		select {
-		case err := <-s.done:
-			s.busy = false
-			if err != nil {
-				// The log is untouched past the failed step: the replica
-				// goes on, and tries again at the next interval.
-				n.log.Warn("snapshot failed", "err", err)
-				n.metrics.snapshotFailures.Inc()
-			}
-		default:
-			return
-		}
+	if !n.maybeSnapshotDone() {
+		return
 	}
 	if n.executed.Load()-s.last < s.every {
 		return
@@ -85,6 +74,7 @@ func (n *Node) maybeSnapshot() {
 	}
 	n.metrics.snapshotPause.Observe(time.Since(start).Seconds())
 	s.busy = true
+	n.cu.writing(payload)
 	s.saving.Add(1)
 	go func() {
 		defer s.saving.Done()
@@ -96,6 +86,30 @@ func (n *Node) maybeSnapshot() {
 		}
 		s.done <- err
 	}()
+}
+
+// maybeSnapshotDone takes the outcome of a snapshot being written, if it
+// is known, and reports whether none is being written any more.
+func (n *Node) maybeSnapshotDone() bool {
+	s := n.snap
+	if !s.busy {
+		return true
+	}
+	select {
+	case err := <-s.done:
+		s.busy = false
+		if err != nil {
+			// The log is untouched past the failed step: the replica
+			// goes on, and tries again at the next interval.
+			n.log.Warn("snapshot failed", "err", err)
+			n.metrics.snapshotFailures.Inc()
+		} else {
+			n.cu.saved()
+		}
+		return true
+	default:
+		return false
+	}
 }
 
 // wait lets a snapshot being written finish.

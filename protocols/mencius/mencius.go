@@ -179,8 +179,8 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 		if err := r.checkRange(int(m.Owner), m.From, m.To); err != nil {
 			return fmt.Errorf("promise record: %w", err)
 		}
-		for s := m.From; s < m.To; s += r.n {
-			e := r.log.Grow(s)
+		for s := r.ownAtOrAbove(int(m.Owner), max(m.From, r.log.Base())); s < m.To; s += r.n {
+			e := r.log.Grow(s) // below Base: executed everywhere before the snapshot restored from
 			e.bal = max(e.bal, m.Ballot)
 		}
 		r.topN = max(r.topN, m.Ballot.N())
@@ -202,7 +202,7 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 	if err := r.log.Restore(m); err != nil {
 		return err
 	}
-	if v, ok := m.(*Voted); ok {
+	if v, ok := m.(*Voted); ok && v.Slot >= r.log.Base() {
 		e := r.log.At(v.Slot)
 		e.bal = max(e.bal, v.Ballot)
 		r.topN = max(r.topN, v.Ballot.N())
@@ -373,5 +373,6 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "mencius_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
 		{Name: "mencius_needs_total", Help: "requests for a slot execution waits on", Value: float64(r.stats.needs), Counter: true},
 		{Name: "mencius_commit_slot", Help: "slots chosen and held here", Value: float64(r.log.Commit)},
+		{Name: "mencius_slots_held", Help: "slots held in memory (not forgotten)", Value: float64(r.log.Held())},
 	}
 }

@@ -337,6 +337,7 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "multipaxos_superseded_total", Help: "times this leader stepped down on learning a slot chosen at a higher ballot", Value: float64(r.stats.superseded), Counter: true},
 		{Name: "multipaxos_rejects_total", Help: "messages refused for a stale ballot", Value: float64(r.stats.rejects), Counter: true},
 		{Name: "multipaxos_commit_slot", Help: "slots chosen and held here", Value: float64(r.log.Commit)},
+		{Name: "multipaxos_slots_held", Help: "slots held in memory (not forgotten)", Value: float64(r.log.Held())},
 	}
 }
 
