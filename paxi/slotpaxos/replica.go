@@ -26,9 +26,23 @@ func (l *Log[E]) Progress(out *paxi.Outbox, now int64) {
 	}
 }
 
-// Counter is a counter of a replica's Stats.
-func Counter(name, help string, v uint64) paxi.Stat {
-	return paxi.Stat{Name: name, Help: help, Value: float64(v), Counter: true}
+// Count is one of a replica's counters: its name after the protocol's, a
+// line of help, and its value.
+type Count struct {
+	Name, Help string
+	N          uint64
+}
+
+// C is the Count name, help, n.
+func C(name, help string, n uint64) Count { return Count{Name: name, Help: help, N: n} }
+
+// Counters are a replica's counts as Stats, named after protocol name.
+func Counters(name string, cs ...Count) []paxi.Stat {
+	out := make([]paxi.Stat, len(cs), len(cs)+2)
+	for i, c := range cs {
+		out[i] = paxi.Stat{Name: name + "_" + c.Name, Help: c.Help, Value: float64(c.N), Counter: true}
+	}
+	return out
 }
 
 // Stats are the log's own gauges, named after protocol name: the commit

@@ -360,12 +360,9 @@ func (r *Replica) retryProposals() {
 
 // Stats reports the protocol's counters.
 func (r *Replica) Stats() []paxi.Stat {
-	return append([]paxi.Stat{
-		slotpaxos.Counter("mencius_proposed_total", "own slots proposed in", r.stats.proposed),
-		slotpaxos.Counter("mencius_skipped_total", "own slots skipped", r.stats.skipped),
-		slotpaxos.Counter("mencius_revocations_total", "revocations of another replica's slots started", r.stats.revocations),
-		slotpaxos.Counter("mencius_revoked_noops_total", "revoked slots filled with a no-op", r.stats.revokedNoops),
-		slotpaxos.Counter("mencius_resends_total", "Accepts resent", r.stats.resends),
-		slotpaxos.Counter("mencius_needs_total", "requests for a slot execution waits on", r.stats.needs),
-	}, r.log.Stats(Name)...)
+	s := &r.stats
+	return append(slotpaxos.Counters(Name, slotpaxos.C("proposed_total", "own slots proposed in", s.proposed),
+		slotpaxos.C("skipped_total", "own slots skipped", s.skipped), slotpaxos.C("revocations_total", "revocations of another replica's slots started", s.revocations),
+		slotpaxos.C("revoked_noops_total", "revoked slots filled with a no-op", s.revokedNoops), slotpaxos.C("resends_total", "Accepts resent", s.resends),
+		slotpaxos.C("needs_total", "requests for a slot execution waits on", s.needs)), r.log.Stats(Name)...)
 }

@@ -37,9 +37,8 @@
 //
 // A Promise to a candidate carries every slot it lacks, in parts of at most
 // paxi.MessageBudget bytes that the candidate asks for one after another.
-//
-// Not done yet: the durable log is never compacted (paxi/storage has no
-// compaction for any protocol yet, so a restart reads every record).
+// A replica's checkpoint (paxi.Checkpointer) is its slot log as held and
+// its promise, so the host truncates the durable log behind a snapshot.
 package multipaxos
 
 import (
@@ -319,17 +318,14 @@ func (r *Replica) Stats() []paxi.Stat {
 	if r.leading {
 		leading = 1
 	}
-	return append([]paxi.Stat{
-		slotpaxos.Counter("multipaxos_campaigns_total", "phase 1 rounds this replica started", r.stats.campaigns),
-		slotpaxos.Counter("multipaxos_elected_total", "phase 1 rounds this replica won", r.stats.elected),
-		{Name: "multipaxos_leading", Help: "1 while this replica is the leader", Value: leading},
-		slotpaxos.Counter("multipaxos_noops_total", "holes a new leader filled with a no-op", r.stats.noops),
-		slotpaxos.Counter("multipaxos_resends_total", "Accepts resent", r.stats.resends),
-		slotpaxos.Counter("multipaxos_forwarded_total", "commands forwarded to the leader", r.stats.forwards),
-		slotpaxos.Counter("multipaxos_caught_up_total", "chosen slots learned from the leader's catch-up replies", r.stats.caughtUp),
-		slotpaxos.Counter("multipaxos_superseded_total", "times this leader stepped down on learning a slot chosen at a higher ballot", r.stats.superseded),
-		slotpaxos.Counter("multipaxos_rejects_total", "messages refused for a stale ballot", r.stats.rejects),
-	}, r.log.Stats(Name)...)
+	s := &r.stats
+	return append(append(slotpaxos.Counters(Name, slotpaxos.C("campaigns_total", "phase 1 rounds this replica started", s.campaigns),
+		slotpaxos.C("elected_total", "phase 1 rounds this replica won", s.elected), slotpaxos.C("noops_total", "holes a new leader filled with a no-op", s.noops),
+		slotpaxos.C("resends_total", "Accepts resent", s.resends), slotpaxos.C("forwarded_total", "commands forwarded to the leader", s.forwards),
+		slotpaxos.C("caught_up_total", "chosen slots learned from the leader's catch-up replies", s.caughtUp),
+		slotpaxos.C("superseded_total", "times this leader stepped down on learning a slot chosen at a higher ballot", s.superseded),
+		slotpaxos.C("rejects_total", "messages refused for a stale ballot", s.rejects)),
+		paxi.Stat{Name: Name + "_leading", Help: "1 while this replica is the leader", Value: leading}), r.log.Stats(Name)...)
 }
 
 // validBallot reports whether a message's ballot, if it has one, is one a
