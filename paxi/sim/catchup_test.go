@@ -55,9 +55,9 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, id := range []paxi.ID{"1.1", "2.1"} {
-					h, ok := slotStat(s, id, "slots_held")
+					h, ok := slotStat(s, id, "held_slots")
 					if !ok {
-						t.Fatalf("%s reports no slots_held", id)
+						t.Fatalf("%s reports no held_slots", id)
 					}
 					most = max(most, h)
 				}
