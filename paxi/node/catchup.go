@@ -20,7 +20,6 @@ type catchUp struct {
 	seed    int64
 	xfer    *paxi.SnapshotTransfers
 	newest  []byte         // payload of the newest snapshot on disk (nil: none)
-	pending []byte         // payload of the snapshot being written
 	got     *paxi.Received // a payload received whole, installed after the Ready
 	seen    paxi.TransferStats
 	m       *transferMetrics
@@ -60,20 +59,13 @@ func (n *Node) SendSnapshot(to []paxi.ID) {
 	}
 }
 
-// writing notes the payload of a snapshot of this replica's own being
-// written.
-func (c *catchUp) writing(payload []byte) {
-	if c != nil {
-		c.pending = payload
-	}
-}
-
-// saved notes that the snapshot being written is durable.
-func (c *catchUp) saved() {
-	if c == nil || c.pending == nil {
+// saved notes that a snapshot of this replica's own, payload, is durable:
+// the one peers catch up from from now on.
+func (c *catchUp) saved(payload []byte) {
+	if c == nil {
 		return
 	}
-	c.newest, c.pending = c.pending, nil
+	c.newest = payload
 	c.n.proto.(paxi.CatchUpper).SnapshotSaved()
 }
 

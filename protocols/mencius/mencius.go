@@ -176,8 +176,8 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 		if err := r.checkRange(int(m.Owner), m.From, m.To); err != nil {
 			return fmt.Errorf("promise record: %w", err)
 		}
-		for s := m.From; s < m.To; s += r.n {
-			e := r.log.Grow(s)
+		for s := r.ownAtOrAbove(int(m.Owner), max(m.From, r.log.Base())); s < m.To; s += r.n {
+			e := r.log.Grow(s) // below Base: executed everywhere before the snapshot restored from
 			e.bal = max(e.bal, m.Ballot)
 		}
 		r.topN = max(r.topN, m.Ballot.N())
@@ -199,7 +199,7 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 	if err := r.log.Restore(m); err != nil {
 		return err
 	}
-	if v, ok := m.(*Voted); ok {
+	if v, ok := m.(*Voted); ok && v.Slot >= r.log.Base() {
 		e := r.log.At(v.Slot)
 		e.bal = max(e.bal, v.Ballot)
 		r.topN = max(r.topN, v.Ballot.N())
