@@ -1,12 +1,14 @@
 package sim_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/sim"
+	"github.com/agora-consensus/agora/paxi/transport"
 )
 
 // slotStat reads a slot-Paxos replica's "<protocol>_<name>" stat.
@@ -93,5 +95,48 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 				t.Fatalf("%s never installed a snapshot: it did not fall behind what the others keep", down)
 			}
 		})
+	}
+}
+
+// Random faults (crashes of up to F replicas, partitions, loss, holds...)
+// with snapshots every 15 commands and crashes at snapshot steps: replicas
+// down while the others forget past them catch up from snapshots sent in
+// small chunks, and every check passes. Two seeds at 3 replicas by
+// default; AGORA_LONG=1 runs 20 seeds at 3 and 5.
+func TestCatchUpFromSnapshotsUnderRandomFaults(t *testing.T) {
+	seeds, sizes := int64(2), []int{3}
+	if os.Getenv("AGORA_LONG") != "" {
+		seeds, sizes = 20, []int{3, 5}
+	}
+	for _, n := range sizes {
+		for _, proto := range []string{"multipaxos", "mencius"} {
+			installs := 0
+			for seed := int64(1); seed <= seeds; seed++ {
+				cfg := sim.Config{
+					Protocol: proto, N: n, Seed: seed, Duration: 12 * time.Second, Codec: transport.RoundTrip,
+					Workload:  sim.Workload{Clients: 3, Keys: 5, Conflict: 0.5, Timeout: time.Second},
+					Snapshots: &sim.Snapshots{Every: 15, CrashEvery: 4, ChunkBytes: 512},
+					Random:    &sim.RandomFaults{Stop: 10 * time.Second},
+				}
+				res, err := sim.Run(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Failed() {
+					var b strings.Builder
+					res.Report(&b)
+					t.Fatalf("%s n=%d seed %d failed (replay: AGORA_LONG=1 go test ./paxi/sim/ -run '^%s$'):\n%s", proto, n, seed, t.Name(), b.String())
+				}
+				for _, f := range res.Faults {
+					if strings.Contains(f, "install snapshot") {
+						installs++
+					}
+				}
+			}
+			if installs == 0 {
+				t.Fatalf("%s n=%d: no replica caught up from a snapshot in %d seeds", proto, n, seeds)
+			}
+			t.Logf("%s n=%d: %d seeds pass, %d snapshots installed", proto, n, seeds, installs)
+		}
 	}
 }
