@@ -25,6 +25,10 @@ type catchUp struct {
 	m       *transferMetrics
 }
 
+// snapshotChunk is the data in one chunk of a snapshot sent to a peer;
+// tests make it small to send many.
+var snapshotChunk = paxi.DefaultSnapshotChunk
+
 // newCatchUp returns nil unless this replica snapshots with a protocol
 // that catches up from snapshots.
 func newCatchUp(n *Node, factory paxi.Factory, seed int64) *catchUp {
@@ -36,6 +40,7 @@ func newCatchUp(n *Node, factory paxi.Factory, seed int64) *catchUp {
 	}
 	c := &catchUp{n: n, factory: factory, seed: seed,
 		xfer: paxi.NewSnapshotTransfers(n.id, uint64(time.Now().UnixNano())), m: newTransferMetrics(n.metrics)}
+	c.xfer.Chunk = snapshotChunk
 	if payload, _, ok := n.snap.store.Snapshot(); ok {
 		c.newest = payload
 	}

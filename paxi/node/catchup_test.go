@@ -12,10 +12,12 @@ import (
 )
 
 // A replica down while the others snapshot and forget past it catches up
-// from a snapshot sent over the peer transport: once back, it installs a
-// peer's snapshot (the metric says so) and holds every key written while
-// it was down.
+// from a snapshot sent over the peer transport in chunks of 1 KiB: once
+// back, it installs a peer's snapshot (the metric says so) and holds every
+// key written while it was down.
 func TestReplicaDownCatchesUpFromAPeersSnapshot(t *testing.T) {
+	defer func(c int) { snapshotChunk = c }(snapshotChunk)
+	snapshotChunk = 1 << 10
 	for _, algo := range []string{"multipaxos", "mencius"} {
 		t.Run(algo, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "state")
@@ -62,6 +64,9 @@ func TestReplicaDownCatchesUpFromAPeersSnapshot(t *testing.T) {
 			if ctx.Err() != nil {
 				t.Fatalf("1.3 never installed a peer's snapshot (sent by the others: %v, %v)",
 					counter(ss[0], "agora_snapshot_transfers_sent_total"), counter(ss[1], "agora_snapshot_transfers_sent_total"))
+			}
+			if b := counter(s3, "agora_snapshot_transfer_bytes_received_total"); b < 4<<10 {
+				t.Fatalf("1.3 received %v bytes of snapshots: want several chunks", b)
 			}
 			// It serves again: a write through it executes.
 			c3 := dialReplica(t, cfg, "1.3")

@@ -28,7 +28,10 @@
 // messages and, because a replica that proposes nothing sends neither to
 // its idle peers, in a periodic paxi.SlotProgress to everyone, which also
 // tells a replica behind in an idle cluster that there are slots to
-// fetch), so memory stays bounded unless a replica is down.
+// fetch), so memory stays bounded unless a replica is down; with snapshots
+// on, even then: a replica forgets below the snapshot it saved before its
+// newest, and sends a peer that asks for a slot it forgot (a Need, a
+// revocation's Prepare) its snapshot instead (paxi.CatchUpper).
 //
 // Unanswered proposals are resent, and a slot execution waits on is asked
 // for, after a timeout that follows the measured round trips

@@ -7,7 +7,8 @@
 //
 // Each scenario (normal operation from every replica, crashes, partitions,
 // loss, duplication, reordering, restarts, leader failure, conflicts, short
-// timeouts, a long randomized run) is a subtest with a clear name. After
+// timeouts, a replica down longer than its peers keep their log, a long
+// randomized run) is a subtest with a clear name. After
 // each one the history must be linearizable, replicas must have executed
 // interfering commands in the same order and nothing twice, and once the
 // faults stopped every command must have completed and been executed
