@@ -62,11 +62,13 @@ func (r *Replica) Checkpoint() []paxi.Message {
 	hdr := &SnapshotRecord{
 		Forgotten: make([]int64, r.n), Executed: make([]int64, r.n),
 	}
-	held := 0
+	held := 0 // at most this many instances: those of the chunks allocated
 	for q := range r.rows {
 		hdr.Forgotten[q] = r.rows[q].forgotten
 		hdr.Executed[q] = r.exec.rows[q].executedUpTo
-		held += int(r.rows[q].known - r.rows[q].forgotten)
+		for _, chunk := range r.rows[q].chunks[r.rows[q].released:] {
+			held += len(chunk) // (not known - forgotten: a row may have gaps, bounds.go)
+		}
 	}
 	idx, fgt := r.indexRecords()
 	out := make([]paxi.Message, 0, 3+held)

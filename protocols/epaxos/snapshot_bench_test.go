@@ -17,17 +17,39 @@ import (
 // their own, so the conflict index has an entry per key:
 //
 //	go test -run '^$' -bench Checkpoint -benchtime 5x ./protocols/epaxos/
+//
+// In the forgotten=N cases every peer has reported the instances
+// committed and they are forgotten: the steady state, where what the
+// checkpoint carries is the conflict index and the summary of forgotten
+// instances, an entry per key in each. The restored cases measure New
+// from the (round-tripped) checkpoint.
 func BenchmarkCheckpoint(b *testing.B) {
 	for _, held := range []int{10_000, 100_000} {
 		r := heldReplica(b, held, 4)
-		b.Run(fmt.Sprintf("instances=%d/records", held), func(b *testing.B) {
+		checkpointBench(b, fmt.Sprintf("instances=%d", held), r, held)
+		for p := range r.catchUp.peerUpTo {
+			for q := range r.catchUp.peerUpTo[p] {
+				r.catchUp.peerUpTo[p][q] = int64(held)
+			}
+		}
+		r.forgetInstances()
+		if r.rows.held() != 0 {
+			b.Fatalf("%d instances held, want all forgotten", r.rows.held())
+		}
+		checkpointBench(b, fmt.Sprintf("forgotten=%d", held), r, 0)
+	}
+}
+
+func checkpointBench(b *testing.B, name string, r *Replica, held int) {
+	{
+		b.Run(name+"/records", func(b *testing.B) {
 			for range b.N {
 				if recs := r.Checkpoint(); len(recs) < held {
 					b.Fatalf("%d records for %d instances", len(recs), held)
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("instances=%d/encoded", held), func(b *testing.B) {
+		b.Run(name+"/encoded", func(b *testing.B) {
 			var buf []byte
 			for range b.N {
 				size := 0
@@ -39,6 +61,24 @@ func BenchmarkCheckpoint(b *testing.B) {
 					size += len(buf)
 				}
 				b.ReportMetric(float64(size), "bytes")
+			}
+		})
+		var recs []paxi.Message
+		for _, m := range r.Checkpoint() {
+			buf, err := transport.Marshal(nil, m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m, err = transport.Unmarshal(buf); err != nil {
+				b.Fatal(err)
+			}
+			recs = append(recs, m)
+		}
+		b.Run(name+"/restored", func(b *testing.B) {
+			for range b.N {
+				if _, err := New(paxi.Env{ID: r.id, Peers: r.peers, Restored: recs}); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -18,9 +18,8 @@ import (
 // entryClient), the key (uvarint length, then its bytes) or the client id
 // (uvarint), then the entry's numbers, each v as uvarint(v+1), since they
 // are -1 (none) or more. The index's entries come in entry order, each
-// with its 2+2n numbers (conflicts.go); the summary's in the index's
-// entry order, then any key or client the index lacks, 2n numbers per key
-// and n per client (recovery_forgotten.go).
+// with its 2+2n numbers (conflicts.go); the summary's in any order, 2n
+// numbers per key and n per client (recovery_forgotten.go).
 
 // IndexRecord is the conflict index as held, forgotten instances
 // included: a new instance depends on the forgotten ones as it would have
@@ -36,9 +35,8 @@ const (
 	entryClient byte = 1
 )
 
-// indexRecords are the conflict index and the summary of forgotten
-// instances, both in the index's entry order, so that a checkpoint is the
-// same bytes whatever the maps' iteration order.
+// indexRecords are the conflict index, in entry order, and the summary of
+// forgotten instances.
 func (r *Replica) indexRecords() (*IndexRecord, *ForgottenRecord) {
 	c := &r.conflicts
 	st := c.stride()
@@ -52,47 +50,28 @@ func (r *Replica) indexRecords() (*IndexRecord, *ForgottenRecord) {
 	for id, e := range c.clients {
 		clientOf[e] = id
 	}
-	sum := &r.rec.forgotten
 	// Room for numbers of three bytes and short keys, so that it rarely grows.
 	idx := entryWriter{b: make([]byte, 0, count*(3*st+16))}
-	fgt := entryWriter{b: make([]byte, 0, (len(sum.keys)+len(sum.clients))*(6*r.n+16))}
-	keys, clients := 0, 0
 	for e := range count {
 		if isKey[e] {
 			idx.key(keyOf[e])
-			idx.nums(c.entry(int32(e)))
-			if v, ok := sum.keys[keyOf[e]]; ok {
-				fgt.key(keyOf[e])
-				fgt.nums(v)
-				keys++
-			}
-			continue
+		} else {
+			idx.client(clientOf[e])
 		}
-		idx.client(clientOf[e])
 		idx.nums(c.entry(int32(e)))
-		if v, ok := sum.clients[clientOf[e]]; ok {
-			fgt.client(clientOf[e])
-			fgt.nums(v)
-			clients++
-		}
 	}
-	// Every key and client of a forgotten instance is in the index (it was
-	// indexed when it committed); should one not be, it is not lost.
-	if keys != len(sum.keys) {
-		for k, v := range sum.keys {
-			if _, ok := c.keys[k]; !ok {
-				fgt.key(k)
-				fgt.nums(v)
-			}
-		}
+	// The summary in its maps' order: looking each key of the index up in
+	// it instead cost more than the rest of the checkpoint together (a
+	// cache miss or three per key), and the order changes nothing restored.
+	sum := &r.rec.forgotten
+	fgt := entryWriter{b: make([]byte, 0, (len(sum.keys)+len(sum.clients))*(6*r.n+16))}
+	for k, v := range sum.keys {
+		fgt.key(k)
+		fgt.nums(v)
 	}
-	if clients != len(sum.clients) {
-		for id, v := range sum.clients {
-			if _, ok := c.clients[id]; !ok {
-				fgt.client(id)
-				fgt.nums(v)
-			}
-		}
+	for id, v := range sum.clients {
+		fgt.client(id)
+		fgt.nums(v)
 	}
 	return &IndexRecord{Data: idx.b}, &ForgottenRecord{Data: fgt.b}
 }

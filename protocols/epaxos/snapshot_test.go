@@ -381,3 +381,34 @@ func minus(a, b []paxi.Command) []paxi.Command {
 	}
 	return out
 }
+
+// A malformed checkpoint is refused with an error naming the record, never
+// a panic.
+func TestMalformedCheckpointIsRefused(t *testing.T) {
+	c := newCluster(t, 3, "")
+	hdr := func(f, e []int64) *SnapshotRecord { return &SnapshotRecord{Forgotten: f, Executed: e} }
+	var w entryWriter
+	w.key("k")
+	w.nums(make([]int64, 8))
+	entry := w.b
+	cases := map[string][]paxi.Message{
+		"not first":           {&PromiseRecord{Row: 0, Inst: 0, Bal: 1}, hdr([]int64{0, 0, 0}, []int64{-1, -1, -1})},
+		"short":               {hdr([]int64{0, 0}, []int64{-1, -1, -1})},
+		"negative":            {hdr([]int64{-5, 0, 0}, []int64{-1, -1, -1})},
+		"executed below":      {hdr([]int64{10, 0, 0}, []int64{3, -1, -1})},
+		"executed, no commit": {hdr([]int64{0, 0, 0}, []int64{4, -1, -1})},
+		"executed above, out of range": {&SnapshotRecord{Forgotten: []int64{0, 0, 0}, Executed: []int64{-1, -1, -1},
+			ExecRows: []int32{7}, ExecInsts: []int64{1}}},
+		"index truncated":     {hdr([]int64{0, 0, 0}, []int64{-1, -1, -1}), &IndexRecord{Data: entry[:len(entry)-2]}},
+		"index key twice":     {hdr([]int64{0, 0, 0}, []int64{-1, -1, -1}), &IndexRecord{Data: append(slices.Clone(entry), entry...)}},
+		"index unknown kind":  {hdr([]int64{0, 0, 0}, []int64{-1, -1, -1}), &IndexRecord{Data: []byte{9, 1, 2}}},
+		"forgotten truncated": {hdr([]int64{0, 0, 0}, []int64{-1, -1, -1}), &ForgottenRecord{Data: entry[:3]}},
+	}
+	for _, name := range slices.Sorted(maps.Keys(cases)) {
+		_, err := New(c.env(0, cases[name]))
+		if err == nil || !strings.Contains(err.Error(), "epaxos: restore: ") {
+			t.Fatalf("%s: %v, want a restore error", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}
