@@ -233,7 +233,7 @@ func (r *Replica) validCommits(from paxi.ID, m *Commits) bool {
 			r.refuseAhead(from, m.Row, e.Inst)
 			return false
 		}
-		if e.Row != m.Row || !r.validRef(from, e.Row, e.Inst, e.Deps) || !e.HasCmds {
+		if e.Row != m.Row || !r.validRef(from, e.Row, e.Inst, e.Deps) || !e.HasCmds || !r.validBatch(from, "Commits", true, e.Cmds, e.Noop) {
 			r.log.Warn("ignoring Commits with a malformed entry", "from", from, "row", e.Row, "inst", e.Inst)
 			return false
 		}

@@ -182,7 +182,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	r.rec.heard[p] = r.now
 	switch m := msg.(type) {
 	case *PreAccept:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "PreAccept", true, m.Cmds, m.Noop) {
 			r.onPreAccept(from, p, m)
 		}
 	case *PreAcceptReply:
@@ -190,7 +190,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 			r.onPreAcceptReply(from, p, m)
 		}
 	case *Accept:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "Accept", m.HasCmds, m.Cmds, m.Noop) {
 			r.onAccept(from, p, m)
 		}
 	case *AcceptReply:
@@ -198,7 +198,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 			r.onAcceptReply(from, p, m)
 		}
 	case *Commit:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "Commit", m.HasCmds, m.Cmds, m.Noop) {
 			r.onCommit(from, p, m)
 		}
 	case *Progress:
@@ -210,11 +210,12 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 			r.onPrepare(from, m)
 		}
 	case *PrepareReply:
-		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || m.Status == None || m.Status <= Accepted && m.HasCmds && r.validDeps(from, m.Deps)) {
+		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || m.Status == None || m.Status <= Accepted && m.HasCmds && r.validDeps(from, m.Deps) && r.validBatch(from, "PrepareReply", true, m.Cmds, m.Noop)) {
 			r.onPrepareReply(p, m)
 		}
 	case *Validate:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		// A validation is of a command, never of a no-op or nothing.
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "Validate", true, m.Cmds, false) {
 			r.onValidate(from, m)
 		}
 	case *ValidateReply:
