@@ -229,7 +229,7 @@ func (r *Replica) validCommits(from paxi.ID, m *Commits) bool {
 	asked := r.committedUpTo[m.Row] + int64(r.params.ResendLimit)
 	for k := range m.Entries {
 		e := &m.Entries[k]
-		if e.Inst > asked {
+		if e.Inst > asked && !r.waitingFor(e.Row, e.Inst) {
 			r.refuseAhead(from, m.Row, e.Inst)
 			return false
 		}
