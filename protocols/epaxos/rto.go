@@ -35,8 +35,9 @@ import (
 //     waits behind it, and nothing else is sent meanwhile that an answer
 //     could reveal the loss by. So for a while after a loss was seen
 //     (lossMemory), thrifty rounds ask one peer more than the quorum
-//     needs: one loss then costs nothing. Without loss (TCP, no faults)
-//     thrifty rounds stay exactly as small as before.
+//     needs: one loss then costs nothing. Only certain evidence of loss
+//     counts (a gap, a Commit missing under a Prefix), never a timer: on
+//     TCP without faults thrifty rounds stay exactly as small as before.
 //   - Commits carry the sender's committed prefix of its own row (Prefix):
 //     the Commits of those instances were sent before this one, so a replica
 //     that lacks one of them lost it, and asks for it at once (catchup.go)
@@ -54,8 +55,10 @@ func (r *Replica) spare() int {
 	return 0
 }
 
-// sawLoss notes that a message was lost (a gap, a timer expiry that
-// resends, a Commit missing under a Prefix).
+// sawLoss notes that a message was certainly lost: a gap, or a Commit
+// missing under a Prefix. A timer expiry is no such evidence (on a loaded
+// cluster an answer may only be late), and spares after one would add load
+// exactly when the peers are slowest.
 func (r *Replica) sawLoss() { r.lossSeen = r.now }
 
 // maxGapResends bounds the gap-driven resends of one round phase to a peer.
