@@ -9,7 +9,8 @@
 // R leads. Files are named for what they do: preaccept.go holds phase 1 and
 // the fast-path decision, accept.go the slow path, commit.go commits,
 // executor.go and tarjan.go execution order, retransmit.go timers and
-// resends, catchup.go how a replica that is behind asks for what it missed,
+// resends, rto.go how a loss is noticed and repaired within about a round
+// trip, catchup.go how a replica that is behind asks for what it missed,
 // forget.go when an instance can be dropped from memory, bounds.go how far
 // ahead a peer's message may reach, persist.go and restore.go durability,
 // recovery.go explicit prepare.
@@ -95,7 +96,7 @@ type Replica struct {
 	// to it and not yet known answered, in send order.
 	rtt     paxi.RoundTrips
 	sendSeq int64
-	sends   [][]roundSend
+	sends   []sendLog
 	// lossSeen is the tick of the last loss seen: thrifty rounds ask a
 	// spare peer for a while after it (rto.go).
 	lossSeen int64
@@ -148,7 +149,7 @@ func New(env paxi.Env) (*Replica, error) {
 	}
 	r.exec = newExecutor(n, r)
 	r.rtt = newRoundTrips(self, n, p)
-	r.sends = make([][]roundSend, n)
+	r.sends = make([]sendLog, n)
 	r.lossSeen = -lossMemory * int64(p.RetryTicks)
 	r.rec.init(n)
 	r.progress.init(n, p.RetryTicks)

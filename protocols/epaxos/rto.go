@@ -77,6 +77,35 @@ type roundSend struct {
 	phase Status // PreAccepted or Accepted
 }
 
+// sendLog is the rounds sent to one peer and not yet known answered, in
+// send order: a queue whose array is reused, so that logging a send does
+// not allocate once the queue has grown to the rounds in flight.
+type sendLog struct {
+	buf  []roundSend
+	head int
+}
+
+func (q *sendLog) empty() bool      { return q.head == len(q.buf) }
+func (q *sendLog) front() roundSend { return q.buf[q.head] }
+
+func (q *sendLog) pop() {
+	q.head++
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+}
+
+func (q *sendLog) push(e roundSend) {
+	if len(q.buf)-q.head >= maxSendLog {
+		q.head++ // the oldest is left to the timer
+	}
+	if q.head > 0 && len(q.buf) == cap(q.buf) {
+		n := copy(q.buf, q.buf[q.head:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, e)
+}
+
 // roundTimeout is how long a round waiting for need answers waits before
 // its first retransmission (or thrifty fallback).
 func (r *Replica) roundTimeout(need int) int {
@@ -110,11 +139,7 @@ func (r *Replica) noteSend(in *instance, set uint64, first bool) {
 			continue
 		}
 		set &^= bit(p)
-		s := append(r.sends[p], roundSend{seq: r.sendSeq, inst: in.inst, row: in.row, phase: l.phase})
-		if len(s) > maxSendLog {
-			s = s[1:]
-		}
-		r.sends[p] = s
+		r.sends[p].push(roundSend{seq: r.sendSeq, inst: in.inst, row: in.row, phase: l.phase})
 	}
 }
 
@@ -127,9 +152,10 @@ func (r *Replica) onRoundAnswer(p int, in *instance) {
 		r.rtt.Sample(p, r.now-l.sentAt)
 	}
 	// A resend is logged with a later seq than phaseSeq, so the loop ends.
-	for len(r.sends[p]) > 0 && r.sends[p][0].seq <= l.phaseSeq {
-		e := r.sends[p][0]
-		r.sends[p] = r.sends[p][1:]
+	q := &r.sends[p]
+	for !q.empty() && q.front().seq <= l.phaseSeq {
+		e := q.front()
+		q.pop()
 		if e.seq < l.phaseSeq {
 			r.resendSkipped(p, e)
 		}
