@@ -105,3 +105,21 @@ func (r *Replica) refuseAhead(from paxi.ID, row int32, inst int64) {
 	r.stats.refusedAhead++
 	r.log.Debug("ignoring message naming an instance too far ahead", "from", from, "row", row, "inst", inst, "committed", r.committedUpTo[row])
 }
+
+// Malformed batches. A batch is one or more commands, or an explicit no-op
+// with none (docs/RECOVERY.md): a message that carries commands in any
+// other shape (an empty batch that is no no-op, a no-op with commands, a
+// Validate of nothing) is refused and counted
+// (epaxos_refused_malformed_total), never acted on. Voting on an empty
+// batch would record an instance that interferes with nothing, and a
+// recovery could commit it in place of the command it stands for.
+
+// validBatch checks the commands a message carries (when hasCmds).
+func (r *Replica) validBatch(from paxi.ID, msg string, hasCmds bool, cmds []paxi.Command, noop bool) bool {
+	if !hasCmds || noop == (len(cmds) == 0) {
+		return true
+	}
+	r.stats.refusedMalformed++
+	r.log.Warn("ignoring a message with a malformed batch", "from", from, "msg", msg, "cmds", len(cmds), "noop", noop)
+	return false
+}

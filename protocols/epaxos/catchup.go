@@ -229,11 +229,11 @@ func (r *Replica) validCommits(from paxi.ID, m *Commits) bool {
 	asked := r.committedUpTo[m.Row] + int64(r.params.ResendLimit)
 	for k := range m.Entries {
 		e := &m.Entries[k]
-		if e.Inst > asked {
+		if e.Inst > asked && !r.waitingFor(e.Row, e.Inst) {
 			r.refuseAhead(from, m.Row, e.Inst)
 			return false
 		}
-		if e.Row != m.Row || !r.validRef(from, e.Row, e.Inst, e.Deps) || !e.HasCmds {
+		if e.Row != m.Row || !r.validRef(from, e.Row, e.Inst, e.Deps) || !e.HasCmds || !r.validBatch(from, "Commits", true, e.Cmds, e.Noop) {
 			r.log.Warn("ignoring Commits with a malformed entry", "from", from, "row", e.Row, "inst", e.Inst)
 			return false
 		}

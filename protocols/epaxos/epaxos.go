@@ -9,7 +9,8 @@
 // R leads. Files are named for what they do: preaccept.go holds phase 1 and
 // the fast-path decision, accept.go the slow path, commit.go commits,
 // executor.go and tarjan.go execution order, retransmit.go timers and
-// resends, catchup.go how a replica that is behind asks for what it missed,
+// resends, rto.go how a loss is noticed and repaired within about a round
+// trip, catchup.go how a replica that is behind asks for what it missed,
 // forget.go when an instance can be dropped from memory, bounds.go how far
 // ahead a peer's message may reach, persist.go and restore.go durability,
 // recovery.go explicit prepare.
@@ -95,7 +96,7 @@ type Replica struct {
 	// to it and not yet known answered, in send order.
 	rtt     paxi.RoundTrips
 	sendSeq int64
-	sends   [][]roundSend
+	sends   []sendLog
 	// lossSeen is the tick of the last loss seen: thrifty rounds ask a
 	// spare peer for a while after it (rto.go).
 	lossSeen int64
@@ -148,7 +149,7 @@ func New(env paxi.Env) (*Replica, error) {
 	}
 	r.exec = newExecutor(n, r)
 	r.rtt = newRoundTrips(self, n, p)
-	r.sends = make([][]roundSend, n)
+	r.sends = make([]sendLog, n)
 	r.lossSeen = -lossMemory * int64(p.RetryTicks)
 	r.rec.init(n)
 	r.progress.init(n, p.RetryTicks)
@@ -183,7 +184,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	r.rec.down &^= bit(p)
 	switch m := msg.(type) {
 	case *PreAccept:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "PreAccept", true, m.Cmds, m.Noop) {
 			r.onPreAccept(from, p, m)
 		}
 	case *PreAcceptReply:
@@ -191,7 +192,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 			r.onPreAcceptReply(from, p, m)
 		}
 	case *Accept:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "Accept", m.HasCmds, m.Cmds, m.Noop) {
 			r.onAccept(from, p, m)
 		}
 	case *AcceptReply:
@@ -199,7 +200,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 			r.onAcceptReply(from, p, m)
 		}
 	case *Commit:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "Commit", m.HasCmds, m.Cmds, m.Noop) {
 			r.onCommit(from, p, m)
 		}
 	case *Progress:
@@ -211,11 +212,12 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 			r.onPrepare(from, m)
 		}
 	case *PrepareReply:
-		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || m.Status == None || m.Status <= Accepted && m.HasCmds && r.validDeps(from, m.Deps)) {
+		if r.validRef(from, m.Row, m.Inst, nil) && (!m.OK || m.Status == None || m.Status <= Accepted && m.HasCmds && r.validDeps(from, m.Deps) && r.validBatch(from, "PrepareReply", true, m.Cmds, m.Noop)) {
 			r.onPrepareReply(p, m)
 		}
 	case *Validate:
-		if r.validRef(from, m.Row, m.Inst, m.Deps) {
+		// A validation is of a command, never of a no-op or nothing.
+		if r.validRef(from, m.Row, m.Inst, m.Deps) && r.validBatch(from, "Validate", true, m.Cmds, false) {
 			r.onValidate(from, m)
 		}
 	case *ValidateReply:

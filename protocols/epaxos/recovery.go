@@ -170,6 +170,8 @@ type RecoveryCounters struct {
 	Validations  int64 // validation phases started (case 4, recovery_validate.go)
 	Validated    int64 // ... that ended in Accepting the initial attributes
 	Refuted      int64 // ... that showed no fast commit happened (phase 1 afresh)
+	WaitRequests int64 // commits a waiting validation asked for
+	WaitTimeouts int64 // validations that waited too long for a commit and ended
 }
 
 // RecoveryCounters returns the replica's recovery measurements.

@@ -115,7 +115,15 @@ type validation struct {
 	collected bool
 	blocked   bool
 	waitFor   []instKey
+	// waitSince is the tick the wait began, askedAt the tick this replica
+	// last asked the answerers for the commit it waits for (waitForCommit).
+	waitSince, askedAt int64
 }
+
+// waitLimit is how many retry periods a validation waits for the commits
+// it needs before the round ends; the instance's recovery timer starts
+// another later, with backoff, which asks again.
+const waitLimit = 4
 
 // batchesInterfere reports whether an instance of cmds a and one of cmds b
 // interfere exactly as the conflict index makes them (conflicts.go): a key
@@ -302,6 +310,7 @@ func (r *Replica) validationProgress(pr *prepare, in *instance) {
 			return
 		}
 		v.collected = true
+		v.waitSince, v.askedAt = r.now, r.now
 		var refuted bool
 		refuted, v.blocked, v.waitFor = collectValidation(pr.key.row, v.fewest, v.answered, v.replies)
 		if refuted {
@@ -323,6 +332,7 @@ func (r *Replica) validationProgress(pr *prepare, in *instance) {
 			return
 		}
 		if x == nil || x.status < Committed || !x.hasCmds {
+			r.waitForCommit(pr, k)
 			return
 		}
 		if !x.noop && batchesInterfere(x.cmds, v.initial.Cmds) && x.deps[pr.key.row] < pr.key.inst {
@@ -332,6 +342,50 @@ func (r *Replica) validationProgress(pr *prepare, in *instance) {
 		v.waitFor = v.waitFor[1:]
 	}
 	r.validationDecides(pr, in, true)
+}
+
+// waitForCommit is a validation waiting for k's commit, which this replica
+// lacks. The commit may never come by itself (lost, with no Progress
+// report that would make this replica ask, for instance above a gap of the
+// row): so every retransmission timeout it asks the replicas that answered
+// the validation, one of which reported k, for it; and after waitLimit
+// retry periods the round ends, so that a round waiting on what never
+// comes does not hold the instance for ever (found in review: a waiting
+// round never asked and never timed out).
+func (r *Replica) waitForCommit(pr *prepare, k instKey) {
+	v := pr.val
+	if r.now-v.waitSince >= waitLimit*int64(r.params.RetryTicks) {
+		pr.done = true
+		r.rec.stats.WaitTimeouts++
+		return
+	}
+	if r.now-v.askedAt < paxi.MinRTOTicks && r.now != v.waitSince {
+		return
+	}
+	v.askedAt = r.now
+	for p, rep := range v.replies {
+		if rep != nil && p != int(r.self) {
+			r.Send(r.peers[p], &CommitRequest{Row: k.row, From: k.inst, To: k.inst})
+			r.rec.stats.WaitRequests++
+		}
+	}
+}
+
+// waitingFor reports whether a validation of this replica waits for
+// instance (row, inst): the answer to its request may lie beyond what
+// catching up asks for (validCommits).
+func (r *Replica) waitingFor(row int32, inst int64) bool {
+	for _, pr := range r.rec.active {
+		if pr.done || pr.val == nil || !pr.val.collected {
+			continue
+		}
+		for _, k := range pr.val.waitFor {
+			if k.row == row && k.inst == inst {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // collectValidation reads the answers of a majority to a validation of an

@@ -110,7 +110,6 @@ func (r *Replica) onLeaderTimeout(in *instance) {
 	if target == 0 {
 		return
 	}
-	r.sawLoss()
 	r.resendRound(in, target)
 }
 

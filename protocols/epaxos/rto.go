@@ -35,8 +35,9 @@ import (
 //     waits behind it, and nothing else is sent meanwhile that an answer
 //     could reveal the loss by. So for a while after a loss was seen
 //     (lossMemory), thrifty rounds ask one peer more than the quorum
-//     needs: one loss then costs nothing. Without loss (TCP, no faults)
-//     thrifty rounds stay exactly as small as before.
+//     needs: one loss then costs nothing. Only certain evidence of loss
+//     counts (a gap, a Commit missing under a Prefix), never a timer: on
+//     TCP without faults thrifty rounds stay exactly as small as before.
 //   - Commits carry the sender's committed prefix of its own row (Prefix):
 //     the Commits of those instances were sent before this one, so a replica
 //     that lacks one of them lost it, and asks for it at once (catchup.go)
@@ -54,8 +55,10 @@ func (r *Replica) spare() int {
 	return 0
 }
 
-// sawLoss notes that a message was lost (a gap, a timer expiry that
-// resends, a Commit missing under a Prefix).
+// sawLoss notes that a message was certainly lost: a gap, or a Commit
+// missing under a Prefix. A timer expiry is no such evidence (on a loaded
+// cluster an answer may only be late), and spares after one would add load
+// exactly when the peers are slowest.
 func (r *Replica) sawLoss() { r.lossSeen = r.now }
 
 // maxGapResends bounds the gap-driven resends of one round phase to a peer.
@@ -72,6 +75,35 @@ type roundSend struct {
 	inst  int64
 	row   int32
 	phase Status // PreAccepted or Accepted
+}
+
+// sendLog is the rounds sent to one peer and not yet known answered, in
+// send order: a queue whose array is reused, so that logging a send does
+// not allocate once the queue has grown to the rounds in flight.
+type sendLog struct {
+	buf  []roundSend
+	head int
+}
+
+func (q *sendLog) empty() bool      { return q.head == len(q.buf) }
+func (q *sendLog) front() roundSend { return q.buf[q.head] }
+
+func (q *sendLog) pop() {
+	q.head++
+	if q.head == len(q.buf) {
+		q.buf, q.head = q.buf[:0], 0
+	}
+}
+
+func (q *sendLog) push(e roundSend) {
+	if len(q.buf)-q.head >= maxSendLog {
+		q.head++ // the oldest is left to the timer
+	}
+	if q.head > 0 && len(q.buf) == cap(q.buf) {
+		n := copy(q.buf, q.buf[q.head:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, e)
 }
 
 // roundTimeout is how long a round waiting for need answers waits before
@@ -107,11 +139,7 @@ func (r *Replica) noteSend(in *instance, set uint64, first bool) {
 			continue
 		}
 		set &^= bit(p)
-		s := append(r.sends[p], roundSend{seq: r.sendSeq, inst: in.inst, row: in.row, phase: l.phase})
-		if len(s) > maxSendLog {
-			s = s[1:]
-		}
-		r.sends[p] = s
+		r.sends[p].push(roundSend{seq: r.sendSeq, inst: in.inst, row: in.row, phase: l.phase})
 	}
 }
 
@@ -124,9 +152,10 @@ func (r *Replica) onRoundAnswer(p int, in *instance) {
 		r.rtt.Sample(p, r.now-l.sentAt)
 	}
 	// A resend is logged with a later seq than phaseSeq, so the loop ends.
-	for len(r.sends[p]) > 0 && r.sends[p][0].seq <= l.phaseSeq {
-		e := r.sends[p][0]
-		r.sends[p] = r.sends[p][1:]
+	q := &r.sends[p]
+	for !q.empty() && q.front().seq <= l.phaseSeq {
+		e := q.front()
+		q.pop()
 		if e.seq < l.phaseSeq {
 			r.resendSkipped(p, e)
 		}

@@ -36,6 +36,7 @@ type counters struct {
 	catchUpRequests   int64 // CommitRequests sent
 	catchUpCommits    int64 // commits learned from their answers
 	refusedAhead      int64 // messages ignored for naming an instance too far ahead (bounds.go)
+	refusedMalformed  int64 // messages ignored for a malformed batch (bounds.go)
 }
 
 // Counters is a snapshot of a replica's measurements, for tests and
@@ -64,6 +65,7 @@ type Counters struct {
 	CatchUpCommits               int64 // commits learned from their answers
 	HeldInstances                int64 // instances held in memory, not forgotten (forget.go)
 	RefusedAhead                 int64 // messages ignored for naming an instance too far ahead (bounds.go)
+	RefusedMalformed             int64 // messages ignored for a malformed batch (bounds.go)
 }
 
 // Counters returns the replica's measurements.
@@ -87,7 +89,7 @@ func (r *Replica) Counters() Counters {
 		Throttled:    s.throttled, Queued: int64(len(r.queue)),
 		OwnUnexecuted:   r.ownUnexecuted,
 		CatchUpRequests: s.catchUpRequests, CatchUpCommits: s.catchUpCommits,
-		HeldInstances: r.rows.held(), RefusedAhead: s.refusedAhead,
+		HeldInstances: r.rows.held(), RefusedAhead: s.refusedAhead, RefusedMalformed: s.refusedMalformed,
 	}
 }
 
@@ -125,6 +127,7 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_queued_proposals", Help: "Proposals waiting for an instance.", Value: float64(c.Queued)},
 		{Name: "epaxos_catchup_requests_total", Help: "CommitRequests sent for commits missed.", Value: float64(c.CatchUpRequests), Counter: true},
 		{Name: "epaxos_catchup_commits_total", Help: "Commits learned from answers to CommitRequests.", Value: float64(c.CatchUpCommits), Counter: true},
+		{Name: "epaxos_refused_malformed_total", Help: "Messages ignored because they carry a malformed batch (an empty one that is no no-op, a no-op with commands, a Validate of nothing).", Value: float64(c.RefusedMalformed), Counter: true},
 		{Name: "epaxos_refused_too_far_ahead_total", Help: "Messages ignored because they name an instance too far past this replica's committed prefix; a replica far behind refuses its peers' live traffic while it catches up.", Value: float64(c.RefusedAhead), Counter: true},
 		{Name: "epaxos_instances_held", Help: "Instances held in memory: known and not yet forgotten.", Value: float64(c.HeldInstances)},
 		{Name: "epaxos_commit_to_execute_ticks_max", Help: "Most ticks from commit to execution.", Value: float64(c.ExecDelayMax)},
