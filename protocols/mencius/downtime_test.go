@@ -14,8 +14,9 @@ import (
 // RevokeSpan slots per owner was used up by one batch, and the dead owner
 // was revoked again a round trip later: before the fix, this run (the load
 // shape of bin/chaos) used 15 slots per command and kept 0.42 of the
-// throughput of the same run without the crash (now 1.5 and 0.68). Now revoked ranges are
-// used up by the live replicas' own proposals, a slot per batch.
+// throughput of the same run without the crash (now 1.5 and 0.68). Now
+// revoked ranges are used up by the live replicas' own proposals, a slot
+// per batch.
 func TestRevokedRangeIsNotSkippedAtOnce(t *testing.T) {
 	run := func(crash bool) *sim.Result {
 		cfg := sim.Config{
