@@ -51,6 +51,21 @@ func StartProcesses(server, algorithm string, n int, dir string, fsync bool) (*P
 // StartProcessesEnv is StartProcesses with env (KEY=value) added to each
 // server's environment, as bin/bench's GOMAXPROCS=1.
 func StartProcessesEnv(server, algorithm string, n int, dir string, fsync bool, env []string) (*Processes, error) {
+	return StartProcessesWith(server, algorithm, n, dir, ProcessOptions{Fsync: fsync, Env: env})
+}
+
+// ProcessOptions are the settings of StartProcessesWith.
+type ProcessOptions struct {
+	Fsync bool
+	Env   []string // added to each server's environment
+	// SnapshotEvery and SnapshotLogBytes go to config.json's snapshot_every
+	// and snapshot_log_bytes (0: the server's default).
+	SnapshotEvery, SnapshotLogBytes int64
+}
+
+// StartProcessesWith is StartProcesses with options.
+func StartProcessesWith(server, algorithm string, n int, dir string, o ProcessOptions) (*Processes, error) {
+	fsync, env := o.Fsync, o.Env
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -70,7 +85,10 @@ func StartProcessesEnv(server, algorithm string, n int, dir string, fsync bool, 
 		StorageDir string `json:"storage_dir"`
 		Fsync      bool   `json:"fsync"`
 		Tick       string `json:"tick"`
-	}{Algorithm: algorithm, StorageDir: filepath.Join(dir, "state"), Fsync: fsync, Tick: "5ms"}
+		Every      int64  `json:"snapshot_every,omitempty"`
+		LogBytes   int64  `json:"snapshot_log_bytes,omitempty"`
+	}{Algorithm: algorithm, StorageDir: filepath.Join(dir, "state"), Fsync: fsync, Tick: "5ms",
+		Every: o.SnapshotEvery, LogBytes: o.SnapshotLogBytes}
 	for i := 0; i < n; i++ {
 		conf.Replicas = append(conf.Replicas, rep{fmt.Sprintf("1.%d", i+1), addrs[3*i], addrs[3*i+1], addrs[3*i+2]})
 	}

@@ -36,6 +36,11 @@ type Config struct {
 	// truncated (docs/SNAPSHOTS.md); 0 means DefaultSnapshotEvery, -1
 	// never. Only protocols that implement Checkpointer take snapshots.
 	SnapshotEvery int64 `json:"snapshot_every,omitempty"`
+	// SnapshotLogBytes, when positive, also takes a snapshot once this many
+	// bytes of records were logged since the last one (whichever of the two
+	// comes first; with snapshot_every -1 it is the only trigger); 0: no
+	// byte trigger.
+	SnapshotLogBytes int64 `json:"snapshot_log_bytes,omitempty"`
 	// Fsync makes the durable log sync to disk once per batch (default true).
 	Fsync *bool `json:"fsync,omitempty"`
 	// ClusterSecret, if set, is shared by every replica: each peer
@@ -232,6 +237,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SnapshotEvery < -1 {
 		return &ConfigError{"snapshot_every", fmt.Errorf("must be a number of commands, 0 for the default (%d) or -1 for never, got %d", DefaultSnapshotEvery, c.SnapshotEvery)}
+	}
+	if c.SnapshotLogBytes < 0 {
+		return &ConfigError{"snapshot_log_bytes", fmt.Errorf("must be a number of bytes, or 0 for no byte trigger, got %d", c.SnapshotLogBytes)}
 	}
 	if c.MaxBatch < 1 {
 		return &ConfigError{"max_batch", fmt.Errorf("must be positive, got %d", c.MaxBatch)}

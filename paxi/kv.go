@@ -1,10 +1,5 @@
 package paxi
 
-import (
-	"encoding/json"
-	"sort"
-)
-
 // KV is the key-value state machine every protocol replicates. It executes
 // each (client, command id) at most once: a command seen again (re-proposed
 // after a recovery, say) is skipped and answered with its first result, so a
@@ -13,6 +8,12 @@ import (
 // simulator) calls it from one goroutine.
 type KV struct {
 	data map[string]string
+	// frozen, while a view taken by Freeze is out, is the data as it was
+	// then, which the view reads from another goroutine and nobody
+	// writes; data holds only the writes since, and deleted the keys of
+	// frozen deleted since. Thaw folds them back into one map.
+	frozen  map[string]string
+	deleted map[string]struct{}
 	// dense holds the windows of client ids below denseClients, indexed by
 	// id, and clients those of larger ids. The simulator and the benchmark
 	// number their clients 1, 2, 3, ..., and every replica consults the
@@ -54,18 +55,28 @@ func (kv *KV) Apply(c Command) Result {
 	if c.ClientID != 0 && c.CommandID != 0 && !kv.firstTime(c.ClientID, c.CommandID) {
 		if c.Op == Get {
 			// A re-executed read is harmless and its caller wants a value.
-			return Result{Value: kv.data[c.Key], Duplicate: true}
+			v, _ := kv.Get(c.Key)
+			return Result{Value: v, Duplicate: true}
 		}
 		return Result{Duplicate: true}
 	}
 	kv.applied++
 	switch c.Op {
 	case Get:
-		return Result{Value: kv.data[c.Key]}
+		v, _ := kv.Get(c.Key)
+		return Result{Value: v}
 	case Put:
 		kv.data[c.Key] = c.Value
+		if kv.frozen != nil {
+			delete(kv.deleted, c.Key)
+		}
 	case Delete:
 		delete(kv.data, c.Key)
+		if kv.frozen != nil {
+			if _, ok := kv.frozen[c.Key]; ok {
+				kv.deleted[c.Key] = struct{}{}
+			}
+		}
 	}
 	return Result{}
 }
@@ -118,69 +129,29 @@ func (kv *KV) firstTime(client, id uint64) bool {
 // Get reads a key without going through replication (for tests and debugging).
 func (kv *KV) Get(key string) (string, bool) {
 	v, ok := kv.data[key]
+	if ok || kv.frozen == nil {
+		return v, ok
+	}
+	if _, gone := kv.deleted[key]; gone {
+		return "", false
+	}
+	v, ok = kv.frozen[key]
 	return v, ok
 }
 
 // Len is the number of keys present.
-func (kv *KV) Len() int { return len(kv.data) }
+func (kv *KV) Len() int {
+	if kv.frozen == nil {
+		return len(kv.data)
+	}
+	n := len(kv.frozen) - len(kv.deleted)
+	for k := range kv.data {
+		if _, old := kv.frozen[k]; !old {
+			n++
+		}
+	}
+	return n
+}
 
 // Applied counts commands that changed or read state, duplicates excluded.
 func (kv *KV) Applied() uint64 { return kv.applied }
-
-type kvSnapshot struct {
-	Data    map[string]string  `json:"data"`
-	Clients map[uint64]snapWin `json:"clients"`
-	Applied uint64             `json:"applied"`
-}
-
-type snapWin struct {
-	Low  uint64   `json:"low"`
-	Done []uint64 `json:"done,omitempty"`
-}
-
-// Snapshot serializes the whole state, at-most-once bookkeeping included.
-func (kv *KV) Snapshot() ([]byte, error) {
-	s := kvSnapshot{Data: kv.data, Clients: map[uint64]snapWin{}, Applied: kv.applied}
-	add := func(c uint64, w *clientWindow) {
-		sw := snapWin{Low: w.low}
-		for id := range w.done {
-			sw.Done = append(sw.Done, id)
-		}
-		sort.Slice(sw.Done, func(i, j int) bool { return sw.Done[i] < sw.Done[j] })
-		s.Clients[c] = sw
-	}
-	for c := range kv.dense {
-		if w := &kv.dense[c]; w.low != 0 || len(w.done) > 0 {
-			add(uint64(c), w)
-		}
-	}
-	for c, w := range kv.clients {
-		add(c, w)
-	}
-	return json.Marshal(s)
-}
-
-// Restore replaces the state with a snapshot taken by Snapshot.
-func (kv *KV) Restore(b []byte) error {
-	var s kvSnapshot
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	kv.data = s.Data
-	if kv.data == nil {
-		kv.data = map[string]string{}
-	}
-	kv.applied = s.Applied
-	kv.dense, kv.clients = nil, map[uint64]*clientWindow{}
-	for c, sw := range s.Clients {
-		w := kv.window(c)
-		w.low = sw.Low
-		for _, id := range sw.Done {
-			if w.done == nil {
-				w.done = map[uint64]struct{}{}
-			}
-			w.done[id] = struct{}{}
-		}
-	}
-	return nil
-}

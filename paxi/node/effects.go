@@ -26,6 +26,7 @@ func (n *Node) Persist(recs []paxi.Message) error {
 	if err := n.store.Append(enc...); err != nil {
 		return err
 	}
+	n.snap.noteLogged(enc)
 	start := time.Now()
 	err := n.store.Sync()
 	n.metrics.fsync.Observe(time.Since(start).Seconds())

@@ -23,18 +23,30 @@ type snapshotStore interface {
 
 // snapshotter takes the replica's snapshots: between two Readys, when
 // every record asked for is synced and every command handed out is
-// applied, it serialises the state machine and the protocol's checkpoint
-// records on the event loop (the pause) and writes, fsyncs and renames the
-// file on a goroutine (storage.Log.SaveSnapshot runs beside Append and
-// Sync), one at a time.
+// applied, the event loop freezes the state machine (KV.Freeze: a pointer
+// swap, the KV goes on copy on write) and encodes the protocol's
+// checkpoint records (the pause); a goroutine encodes the frozen state and
+// writes, fsyncs and renames the file (storage.Log.SaveSnapshot runs
+// beside Append and Sync), one at a time. When it is done the loop folds
+// the writes made meanwhile back (KV.Thaw).
 type snapshotter struct {
-	store  snapshotStore
-	proto  paxi.Checkpointer
-	every  uint64 // executed commands between snapshots
-	last   uint64 // executed count at the last snapshot
-	saving sync.WaitGroup
-	busy   bool // a snapshot is being written (event loop only, via done)
-	done   chan error
+	store snapshotStore
+	proto paxi.Checkpointer
+	every uint64 // executed commands between snapshots; 0: no such trigger
+	last  uint64 // executed count at the last snapshot
+	// bytes of records logged between snapshots (0: no such trigger), and
+	// logged since the last one.
+	bytes, logged uint64
+	saving        sync.WaitGroup
+	busy          bool // a snapshot is being written (event loop only, via done)
+	done          chan saved
+}
+
+// saved is the outcome of writing a snapshot: its payload, for peers that
+// catch up from it (catchup.go), or why it failed.
+type saved struct {
+	payload []byte
+	err     error
 }
 
 // newSnapshotter returns nil when this replica takes no snapshots.
@@ -43,59 +55,97 @@ func newSnapshotter(cfg *paxi.Config, st storage.Storage, proto paxi.Protocol) *
 	if every == 0 {
 		every = paxi.DefaultSnapshotEvery
 	}
+	if every < 0 {
+		every = 0
+	}
 	s, ok := st.(snapshotStore)
 	cp, ok2 := proto.(paxi.Checkpointer)
-	if every < 0 || !ok || !ok2 {
+	if every == 0 && cfg.SnapshotLogBytes <= 0 || !ok || !ok2 {
 		return nil
 	}
-	return &snapshotter{store: s, proto: cp, every: uint64(every), done: make(chan error, 1)}
+	return &snapshotter{store: s, proto: cp, every: uint64(every), bytes: uint64(max(cfg.SnapshotLogBytes, 0)), done: make(chan saved, 1)}
 }
 
-// maybe takes a snapshot once every commands have executed since the last.
+// noteLogged counts the bytes of records appended to the log, for the
+// snapshot_log_bytes trigger.
+func (s *snapshotter) noteLogged(recs [][]byte) {
+	if s == nil {
+		return
+	}
+	for _, r := range recs {
+		s.logged += uint64(len(r))
+	}
+}
+
+// due reports whether either trigger has fired since the last snapshot.
+func (s *snapshotter) due(executed uint64) bool {
+	return s.every > 0 && executed-s.last >= s.every || s.bytes > 0 && s.logged >= s.bytes
+}
+
+// maybe takes a snapshot once every commands have executed, or bytes of
+// records were logged, since the last.
 func (n *Node) maybeSnapshot() {
 	s := n.snap
 	if s == nil {
 		return
 	}
-	if s.busy {
-		select {
-		case err := <-s.done:
-			s.busy = false
-			if err != nil {
-				// The log is untouched past the failed step: the replica
-				// goes on, and tries again at the next interval.
-				n.log.Warn("snapshot failed", "err", err)
-				n.metrics.snapshotFailures.Inc()
-			}
-		default:
-			return
-		}
-	}
-	if n.executed.Load()-s.last < s.every {
+	if !n.maybeSnapshotDone() {
 		return
 	}
-	s.last = n.executed.Load()
+	if !s.due(n.executed.Load()) {
+		return
+	}
+	s.last, s.logged = n.executed.Load(), 0
 	start := time.Now()
 	pos := s.store.Position()
-	payload, err := encodeSnapshot(n.kv, s.proto.Checkpoint())
+	recs, err := encodeRecords(s.proto.Checkpoint())
 	if err != nil {
 		n.log.Warn("snapshot not taken", "err", err)
 		n.metrics.snapshotFailures.Inc()
 		return
 	}
+	view := n.kv.Freeze()
 	n.metrics.snapshotPause.Observe(time.Since(start).Seconds())
 	s.busy = true
 	s.saving.Add(1)
 	go func() {
 		defer s.saving.Done()
+		payload := snapshotPayload(view, recs)
 		err := s.store.SaveSnapshot(pos, payload)
 		if err == nil {
 			n.metrics.snapshots.Inc()
 			n.metrics.snapshotBytes.Set(float64(len(payload)))
 			n.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
 		}
-		s.done <- err
+		s.done <- saved{payload, err}
 	}()
+}
+
+// maybeSnapshotDone takes the outcome of a snapshot being written, if it
+// is known, and reports whether none is being written any more.
+func (n *Node) maybeSnapshotDone() bool {
+	s := n.snap
+	if !s.busy {
+		return true
+	}
+	select {
+	case res := <-s.done:
+		s.busy = false
+		start := time.Now()
+		n.kv.Thaw()
+		n.metrics.snapshotPause.Observe(time.Since(start).Seconds())
+		if res.err != nil {
+			// The log is untouched past the failed step: the replica
+			// goes on, and tries again at the next interval.
+			n.log.Warn("snapshot failed", "err", res.err)
+			n.metrics.snapshotFailures.Inc()
+		} else {
+			n.cu.saved(res.payload)
+		}
+		return true
+	default:
+		return false
+	}
 }
 
 // wait lets a snapshot being written finish.
@@ -105,25 +155,47 @@ func (s *snapshotter) wait() {
 	}
 }
 
-// A snapshot's payload: the state machine's snapshot, then the protocol's
-// checkpoint records in the log's encoding, each with a uvarint length.
-func encodeSnapshot(kv *paxi.KV, recs []paxi.Message) ([]byte, error) {
-	kvb, err := kv.Snapshot()
-	if err != nil {
-		return nil, err
-	}
-	b := binary.AppendUvarint(nil, uint64(len(kvb)))
-	b = append(b, kvb...)
-	b = binary.AppendUvarint(b, uint64(len(recs)))
-	for _, m := range recs {
+// encodeRecords encodes checkpoint records in the log's encoding. It runs
+// on the event loop: the records may share memory with the protocol.
+func encodeRecords(recs []paxi.Message) ([][]byte, error) {
+	out := make([][]byte, len(recs))
+	for i, m := range recs {
 		enc, err := transport.Marshal(nil, m)
 		if err != nil {
 			return nil, fmt.Errorf("encode checkpoint record %s: %w", paxi.MessageName(m), err)
 		}
-		b = binary.AppendUvarint(b, uint64(len(enc)))
-		b = append(b, enc...)
+		out[i] = enc
 	}
-	return b, nil
+	return out, nil
+}
+
+// A snapshot's payload: the state machine's snapshot, then the protocol's
+// checkpoint records in the log's encoding, each with a uvarint length.
+func encodeSnapshot(kv *paxi.KV, recs []paxi.Message) ([]byte, error) {
+	enc, err := encodeRecords(recs)
+	if err != nil {
+		return nil, err
+	}
+	view := kv.Freeze()
+	defer kv.Thaw()
+	return snapshotPayload(view, enc), nil
+}
+
+// snapshotPayload lays out a payload (see encodeSnapshot). The state is
+// encoded after room for its length, which is then written just before
+// it, so the large part is written once and never copied.
+func snapshotPayload(view *paxi.KVView, recs [][]byte) []byte {
+	b := view.AppendTo(make([]byte, binary.MaxVarintLen64))
+	var hdr [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(hdr[:], uint64(len(b)-binary.MaxVarintLen64))
+	b = b[binary.MaxVarintLen64-k:]
+	copy(b, hdr[:k])
+	b = binary.AppendUvarint(b, uint64(len(recs)))
+	for _, r := range recs {
+		b = binary.AppendUvarint(b, uint64(len(r)))
+		b = append(b, r...)
+	}
+	return b
 }
 
 var errShortSnapshot = errors.New("payload ends early")

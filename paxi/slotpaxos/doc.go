@@ -27,5 +27,7 @@
 //   - catch-up answers (Log.Chosen): chosen values, bounded in bytes;
 //   - forgetting (Log.Forget) the slots that every replica reported
 //     executed, which needs each replica's executed point at every peer
-//     (paxi.SlotProgress).
+//     (paxi.SlotProgress), or that a snapshot saved covers: a peer that
+//     lacks them catches up from the snapshot (catchup.go,
+//     paxi.CatchUpper).
 package slotpaxos

@@ -30,7 +30,10 @@
 // messages and, because a replica that proposes nothing sends neither to
 // its idle peers, in a periodic paxi.SlotProgress to everyone, which also
 // tells a replica behind in an idle cluster that there are slots to
-// fetch), so memory stays bounded unless a replica is down.
+// fetch), so memory stays bounded unless a replica is down; with snapshots
+// on, even then: a replica forgets below the snapshot it saved before its
+// newest, and sends a peer that asks for a slot it forgot (a Need, a
+// revocation's Prepare) its snapshot instead (paxi.CatchUpper).
 //
 // Unanswered proposals are resent, and a slot execution waits on is asked
 // for, after a timeout that follows the measured round trips
@@ -178,8 +181,8 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 		if err := r.checkRange(int(m.Owner), m.From, m.To); err != nil {
 			return fmt.Errorf("promise record: %w", err)
 		}
-		for s := m.From; s < m.To; s += r.n {
-			e := r.log.Grow(s)
+		for s := r.ownAtOrAbove(int(m.Owner), max(m.From, r.log.Base())); s < m.To; s += r.n {
+			e := r.log.Grow(s) // below Base: executed everywhere before the snapshot restored from
 			e.bal = max(e.bal, m.Ballot)
 		}
 		r.topN = max(r.topN, m.Ballot.N())
@@ -201,7 +204,7 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 	if err := r.log.Restore(m); err != nil {
 		return err
 	}
-	if v, ok := m.(*Voted); ok {
+	if v, ok := m.(*Voted); ok && v.Slot >= r.log.Base() {
 		e := r.log.At(v.Slot)
 		e.bal = max(e.bal, v.Ballot)
 		r.topN = max(r.topN, v.Ballot.N())

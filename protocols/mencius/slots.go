@@ -253,6 +253,10 @@ func (r *Replica) onNeed(from paxi.ID, m *Need) {
 			continue // slots are asked for in order, each once
 		}
 		last = s
+		if r.log.Forgot(s) {
+			r.SendSnapshot(from) // forgotten here: a snapshot has it
+			continue
+		}
 		if r.owner(s) == r.self && s >= r.nextOwn {
 			r.skipBelow(s + 1)
 		}

@@ -196,7 +196,11 @@ func (r *Replica) askCatchUp() {
 // paxi.MessageBudget bytes of them (slotpaxos.Answer); the replica asks
 // again for the rest.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
-	if m.From < r.log.Base() || m.From >= r.log.Commit {
+	if r.log.Forgot(m.From) {
+		r.SendSnapshot(from) // it lacks slots forgotten here: a snapshot has them
+		return
+	}
+	if m.From >= r.log.Commit {
 		return
 	}
 	var a slotpaxos.Answer

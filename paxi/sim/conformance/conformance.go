@@ -7,7 +7,8 @@
 //
 // Each scenario (normal operation from every replica, crashes, partitions,
 // loss, duplication, reordering, restarts, leader failure, conflicts, short
-// timeouts, a long randomized run) is a subtest with a clear name. After
+// timeouts, a replica down longer than its peers keep their log, a long
+// randomized run) is a subtest with a clear name. After
 // each one the history must be linearizable, replicas must have executed
 // interfering commands in the same order and nothing twice, and once the
 // faults stopped every command must have completed and been executed
@@ -46,6 +47,10 @@ type Capabilities struct {
 	// Without Recovery it is never crashed or cut off; with Recovery the
 	// leader-failure scenario crashes it.
 	Leader paxi.ID
+	// Snapshots means the protocol catches a replica up from a peer's
+	// snapshot once its peers forgot what it lacks (paxi.CatchUpper).
+	// Without it the scenario that needs that is skipped.
+	Snapshots bool
 }
 
 // options are the suite's settings.
@@ -139,6 +144,9 @@ func Run(t *testing.T, protocol string, params json.RawMessage, opts ...Option) 
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.recovery && !o.caps.Recovery {
 				t.Skip("needs recovery")
+			}
+			if sc.snapshots && !o.caps.Snapshots {
+				t.Skip("needs catch-up from a snapshot (paxi.CatchUpper)")
 			}
 			if testing.Short() && sc.long {
 				t.Skip("long scenario; skipped with -short")
