@@ -4,9 +4,11 @@
 // Slot s belongs to replica s mod N. Each replica proposes the commands its
 // clients give it in its own slots, in order, with phase 2 alone: it holds
 // every own slot's first ballot. When it sees another replica propose in
-// slot s, it skips its own unused slots below s (no-ops it announces with a
-// Skip; no other value can be chosen there, so nobody needs a quorum to
-// learn them). Every replica executes chosen slots in slot order, so the
+// its own slot s, it skips its own unused slots below s (no-ops it
+// announces with a Skip; no other value can be chosen there, so nobody
+// needs a quorum to learn them); a revoker's no-ops in a range of a dead
+// owner's slots make nobody skip, so the live replicas' own proposals use
+// the range up. Every replica executes chosen slots in slot order, so the
 // system runs at the pace of its slowest replica. A replica whose execution
 // waits on another's slot for RevokeTicks revokes a range of that replica's
 // slots: phase 1 with a higher ballot, then the value found in each slot or
