@@ -52,6 +52,10 @@ type Sim struct {
 	waits    []clientWait // by client index: what waitsAt reads
 	net      network
 	logs     []*ExecLog
+	// restarting counts replicas crashed at a snapshot step whose restart
+	// is scheduled (snapshot.go): the run is not settled before they are
+	// back, since what they acknowledged may be only on their disks.
+	restarting int
 
 	sharedKeys []string
 	zipfCDF    []float64 // cumulative weights of sharedKeys, when Workload.Zipf is set
@@ -278,6 +282,9 @@ func (s *Sim) Settle(bound time.Duration) bool {
 // quiet reports whether no live client waits and every running replica
 // executed the same set of commands (compared by count and hash).
 func (s *Sim) quiet() bool {
+	if s.restarting > 0 {
+		return false
+	}
 	for _, c := range s.clients {
 		if c.alive && c.busy {
 			return false

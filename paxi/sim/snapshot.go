@@ -111,7 +111,8 @@ func (r *replica) takeSnapshot() {
 		if after == 0 {
 			after = 300 * time.Millisecond
 		}
-		s.At(s.now+after, func() { s.Restart(r.id) })
+		s.restarting++
+		s.At(s.now+after, func() { s.restarting--; s.Restart(r.id) })
 	}
 	if step == storage.SnapBeforeRename {
 		crash()
