@@ -17,14 +17,15 @@ import (
 // Real processes snapshot every 20 commands; a replica killed at each step
 // of saving a snapshot (AGORA_SNAPSHOT_CRASH: before the rename, after it,
 // before truncation) restarts from what is on disk and reads back every
-// write, while writes go on through another replica. Multi-Paxos by
-// default; AGORA_SNAPSHOT_E2E_ALL=1 adds Mencius.
+// write, while writes go on through another replica, and holds what
+// another replica holds. Multi-Paxos and EPaxos by default;
+// AGORA_SNAPSHOT_E2E_ALL=1 adds Mencius.
 func TestSnapshotCrashAtEveryStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
 	server, _ := buildTools(t)
-	algorithms := []string{"multipaxos"}
+	algorithms := []string{"multipaxos", "epaxos"}
 	if os.Getenv("AGORA_SNAPSHOT_E2E_ALL") != "" {
 		algorithms = append(algorithms, "mencius") // 12 s more
 	}
@@ -43,6 +44,12 @@ func TestSnapshotCrashAtEveryStep(t *testing.T) {
 				put := func(k int) {
 					for range k {
 						if err := cl.Put(ctx, fmt.Sprint("k", n), fmt.Sprint("v", n)); err != nil {
+							t.Fatal(err)
+						}
+						// One key written over and over: its value is the
+						// last write only if every replica applied the
+						// writes in order, once.
+						if err := cl.Put(ctx, "hot", fmt.Sprint("v", n)); err != nil {
 							t.Fatal(err)
 						}
 						n++
@@ -72,11 +79,16 @@ func TestSnapshotCrashAtEveryStep(t *testing.T) {
 				delete(c.env, victim)
 				c.start(victim)
 				put(30) // more snapshots, now completed and truncating
-				cv := dial(t, c, victim)
+				cv, co := dial(t, c, victim), dial(t, c, "1.3")
 				for i := range n {
 					v, err := cv.Get(ctx, fmt.Sprint("k", i))
 					if err != nil || v != fmt.Sprint("v", i) {
 						t.Fatalf("after the crash at %s, %s has k%d = %q, %v; want v%d", step, victim, i, v, err, i)
+					}
+				}
+				for _, cx := range []*client.Client{cv, co} {
+					if v, err := cx.Get(ctx, "hot"); err != nil || v != fmt.Sprint("v", n-1) {
+						t.Fatalf("after the crash at %s, hot = %q, %v; want the last write v%d", step, v, err, n-1)
 					}
 				}
 			})

@@ -14,6 +14,12 @@ type Effects interface {
 	Replied(r Reply)
 }
 
+// SnapshotSender is implemented by a host that sends its newest snapshot
+// to the peers a Ready lists in SendSnapshot (SnapshotTransfers).
+type SnapshotSender interface {
+	SendSnapshot(to []ID)
+}
+
 // Process carries out a Ready in the order the protocol relies on: persist,
 // then send, then execute, then reply. If persisting fails nothing else is
 // done, because sending a vote that is not durable could break safety after
@@ -26,6 +32,9 @@ func Process(rd Ready, kv *KV, fx Effects) error {
 	}
 	if len(rd.Messages) > 0 {
 		fx.Send(rd.Messages)
+	}
+	if s, ok := fx.(SnapshotSender); ok && len(rd.SendSnapshot) > 0 {
+		s.SendSnapshot(rd.SendSnapshot)
 	}
 	for _, c := range rd.Execute {
 		fx.Executed(c, kv.Apply(c))

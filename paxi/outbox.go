@@ -58,6 +58,18 @@ func (o *Outbox) Execute(c Command) { o.ready.Execute = append(o.ready.Execute, 
 // Reply queues an answer to a client that does not come from execution.
 func (o *Outbox) Reply(r Reply) { o.ready.Replies = append(o.ready.Replies, r) }
 
+// SendSnapshot asks the host to send peer to this replica's newest
+// snapshot (Ready.SendSnapshot): to asked for what this replica forgot.
+// Asking twice in one Ready asks once.
+func (o *Outbox) SendSnapshot(to ID) {
+	for _, p := range o.ready.SendSnapshot {
+		if p == to {
+			return
+		}
+	}
+	o.ready.SendSnapshot = append(o.ready.SendSnapshot, to)
+}
+
 // Ready hands over everything queued and starts afresh. The slices of the
 // returned Ready are the host's only until its next call to Ready, which
 // takes their arrays back for what is queued after it. Hosts carry out a
@@ -71,6 +83,7 @@ func (o *Outbox) Ready() Ready {
 		Messages: emptied(o.spare.Messages),
 		Execute:  emptied(o.spare.Execute),
 		Replies:  emptied(o.spare.Replies),
+		// SendSnapshot is rare: a fresh slice when there is one.
 	}
 	o.spare = r
 	return r

@@ -39,6 +39,11 @@ type Ready struct {
 	// Replies are answers that do not come from execution: a write
 	// acknowledged at commit, a redirect to the leader, an error.
 	Replies []Reply
+	// SendSnapshot lists peers that asked this replica for what it has
+	// forgotten (they were down while it forgot): the host sends each its
+	// newest snapshot (SnapshotTransfers), which the peer installs before
+	// it catches up on the rest as usual. See CatchUpper.
+	SendSnapshot []ID
 }
 
 // PeerWatcher is implemented by protocols that act at once on a host's
@@ -60,7 +65,7 @@ type PeerDown struct{}
 
 // Empty reports whether there is nothing to do.
 func (r *Ready) Empty() bool {
-	return len(r.Persist) == 0 && len(r.Messages) == 0 && len(r.Execute) == 0 && len(r.Replies) == 0
+	return len(r.Persist) == 0 && len(r.Messages) == 0 && len(r.Execute) == 0 && len(r.Replies) == 0 && len(r.SendSnapshot) == 0
 }
 
 // Env is everything a protocol is given at construction.

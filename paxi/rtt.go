@@ -64,3 +64,40 @@ func QuorumRTO(rtts []RTT, self, need int, lo, hi int64) int64 {
 	slices.Sort(ts)
 	return ts[need-1]
 }
+
+// MinRTOTicks is the shortest retransmission timeout a protocol should
+// use, 100 ms at the default 5 ms tick, as TCP keeps a floor under its
+// timeout (200 ms in Linux): a LAN round trip is far below a tick, and a
+// replica at saturation answers tens of milliseconds late. Without the
+// floor, the round trips measured while idle made a loaded Mencius resend
+// whole batches it had only queued (half its throughput, on real
+// processes).
+const MinRTOTicks = 20
+
+// RoundTrips is one replica's round-trip estimate to every peer and the
+// timeouts built from them, within [Min, Max] ticks: the part of a
+// retransmission timer that does not depend on the protocol (slotpaxos's
+// Retransmit and EPaxos's rounds both use it).
+type RoundTrips struct {
+	rtt      []RTT
+	self     int
+	Min, Max int64 // bounds of every timeout, in ticks; Max before any sample
+}
+
+// NewRoundTrips estimates the round trips of replica self of n.
+func NewRoundTrips(self, n int, lo, hi int64) RoundTrips {
+	return RoundTrips{rtt: make([]RTT, n), self: self, Min: min(lo, hi), Max: hi}
+}
+
+// Sample takes one round trip of ticks ticks to peer p. Callers follow
+// Karn's rule: no sample from a request sent more than once.
+func (t *RoundTrips) Sample(p int, ticks int64) { t.rtt[p].Sample(ticks) }
+
+// RTO is the retransmission timeout of peer p alone, in [Min, Max].
+func (t *RoundTrips) RTO(p int) int64 { return t.rtt[p].RTO(t.Min, t.Max) }
+
+// Quorum is how long a request sent to every peer waits for need replies
+// (QuorumRTO), in [Min, Max].
+func (t *RoundTrips) Quorum(need int) int64 {
+	return QuorumRTO(t.rtt, t.self, need, t.Min, t.Max)
+}

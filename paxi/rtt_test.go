@@ -40,3 +40,26 @@ func TestQuorumRTO(t *testing.T) {
 		t.Fatalf("QuorumRTO for more replies than peers = %d, want the upper bound", got)
 	}
 }
+
+func TestRoundTripsBoundsAndQuorum(t *testing.T) {
+	rt := NewRoundTrips(0, 3, 2, 100)
+	if got := rt.Quorum(1); got != 100 {
+		t.Fatalf("before any sample: %d, want the maximum 100", got)
+	}
+	for i := 0; i < 20; i++ {
+		rt.Sample(1, 0) // a LAN peer: well under a tick
+		rt.Sample(2, 40)
+	}
+	if got := rt.RTO(1); got != 2 {
+		t.Fatalf("near peer: %d, want the floor 2", got)
+	}
+	if got := rt.Quorum(1); got != 2 {
+		t.Fatalf("one reply: %d, want the near peer's 2", got)
+	}
+	if got := rt.Quorum(2); got <= 40 || got >= 100 {
+		t.Fatalf("two replies: %d, want the far peer's, above 40 and below 100", got)
+	}
+	if got := NewRoundTrips(0, 3, 200, 100).Min; got != 100 {
+		t.Fatalf("a floor above the maximum: %d, want it cut to 100", got)
+	}
+}

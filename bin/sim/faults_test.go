@@ -39,9 +39,6 @@ func TestDeepSwarm(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			args := []string{"-protocol", proto, "-n", "5", "-latency", "lan", "-clients", "1", "-think", "50ms",
 				"-duration", "4s", "-faults", "random", "-seeds", strconv.Itoa(seeds)}
-			if proto == "epaxos" {
-				args = append(args, "-quiesce", "500ms") // no recovery: quiesce before a crash
-			}
 			out, code := runSim(t, args...)
 			if code != exitOK {
 				t.Fatalf("exit %d:\n%s", code, out)

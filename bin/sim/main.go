@@ -96,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cpuSend := fs.Duration("cpu-send", 0, "service time per message sent")
 	cpuExec := fs.Duration("cpu-execute", 0, "service time per command executed")
 	cpuPersist := fs.Duration("cpu-persist", 0, "service time per batch persisted")
+	snapEvery := fs.Int64("snapshot-every", 0, "replicas snapshot every this many executed commands and truncate their durable log (docs/SNAPSHOTS.md; 0: never)")
+	snapCrash := fs.Int("snapshot-crash-every", 0, "with -snapshot-every: crash a replica during every this many-th of its snapshots, at each step in turn (0: never)")
 	liveness := fs.Duration("liveness", 30*time.Second, "bound for every command to complete after the faults stop")
 	fs.BoolVar(&fc.Codec, "codec", false, "round-trip every message and record through the wire codec")
 	unreplicated := fs.Bool("unreplicated", false, "the protocol does not replicate: do not compare replicas (implied for -protocol unreplicated)")
@@ -211,6 +213,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	if *snapEvery < 0 || *snapCrash < 0 || *snapCrash > 0 && *snapEvery == 0 {
+		fmt.Fprintln(stderr, "sim: -snapshot-every and -snapshot-crash-every want a number of commands and of snapshots (-snapshot-crash-every needs -snapshot-every)")
+		return exitUsage
+	}
 	if *seeds < 1 {
 		fmt.Fprintln(stderr, "sim: -seeds must be at least 1")
 		return exitUsage
@@ -242,6 +248,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintln(stderr, "sim:", err)
 			return exitUsage
+		}
+		if *snapEvery > 0 {
+			cfg.Snapshots = &sim.Snapshots{Every: uint64(*snapEvery), CrashEvery: *snapCrash}
 		}
 		cfg.Check.NoLinearizability = *noLin
 		cfg.Check.Unreplicated = *unreplicated || proto == "unreplicated"

@@ -130,3 +130,18 @@ func TestSwarmParallelSameOutput(t *testing.T) {
 		t.Fatalf("-parallel 0: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// -snapshot-every turns the simulated snapshots on (the crashes of
+// -snapshot-crash-every show they are taken), and bad values are refused.
+func TestSnapshotFlags(t *testing.T) {
+	out, code := runSim(t, "-protocol", "epaxos", "-n", "3", "-latency", "lan", "-clients", "4", "-keys", "3", "-conflicts", "50",
+		"-client-timeout", "1s", "-duration", "3s", "-snapshot-every", "40", "-snapshot-crash-every", "3", "-seed", "1")
+	if code != exitOK || !strings.Contains(out, "faults: ") || !strings.Contains(out, "liveness=ok") {
+		t.Fatalf("exit %d, want crashes at snapshot steps and every check passing:\n%s", code, out)
+	}
+	for _, args := range [][]string{{"-snapshot-every", "-1"}, {"-snapshot-crash-every", "2"}} {
+		if out, code := runSim(t, args...); code != exitUsage || !strings.Contains(out, "-snapshot-every") {
+			t.Fatalf("%v: exit %d, want %d naming the flag:\n%s", args, code, exitUsage, out)
+		}
+	}
+}

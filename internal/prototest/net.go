@@ -35,6 +35,7 @@ type Net[P paxi.Protocol] struct {
 	Largest     int
 	LargestName string
 	build       func(paxi.Env) (P, error)
+	ids         uint64 // the last command id of ProposeN
 }
 
 // NewNet starts n replicas "1.1" ... "1.n" built by build.

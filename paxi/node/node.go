@@ -56,6 +56,7 @@ type Node struct {
 	encBuf   [][]byte // reused record encodings, one per persisted record
 	executed atomic.Uint64
 	snap     *snapshotter // nil: no snapshots
+	cu       *catchUp     // catchup.go; nil without snapshots
 }
 
 // New builds the protocol from the configuration, restoring it from what
@@ -88,17 +89,9 @@ func New(o Options) (*Node, error) {
 	if seed == 0 {
 		seed = int64(o.ID.Zone()<<8|o.ID.Node()) ^ time.Now().UnixNano()
 	}
-	proto, err := factory(paxi.Env{
-		ID:       o.ID,
-		Peers:    cfg.IDs(),
-		Params:   cfg.Params,
-		Rand:     rand.New(rand.NewSource(seed)),
-		Log:      log,
-		Restored: restored,
-		Nearest:  nearest(cfg, o.ID),
-	})
+	proto, err := newProtocol(factory, cfg, o.ID, seed, log, restored)
 	if err != nil {
-		return nil, fmt.Errorf("replica %s: %s: %w", o.ID, cfg.Algorithm, err)
+		return nil, err
 	}
 	m := o.Metrics
 	if m == nil {
@@ -108,10 +101,29 @@ func New(o Options) (*Node, error) {
 	if len(restored) > 0 {
 		log.Info("restored from durable log", "records", len(restored), "snapshot_keys", kv.Len(), "seconds", time.Since(start).Seconds())
 	}
-	return &Node{
+	n := &Node{
 		id: o.ID, cfg: cfg, proto: proto, kv: kv, tr: o.Transport, store: o.Storage,
 		log: log, metrics: m, requests: make(chan submission, 4096), snap: newSnapshotter(cfg, o.Storage, proto),
-	}, nil
+	}
+	n.cu = newCatchUp(n, factory, seed)
+	return n, nil
+}
+
+// newProtocol builds replica id's protocol from the records it restores.
+func newProtocol(factory paxi.Factory, cfg *paxi.Config, id paxi.ID, seed int64, log *slog.Logger, restored []paxi.Message) (paxi.Protocol, error) {
+	proto, err := factory(paxi.Env{
+		ID:       id,
+		Peers:    cfg.IDs(),
+		Params:   cfg.Params,
+		Rand:     rand.New(rand.NewSource(seed)),
+		Log:      log,
+		Restored: restored,
+		Nearest:  nearest(cfg, id),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica %s: %s: %w", id, cfg.Algorithm, err)
+	}
+	return proto, nil
 }
 
 // Submit hands client commands to the replica. It is safe for concurrent
@@ -160,6 +172,7 @@ func (n *Node) Run(ctx context.Context) error {
 			events++
 		case <-ticker.C:
 			n.proto.Tick()
+			n.cu.tick()
 			ticks++
 		}
 		// Take whatever else is already queued, up to the batch limit, so
@@ -185,6 +198,10 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		}
 		n.maybeSnapshot()
+		if err := n.cu.afterReady(); err != nil {
+			n.log.Error("replica cannot go on after installing a peer's snapshot", "err", err)
+			return err
+		}
 		if ticks >= statsEvery {
 			ticks = 0
 			n.sample(len(inbox))
@@ -238,6 +255,10 @@ func nearest(cfg *paxi.Config, self paxi.ID) []paxi.ID {
 // step hands the protocol a peer's message, or the transport's notice that
 // the connection to a peer dropped (to a protocol that watches for it).
 func (n *Node) step(e paxi.Envelope) {
+	if paxi.IsSnapshotTransfer(e.Msg) {
+		n.cu.step(e)
+		return
+	}
 	if _, down := e.Msg.(*paxi.PeerDown); down {
 		if w, ok := n.proto.(paxi.PeerWatcher); ok {
 			w.PeerDown(e.From)

@@ -39,7 +39,7 @@ type snapshotter struct {
 	bytes, logged uint64
 	saving        sync.WaitGroup
 	busy          bool // a snapshot is being written (event loop only, via done)
-	done          chan error
+	done          chan saveResult
 }
 
 // newSnapshotter returns nil when this replica takes no snapshots.
@@ -56,7 +56,7 @@ func newSnapshotter(cfg *paxi.Config, st storage.Storage, proto paxi.Protocol) *
 	if every == 0 && cfg.SnapshotLogBytes <= 0 || !ok || !ok2 {
 		return nil
 	}
-	return &snapshotter{store: s, proto: cp, every: uint64(every), bytes: uint64(max(cfg.SnapshotLogBytes, 0)), done: make(chan error, 1)}
+	return &snapshotter{store: s, proto: cp, every: uint64(every), bytes: uint64(max(cfg.SnapshotLogBytes, 0)), done: make(chan saveResult, 1)}
 }
 
 // noteLogged counts the bytes of records appended to the log, for the
@@ -82,22 +82,8 @@ func (n *Node) maybeSnapshot() {
 	if s == nil {
 		return
 	}
-	if s.busy {
-		select {
-		case err := <-s.done:
-			s.busy = false
-			start := time.Now()
-			n.kv.Thaw()
-			n.metrics.snapshotPause.Observe(time.Since(start).Seconds())
-			if err != nil {
-				// The log is untouched past the failed step: the replica
-				// goes on, and tries again at the next interval.
-				n.log.Warn("snapshot failed", "err", err)
-				n.metrics.snapshotFailures.Inc()
-			}
-		default:
-			return
-		}
+	if !n.maybeSnapshotDone() {
+		return
 	}
 	if !s.due(n.executed.Load()) {
 		return
@@ -124,8 +110,45 @@ func (n *Node) maybeSnapshot() {
 			n.metrics.snapshotBytes.Set(float64(len(payload)))
 			n.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
 		}
-		s.done <- err
+		s.done <- saveResult{payload, err}
 	}()
+}
+
+// saveResult is the outcome of writing a snapshot: its payload, which the
+// catch-up sends to peers once it is durable.
+type saveResult struct {
+	payload []byte
+	err     error
+}
+
+// maybeSnapshotDone takes the outcome of a snapshot being written, if it
+// is known, and reports whether none is being written any more. The state
+// machine's view is then no longer read: the writes made meanwhile are
+// folded back (KV.Thaw, counted in the pause).
+func (n *Node) maybeSnapshotDone() bool {
+	s := n.snap
+	if !s.busy {
+		return true
+	}
+	select {
+	case r := <-s.done:
+		s.busy = false
+		start := time.Now()
+		n.kv.Thaw()
+		n.metrics.snapshotPause.Observe(time.Since(start).Seconds())
+		if r.err != nil {
+			// The log is untouched past the failed step: the replica
+			// goes on, and tries again at the next interval.
+			n.log.Warn("snapshot failed", "err", r.err)
+			n.metrics.snapshotFailures.Inc()
+		} else {
+			n.cu.writing(r.payload)
+			n.cu.saved()
+		}
+		return true
+	default:
+		return false
+	}
 }
 
 // wait lets a snapshot being written finish.

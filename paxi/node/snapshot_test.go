@@ -8,16 +8,23 @@ import (
 	"time"
 
 	"github.com/agora-consensus/agora/paxi/storage"
+	_ "github.com/agora-consensus/agora/protocols/epaxos"
 	_ "github.com/agora-consensus/agora/protocols/multipaxos"
 )
 
 // Replicas snapshot every snapshot_every commands; restarted, they load the
 // newest snapshot (the state machine and the protocol's checkpoint) and
 // the tail, serve every key written before, and do not execute again what
-// the snapshot holds.
+// the snapshot holds. Multi-Paxos and EPaxos.
 func TestReplicasSnapshotAndRestartFromTheSnapshot(t *testing.T) {
+	for _, algorithm := range []string{"multipaxos", "epaxos"} {
+		t.Run(algorithm, func(t *testing.T) { snapshotAndRestart(t, algorithm) })
+	}
+}
+
+func snapshotAndRestart(t *testing.T, algorithm string) {
 	dir := filepath.Join(t.TempDir(), "state")
-	cfg := testConfig(t, 3, "multipaxos", dir)
+	cfg := testConfig(t, 3, algorithm, dir)
 	cfg.SnapshotEvery = 40
 	start := func() []*Server {
 		var ss []*Server

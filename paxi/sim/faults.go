@@ -41,6 +41,11 @@ func (s *Sim) Crash(id paxi.ID) {
 		return
 	}
 	s.note("crash %s", id)
+	s.down(r)
+}
+
+// down stops replica r as a crash does.
+func (s *Sim) down(r *replica) {
 	r.up = false
 	r.proto = nil
 	r.kv = nil

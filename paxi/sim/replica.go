@@ -64,7 +64,9 @@ type replica struct {
 
 	inputs, batches, executed, duplicates, persisted uint64
 
-	snaps snapState // snapshot.go
+	snaps    snapState               // snapshot.go
+	xfer     *paxi.SnapshotTransfers // catchup.go; nil without snapshots
+	installs int                     // snapshots installed from a peer
 }
 
 // arrive hands an input to the replica: processed at once if its CPU is
@@ -108,6 +110,10 @@ func (r *replica) process(batch []input) {
 		switch in.kind {
 		case inStep:
 			r.cursor += r.cpu.Message + r.slow
+			if paxi.IsSnapshotTransfer(in.msg) {
+				r.stepTransfer(s.ids[in.from], in.msg)
+				break
+			}
 			r.proto.Step(s.ids[in.from], in.msg)
 		case inPropose:
 			r.cursor += r.cpu.Message + r.slow
@@ -119,6 +125,9 @@ func (r *replica) process(batch []input) {
 			r.proto.Propose(paxi.Request{Command: c.cur})
 		case inTick:
 			r.proto.Tick()
+			if r.xfer != nil {
+				r.xfer.Tick()
+			}
 		}
 		in.msg = nil
 	}
@@ -133,6 +142,7 @@ func (r *replica) ready() {
 	if err := paxi.Process(rd, r.kv, r); err != nil {
 		r.s.failf("replica %s: %v", r.id, err)
 	}
+	r.flushTransfers()
 	r.snapshotDue()
 	r.busy += r.cursor - r.s.now
 	r.busyUntil = r.cursor
@@ -300,6 +310,7 @@ func (s *Sim) start(r *replica) error {
 	r.proto = p
 	r.kv = kv
 	r.up = true
+	r.newTransfers()
 	r.busyUntil = s.now
 	r.log = &ExecLog{Replica: r.id, Incarnation: int(r.epoch), keep: !s.cfg.Check.NoExecution}
 	s.logs = append(s.logs, r.log)

@@ -24,6 +24,10 @@ type Snapshots struct {
 	// later (default 300ms).
 	CrashEvery   int
 	RestartAfter time.Duration
+	// ChunkBytes is the data in one chunk of a snapshot sent to a peer
+	// that lacks what the sender forgot (catchup.go); 0 means
+	// paxi.DefaultSnapshotChunk.
+	ChunkBytes int
 }
 
 // snapshot is what a simulated snapshot file holds: the records it covers
@@ -37,6 +41,8 @@ type snapshot struct {
 	cmds  []paxi.Command
 	count int
 	sum   uint64
+	// payload is the encoding a transfer carries (catchup.go), made once.
+	payload []byte
 }
 
 // snapState is a replica's snapshots.
@@ -45,6 +51,9 @@ type snapState struct {
 	at         uint64 // r.executed at the last snapshot
 	taken      int
 	pending    bool // a snapshot is scheduled
+	// sent are the snapshots of the transfers this replica started, by
+	// transfer id, for the receiver's execution log (catchup.go).
+	sent map[uint64]*snapshot
 }
 
 // snapSteps are the crash points, in the order CrashEvery takes them.
@@ -115,6 +124,9 @@ func (r *replica) takeSnapshot() {
 	}
 	if r.snaps.prev != nil {
 		r.durable.dropTo(r.snaps.prev.pos)
+	}
+	if cu, ok := r.proto.(paxi.CatchUpper); ok {
+		cu.SnapshotSaved()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/agora-consensus/agora/paxi/sim"
 	"github.com/agora-consensus/agora/paxi/transport"
+	_ "github.com/agora-consensus/agora/protocols/epaxos"
 	_ "github.com/agora-consensus/agora/protocols/mencius"
 	_ "github.com/agora-consensus/agora/protocols/multipaxos"
 )
@@ -15,9 +16,8 @@ import (
 // of taking a snapshot (before the rename, after it, before truncation),
 // every replica restarts from its newest snapshot and the records after it,
 // and the linearizability, execution-order and liveness checks pass.
-// EPaxos does not implement paxi.Checkpointer yet and is not run here.
 func TestSnapshotsWithCrashesAtEveryStep(t *testing.T) {
-	for _, proto := range []string{"multipaxos", "mencius"} {
+	for _, proto := range []string{"multipaxos", "mencius", "epaxos"} {
 		for seed := int64(1); seed <= 2; seed++ {
 			cfg := sim.Config{
 				Protocol: proto, N: 3, Seed: seed, Duration: 4 * time.Second, Codec: transport.RoundTrip,
@@ -46,7 +46,19 @@ func TestSnapshotsWithCrashesAtEveryStep(t *testing.T) {
 			if len(steps) != 3 || restarts < 3 || res.All.Count < 500 {
 				t.Fatalf("%s seed %d: crashes at snapshot steps %v, %d restarts, %d commands; want every step, restarts and load", proto, seed, steps, restarts, res.All.Count)
 			}
-			t.Logf("%s seed %d: %d commands, crashes at snapshot steps %v", proto, seed, res.All.Count, steps)
+			// The state machine skips a command it already applied, so the
+			// checks above pass even when a restarted replica executes again
+			// what its snapshot holds; the skips show it. (EPaxos: a few
+			// dozen from clients' resends; 2,900-8,900 when the checkpoint
+			// leaves out the executed instances.)
+			dups := uint64(0)
+			for _, p := range res.PerReplica {
+				dups += p.Duplicates
+			}
+			if proto == "epaxos" && dups > uint64(res.All.Count)/4 {
+				t.Fatalf("%s seed %d: %d commands skipped as duplicates for %d commands: restarted replicas execute again what their snapshots hold", proto, seed, dups, res.All.Count)
+			}
+			t.Logf("%s seed %d: %d commands, crashes at snapshot steps %v, %d duplicates skipped", proto, seed, res.All.Count, steps, dups)
 		}
 	}
 }

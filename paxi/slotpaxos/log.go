@@ -18,6 +18,8 @@ type Log[E any] struct {
 	durable          int64   // the commit point last persisted
 	restored         int64   // the highest commit point the records name
 	snapExec         int64   // executed point of the snapshot restored from (Snapshotted)
+	saved, newest    int64   // executed points of the snapshot saved before the newest, and of the newest (catchup.go)
+	taken            int64   // executed point of the last Checkpoint
 	peerExec         []int64 // what each replica said it executed
 	peerCommit       []int64 // the commit point each replica last reported
 	self             int
@@ -90,10 +92,12 @@ func (l *Log[E]) PeerCommit(p int) int64 { return l.peerCommit[p] }
 // it dropped any. None is needed again: a replica behind asks only for
 // slots above what it executed, phase 1 covers only slots above the
 // candidate's commit point, and a restarted replica executes its own
-// records. A replica down stops it until it is back.
+// records. A replica down stops it until it is back, except below the
+// snapshot saved before the newest (catchup.go): a peer that lacks those
+// slots catches up from a snapshot.
 func (l *Log[E]) Forget() bool {
 	l.peerExec[l.self] = l.Executed
-	return l.Drop(slices.Min(l.peerExec))
+	return l.Drop(max(slices.Min(l.peerExec), l.saved))
 }
 
 // Restore takes one of the records this package defines (Vote, Learned,

@@ -18,33 +18,25 @@ func NewProposal(self int, now int64) Proposal { return Proposal{Acks: Bit(self)
 // resend doubles the wait up to the fixed one (Max), which is also the
 // wait before any round trip is known.
 type Retransmit struct {
-	rtt        []paxi.RTT
-	self, need int
-	Min, Max   int64 // bounds of the wait, in ticks
-	wait       int64 // the quorum's wait, refreshed each tick
+	paxi.RoundTrips       // Min and Max bound the wait, in ticks
+	need            int   // answers a proposal needs besides its own
+	wait            int64 // the quorum's wait, refreshed each tick
 }
 
-// MinRetransmitTicks is the shortest wait before a resend, 100 ms at the
-// default 5 ms tick, as TCP keeps a floor under its timeout (200 ms in
-// Linux): a LAN round trip is far below a tick, and a replica at
-// saturation answers tens of milliseconds late. Without the floor, the
-// round trips measured while idle made a loaded Mencius resend whole
-// batches it had only queued (half its throughput, on real processes).
-const MinRetransmitTicks = 20
+// MinRetransmitTicks is the shortest wait before a resend (paxi.MinRTOTicks,
+// 100 ms at the default 5 ms tick).
+const MinRetransmitTicks = paxi.MinRTOTicks
 
 // NewRetransmit times the proposals of replica self of n, which need need
 // answers besides its own; max is the longest wait.
 func NewRetransmit(self, n, need int, max int64) Retransmit {
-	t := Retransmit{rtt: make([]paxi.RTT, n), self: self, need: need, Min: min(MinRetransmitTicks, max), Max: max}
+	t := Retransmit{RoundTrips: paxi.NewRoundTrips(self, n, MinRetransmitTicks, max), need: need}
 	t.Tick()
 	return t
 }
 
-// RTO is the retransmission timeout of peer p alone, in [Min, Max].
-func (t *Retransmit) RTO(p int) int64 { return t.rtt[p].RTO(t.Min, t.Max) }
-
 // Tick refreshes the wait from the latest samples.
-func (t *Retransmit) Tick() { t.wait = paxi.QuorumRTO(t.rtt, t.self, t.need, t.Min, t.Max) }
+func (t *Retransmit) Tick() { t.wait = t.Quorum(t.need) }
 
 // Ack records that p accepted pr at tick now and reports whether p had not
 // yet. The first answer of each peer to a proposal sent once is a round
@@ -56,7 +48,7 @@ func (t *Retransmit) Ack(pr *Proposal, p int, now int64) bool {
 	}
 	pr.Acks |= Bit(p)
 	if pr.Tries == 0 {
-		t.rtt[p].Sample(now - pr.Sent)
+		t.Sample(p, now-pr.Sent)
 	}
 	return true
 }

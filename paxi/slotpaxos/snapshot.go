@@ -25,6 +25,7 @@ func init() { paxi.RegisterMessage("slotpaxos.Snapshotted", &Snapshotted{}) }
 // above its own commit point, a lagging replica asks for chosen values
 // above what it executed). Protocols add their own promises.
 func (l *Log[E]) Checkpoint() []paxi.Message {
+	l.taken = l.Executed
 	out := []paxi.Message{&Snapshotted{Base: l.Base(), Executed: l.Executed}}
 	if l.Commit > l.Base() {
 		out = append(out, &Committed{Upto: l.Commit})
@@ -48,13 +49,24 @@ func (l *Log[E]) Checkpoint() []paxi.Message {
 }
 
 // restoreSnapshotted takes a Snapshotted record, which comes before every
-// other record of a restore.
+// other record of a restore. A later one, not above the first, starts
+// this replica's own checkpoint after a peer's, in a snapshot installed
+// from that peer (paxi.CatchUpper): the records after it are restored as
+// usual, those of slots below the peer's Base ignored.
 func (l *Log[E]) restoreSnapshotted(m *Snapshotted) error {
-	if m.Base < 0 || m.Executed < m.Base || l.Len() > 0 || l.Base() > 0 {
-		return fmt.Errorf("snapshot record (base %d, executed %d) not first, or inconsistent", m.Base, m.Executed)
+	if m.Base < 0 || m.Executed < m.Base {
+		return fmt.Errorf("snapshot record (base %d, executed %d) inconsistent", m.Base, m.Executed)
+	}
+	if l.Len() > 0 || l.Base() > 0 || l.snapExec > 0 {
+		if m.Executed <= l.snapExec {
+			return nil
+		}
+		return fmt.Errorf("snapshot record (base %d, executed %d) not first, and above the first (executed %d)", m.Base, m.Executed, l.snapExec)
 	}
 	l.Drop(m.Base)
 	l.snapExec = m.Executed
 	l.restored = max(l.restored, m.Executed)
+	// The snapshot restored from is on disk: a peer can be sent it.
+	l.newest = m.Executed
 	return nil
 }

@@ -31,13 +31,14 @@ func (r *Replica) acceptRound(in *instance) {
 		// The peers that just answered PreAccept are alive and hold the
 		// commands, so they make the cheapest majority; among them and
 		// then the others, the nearest.
-		l.sentTo = r.nearestPeers(r.q.slow, r.others()&^(l.holders&^r.suspect))
-		l.timer.Reset(r.params.ThriftyFallbackTicks)
+		l.sentTo = r.nearestPeers(r.q.slow+r.spare(), r.others()&^(l.holders&^r.suspect))
 	} else {
 		l.sentTo = r.others()
-		l.timer.Reset(r.params.RetryTicks)
 	}
+	l.firstWait = r.roundTimeout(r.q.slow)
+	l.timer.Reset(l.firstWait)
 	r.sendAccept(in, l.sentTo)
+	r.noteSend(in, l.sentTo, true)
 }
 
 // sendAccept sends the instance's Accept to every peer in set, with the
@@ -111,6 +112,7 @@ func (r *Replica) onAcceptReply(from paxi.ID, p int, m *AcceptReply) {
 	if l == nil || !l.accepted.Add(from) {
 		return
 	}
+	r.onRoundAnswer(p, in)
 	l.holders |= bit(p)
 	if l.accepted.Reached() {
 		r.commit(in, in.seq, in.deps)

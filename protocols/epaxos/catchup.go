@@ -17,7 +17,8 @@ import "github.com/agora-consensus/agora/paxi"
 //   - The peer answers with every committed instance of the window in one
 //     Commits message. An answer that moves the prefix on triggers the next
 //     request at once, so catching up runs at a window per round trip; an
-//     unanswered request is retried with another peer a round later.
+//     unanswered request is retried with another peer after a
+//     retransmission timeout (rto.go).
 //   - A replica asks every peer it has not heard from since it started for
 //     its Progress (Progress.Ask), and a replica answers a peer whose report
 //     shows it behind, so a restarted replica learns what it missed even
@@ -79,19 +80,13 @@ func (r *Replica) learnProgress(p int, m *Progress) {
 	}
 }
 
-// catchUpRound runs at every progress round: it retries lost requests and
-// starts one for every row this replica is behind on.
+// catchUpRound runs at every progress round: it starts a request for
+// every row this replica is behind on (lost ones are retried at every tick,
+// expireCommitRequests).
 func (r *Replica) catchUpRound() {
 	cu := &r.catchUp
 	for q := range cu.asking {
-		f := &cu.asking[q]
-		if f.peer >= 0 && r.now >= f.until {
-			prev := f.peer
-			f.peer = -1
-			r.requestCommits(int32(q), prev)
-			continue
-		}
-		if f.peer < 0 && r.committedUpTo[q] < cu.seen[q] {
+		if cu.asking[q].peer < 0 && r.committedUpTo[q] < cu.seen[q] {
 			r.requestCommits(int32(q), -1)
 		}
 	}
@@ -107,18 +102,21 @@ func (r *Replica) requestCommits(q int32, skip int) {
 	if p < 0 {
 		return
 	}
-	// Ask for the run of instances missing here, up to what p has: the
-	// ones after it arrived in the meantime.
-	last := min(from+int64(r.params.ResendLimit)-1, r.catchUp.peerUpTo[p][q])
-	to := from
-	for to < last {
-		if in := r.rows.get(q, to+1); in != nil && in.status >= Committed {
-			break
+	// Ask for the window up to what p has, saying which of it is here
+	// already: under loss a lagging replica has scattered gaps, and one
+	// request per gap would repair one gap per round trip.
+	to := min(from+int64(r.params.ResendLimit)-1, r.catchUp.peerUpTo[p][q])
+	var have []uint64
+	for i := from + 1; i <= to; i++ {
+		if in := r.rows.get(q, i); in != nil && in.status >= Committed {
+			if have == nil {
+				have = make([]uint64, (to-from)/64+1)
+			}
+			have[(i-from)/64] |= 1 << uint((i-from)%64)
 		}
-		to++
 	}
-	r.catchUp.asking[q] = fetch{peer: p, until: r.now + int64(r.params.RetryTicks)}
-	r.Send(r.peers[p], &CommitRequest{Row: q, From: from, To: to})
+	r.catchUp.asking[q] = fetch{peer: p, until: r.now + r.rtt.RTO(p)}
+	r.Send(r.peers[p], &CommitRequest{Row: q, From: from, To: to, Have: have})
 	r.stats.catchUpRequests++
 }
 
@@ -159,7 +157,7 @@ func (r *Replica) onCommitRequest(from paxi.ID, m *CommitRequest) {
 		// A forgotten instance is committed at the requester already: the
 		// request is a late copy.
 		in := r.rows.get(m.Row, i)
-		if in == nil || in.status < Committed {
+		if in == nil || in.status < Committed || m.has(i) {
 			continue
 		}
 		if !budget.Take(paxi.EntryBytes(in.cmds, len(in.deps))) {
@@ -172,6 +170,26 @@ func (r *Replica) onCommitRequest(from paxi.ID, m *CommitRequest) {
 	}
 	r.Send(from, &Commits{Row: m.Row, Entries: out})
 	r.stats.commitsResent += int64(len(out))
+}
+
+// has reports whether the requester said it has instance i.
+func (m *CommitRequest) has(i int64) bool {
+	k := i - m.From
+	return k >= 0 && k/64 < int64(len(m.Have)) && m.Have[k/64]&(1<<uint(k%64)) != 0
+}
+
+// expireCommitRequests retries, with another peer, every request that has
+// waited longer than a retransmission timeout for its peer: a lost request
+// or answer costs a round trip or so, not a progress period.
+func (r *Replica) expireCommitRequests() {
+	for q := range r.catchUp.asking {
+		f := &r.catchUp.asking[q]
+		if f.peer >= 0 && r.now >= f.until {
+			prev := f.peer
+			f.peer = -1
+			r.requestCommits(int32(q), prev)
+		}
+	}
 }
 
 // onCommits learns the commits a peer sent in answer to a request and, if
@@ -188,7 +206,13 @@ func (r *Replica) onCommits(p int, m *Commits) {
 		return // a late answer to a request already retried elsewhere
 	}
 	f.peer = -1
-	if r.committedUpTo[m.Row] > before && r.committedUpTo[m.Row] < r.catchUp.seen[m.Row] {
+	// The row's leader's own report is exact (its Commits came first on the
+	// same link, rto.go); another's may count Commits still on their way.
+	limit := r.catchUp.seen[m.Row]
+	if int(m.Row) == p {
+		limit = max(limit, r.catchUp.peerUpTo[p][m.Row])
+	}
+	if r.committedUpTo[m.Row] > before && r.committedUpTo[m.Row] < limit {
 		r.requestCommits(m.Row, -1)
 	}
 }

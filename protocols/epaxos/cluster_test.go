@@ -272,6 +272,7 @@ func (c *cluster) counters() Counters {
 		s.PreAcceptsSent += x.PreAcceptsSent
 		s.Instances += x.Instances
 		s.Retransmits += x.Retransmits
+		s.GapResends += x.GapResends
 		s.CommitsResent += x.CommitsResent
 	}
 	return s

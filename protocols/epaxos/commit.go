@@ -16,12 +16,13 @@ func (r *Replica) commit(in *instance, seq int64, deps []int64) {
 	// thrifty mode) need the commands: the lean and the full Commit are
 	// then allocated together.
 	var lean, full *Commit
+	prefix := r.ownPrefix(in.row)
 	if r.others()&^holders == 0 {
-		lean = &Commit{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps}
+		lean = &Commit{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, Prefix: prefix}
 	} else {
 		both := &[2]Commit{
-			{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps},
-			{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, HasCmds: true, Cmds: in.cmds, Noop: in.noop},
+			{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, Prefix: prefix},
+			{Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, HasCmds: true, Cmds: in.cmds, Noop: in.noop, Prefix: prefix},
 		}
 		lean, full = &both[0], &both[1]
 	}
@@ -80,8 +81,10 @@ func (r *Replica) advanceCommitted(row int32) {
 	}
 }
 
-// onCommit learns a commit from its leader (or from a resend).
-func (r *Replica) onCommit(from paxi.ID, m *Commit) {
+// onCommit learns a commit from its leader (or from a resend), and from
+// its Prefix the Commits of that leader lost on the way (rto.go).
+func (r *Replica) onCommit(from paxi.ID, p int, m *Commit) {
+	defer r.learnPrefix(p, m)
 	if in := r.rows.get(m.Row, m.Inst); r.rows.isForgotten(m.Row, m.Inst) || in != nil && in.status >= Committed {
 		// The sender thinks we lack it: our Progress report was lost or is
 		// stale, so send a fresh one. (Or it is a late copy; a forgotten
@@ -119,12 +122,21 @@ func (r *Replica) learnCommit(m *Commit) bool {
 
 // sendCommit tells one peer the committed attributes of in.
 func (r *Replica) sendCommit(to paxi.ID, in *instance, withCmds bool) {
-	c := &Commit{Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps}
+	c := &Commit{Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps, Prefix: r.ownPrefix(in.row)}
 	if withCmds {
 		c.HasCmds, c.Cmds, c.Noop = true, in.cmds, in.noop
 	}
 	r.Send(to, c)
 	r.stats.commitsResent++
+}
+
+// ownPrefix is the Prefix of a Commit of row's instance (rto.go): how far
+// this replica has committed its own row, for its own row only.
+func (r *Replica) ownPrefix(row int32) int64 {
+	if row != r.self {
+		return 0
+	}
+	return r.committedUpTo[row] + 1
 }
 
 // countDeps is the number of rows an instance depends on.

@@ -90,7 +90,16 @@ type Replica struct {
 	// (bounds.go).
 	ahead int64
 	rec   recoveryState // explicit prepare (recovery.go)
-	rand  *rand.Rand    // env.Rand: recovery timer jitter
+	// rtt, sendSeq and sends time retransmissions (rto.go): the round trip
+	// to each peer, a counter of round sends, and per peer the rounds sent
+	// to it and not yet known answered, in send order.
+	rtt     paxi.RoundTrips
+	sendSeq int64
+	sends   [][]roundSend
+	// lossSeen is the tick of the last loss seen: thrifty rounds ask a
+	// spare peer for a while after it (rto.go).
+	lossSeen int64
+	rand     *rand.Rand // env.Rand: recovery timer jitter
 }
 
 // New builds a replica from its environment, rebuilding state from
@@ -138,6 +147,9 @@ func New(env paxi.Env) (*Replica, error) {
 		r.committedUpTo[q] = -1
 	}
 	r.exec = newExecutor(n, r)
+	r.rtt = newRoundTrips(self, n, p)
+	r.sends = make([][]roundSend, n)
+	r.lossSeen = -lossMemory * int64(p.RetryTicks)
 	r.rec.init(n)
 	r.progress.init(n, p.RetryTicks)
 	r.catchUp.init(n, r.others())
@@ -168,6 +180,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	// Any message shows the peer is up: thrifty rounds may use it again.
 	r.suspect &^= bit(p)
 	r.rec.heard[p] = r.now
+	r.rec.down &^= bit(p)
 	switch m := msg.(type) {
 	case *PreAccept:
 		if r.validRef(from, m.Row, m.Inst, m.Deps) {
@@ -187,7 +200,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		}
 	case *Commit:
 		if r.validRef(from, m.Row, m.Inst, m.Deps) {
-			r.onCommit(from, m)
+			r.onCommit(from, p, m)
 		}
 	case *Progress:
 		if len(m.UpTo) == r.n {

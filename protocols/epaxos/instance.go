@@ -93,6 +93,15 @@ type leader struct {
 	holders       uint64     // peers known to hold the commands
 	fellBack      bool       // a thrifty send already fell back to everyone
 	timer         paxi.Timer // retransmission and thrifty fallback
+	// The phase's sends (rto.go): phaseSeq is r.sendSeq of its first send,
+	// sentAt its tick; resent says it went out again (no round-trip
+	// samples); tries counts timer expiries, gapResends gap-driven resends.
+	phaseSeq   int64
+	sentAt     int64
+	firstWait  int
+	resent     bool
+	tries      uint8
+	gapResends uint8
 	// recovery: this replica drives the instance at a recovery ballot
 	// (recovery.go): phase 1 decides at a majority and never fast.
 	recovery bool

@@ -78,6 +78,10 @@ type Commit struct {
 	HasCmds bool
 	Cmds    []paxi.Command
 	Noop    bool
+	// Prefix, from the row's leader, says it had committed its row below
+	// instance Prefix when it sent this, and so had sent those Commits
+	// before (0: no claim). A replica that lacks one lost it (rto.go).
+	Prefix int64
 }
 
 // Progress tells peers how far the sender has committed each row: UpTo[q] is
@@ -99,6 +103,10 @@ type CommitRequest struct {
 	Row  int32
 	From int64
 	To   int64
+	// Have has bit i-From set for each instance i of the range the sender
+	// has committed already, so that one request fills every gap of the
+	// range and the answer carries only what is missing.
+	Have []uint64
 }
 
 // Commits answers a CommitRequest with every instance of the range that is

@@ -48,13 +48,14 @@ func (r *Replica) lead(in *instance, committed uint64) {
 	}
 	m := &PreAccept{Ballot: l.ballot, Row: in.row, Inst: in.inst, Seq: in.seq, Deps: in.deps, Cmds: in.cmds, Noop: in.noop}
 	if r.params.Thrifty {
-		l.sentTo = r.nearestPeers(r.q.fast, r.suspect)
-		l.timer.Reset(r.params.ThriftyFallbackTicks)
+		l.sentTo = r.nearestPeers(r.q.fast+r.spare(), r.suspect)
 	} else {
 		l.sentTo = r.others()
-		l.timer.Reset(r.params.RetryTicks)
 	}
+	l.firstWait = r.roundTimeout(r.q.fast)
+	l.timer.Reset(l.firstWait)
 	r.sendTo(l.sentTo, m)
+	r.noteSend(in, l.sentTo, true)
 	r.stats.preAcceptsSent += int64(bits.OnesCount64(l.sentTo))
 }
 
@@ -203,6 +204,7 @@ func (r *Replica) onPreAcceptReply(from paxi.ID, p int, m *PreAcceptReply) {
 	if l == nil || !l.replied.Add(from) {
 		return
 	}
+	r.onRoundAnswer(p, in)
 	l.holders |= bit(p)
 	if m.Unchanged {
 		l.matching++

@@ -136,6 +136,9 @@ type recoveryState struct {
 	// heard is, per peer, the tick of its last message: the instances a
 	// live replica is responsible for are left to it.
 	heard []int64
+	// down has bit p while the host's report that p's connection dropped
+	// stands (peerdown.go): nothing heard from p since.
+	down uint64
 	// replaced holds the commands of own instances a no-op may replace
 	// (stashReplaced); nil when empty, so commits test it cheaply.
 	replaced map[instKey][]paxi.Command
@@ -185,7 +188,14 @@ const (
 func (r *Replica) defaultBallot(q int32) paxi.Ballot { return paxi.NewBallot(0, r.peers[q]) }
 
 // scanPeriod is how often recovery looks for stuck instances.
-func (r *Replica) scanPeriod() int64 { return max(int64(r.params.RetryTicks)/2, 1) }
+// While a peer is reported down, every tick: commands that commit after
+// the report may wait on its instances too (peerdown.go).
+func (r *Replica) scanPeriod() int64 {
+	if r.rec.down != 0 {
+		return 1
+	}
+	return max(int64(r.params.RetryTicks)/2, 1)
+}
 
 // recoveryDelay is how long an instance of row q may stay uncommitted
 // before this replica recovers it, after attempts earlier tries: one retry
@@ -193,7 +203,13 @@ func (r *Replica) scanPeriod() int64 { return max(int64(r.params.RetryTicks)/2, 
 // up to a retry period of jitter. A live leader is never raced by it: it
 // sends at least a Progress every retry period, and othersJob leaves the
 // instances of a leader heard from within the delay to it.
+//
+// The first try of the first live replica after a leader the host reported
+// down starts at once (peerdown.go).
 func (r *Replica) recoveryDelay(q int32, attempts int) int64 {
+	if attempts == 0 && r.hintedDown(q) && r.recoveryRank(q) == 1 {
+		return 0
+	}
 	retry := int64(r.params.RetryTicks)
 	d := retry + r.recoveryRank(q)*retry
 	for range min(attempts, 5) {
@@ -660,8 +676,10 @@ func (r *Replica) recoverPropose(in *instance, b paxi.Ballot, cmds []paxi.Comman
 	}
 	m := &PreAccept{Ballot: b, Row: in.row, Inst: in.inst, Seq: seq, Deps: deps, Cmds: cmds, Noop: noop}
 	l.sentTo = r.others()
-	l.timer.Reset(r.params.RetryTicks)
+	l.firstWait = r.roundTimeout(r.q.slow)
+	l.timer.Reset(l.firstWait)
 	r.sendTo(l.sentTo, m)
+	r.noteSend(in, l.sentTo, true)
 	r.stats.preAcceptsSent += int64(r.n - 1)
 }
 

@@ -19,8 +19,25 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	var snap *SnapshotRecord // the checkpoint this restore starts from (snapshot.go)
 	for k, m := range recs {
+		if snap != nil && r.forgottenRef(m) {
+			continue
+		}
 		switch rec := m.(type) {
+		case *SnapshotRecord:
+			if err := r.restoreSnapshot(k, rec); err != nil {
+				return err
+			}
+			snap = rec
+		case *IndexRecord:
+			if err := r.restoreIndex(k, rec); err != nil {
+				return err
+			}
+		case *ForgottenRecord:
+			if err := r.restoreForgotten(k, rec); err != nil {
+				return err
+			}
 		case *VoteRecord:
 			if err := r.restoreRef(k, rec.Row, rec.Inst, rec.Deps); err != nil {
 				return err
@@ -64,21 +81,34 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			return fmt.Errorf("epaxos: restore: record %d: unexpected %s", k, paxi.MessageName(m))
 		}
 	}
+	if snap != nil {
+		if err := r.checkSnapshot(snap); err != nil {
+			return err
+		}
+	}
 	// Rebuild everything derived from the instances, row by row in
 	// instance order so the result is the same on every restart.
 	for q := range r.rows {
 		row := int32(q)
-		for i := range r.rows.known(row) {
+		for i := r.rows[q].forgotten; i < r.rows.known(row); i++ {
 			in := r.rows.get(row, i)
 			if in == nil || in.status == None {
 				continue
 			}
 			r.index(in)
+			// Executed before the checkpoint this restore starts from:
+			// in its state machine, not to be executed again.
+			executed := snap != nil && in.status >= Committed && r.exec.isExecuted(row, in.inst)
+			if executed {
+				in.status = Executed
+			}
 			if row == r.self {
 				r.next = max(r.next, in.inst+1)
-				r.ownUnexecuted++ // apply counts it down when it executes
+				if !executed {
+					r.ownUnexecuted++ // apply counts it down when it executes
+				}
 			}
-			if in.status >= Committed {
+			if in.status == Committed {
 				if r.rec.replaced != nil {
 					r.requeueReplaced(in)
 				}
@@ -89,8 +119,8 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		r.advanceCommitted(row)
 	}
 	for q := range r.rows {
-		for i := range r.rows.known(int32(q)) {
-			if in := r.rows.get(int32(q), i); in != nil && in.status >= Committed {
+		for i := r.rows[q].forgotten; i < r.rows.known(int32(q)); i++ {
+			if in := r.rows.get(int32(q), i); in != nil && in.status == Committed {
 				r.exec.kick(r.exec.vertex(in.row, in.inst))
 			}
 		}
@@ -98,7 +128,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	r.exec.run()
 	r.progress.changed = true
 	// Resume own instances that were not decided, in instance order.
-	for i := range r.rows.known(r.self) {
+	for i := r.rows[r.self].forgotten; i < r.rows.known(r.self); i++ {
 		in := r.rows.get(r.self, i)
 		if in == nil || in.status == None || in.status >= Committed || in.vbal != r.ballot || in.bal != r.ballot {
 			// (A replica that promised a recoverer's ballot leaves the

@@ -1,7 +1,6 @@
 package epaxos
 
 import (
-	"math/bits"
 	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -67,6 +66,7 @@ func (r *Replica) Tick() {
 	}
 	clear(r.inflight[len(live):])
 	r.inflight = live
+	r.expireCommitRequests()
 	if r.progress.timer.Tick() {
 		r.progress.timer.Reset(r.params.RetryTicks)
 		r.sendProgress()
@@ -80,7 +80,8 @@ func (r *Replica) Tick() {
 // onLeaderTimeout handles an expired round timer of an own instance.
 func (r *Replica) onLeaderTimeout(in *instance) {
 	l := in.lead
-	l.timer.Reset(r.params.RetryTicks)
+	l.tries = min(l.tries+1, 255)
+	l.timer.Reset(r.backoffTimeout(l.firstWait, l.tries))
 	r.stats.timeouts++
 	var answered uint64
 	if l.phase == PreAccepted {
@@ -109,15 +110,8 @@ func (r *Replica) onLeaderTimeout(in *instance) {
 	if target == 0 {
 		return
 	}
-	if l.phase == PreAccepted {
-		m := &PreAccept{Ballot: l.ballot, Row: in.row, Inst: in.inst, Seq: l.initSeq, Deps: l.initDeps, Cmds: in.cmds, Noop: in.noop}
-		r.sendTo(target, m)
-		r.stats.preAcceptsSent += int64(bits.OnesCount64(target))
-		r.stats.retransmits += int64(bits.OnesCount64(target))
-		return
-	}
-	r.sendAccept(in, target)
-	r.stats.retransmits += int64(bits.OnesCount64(target))
+	r.sawLoss()
+	r.resendRound(in, target)
 }
 
 // setOf turns a list of peer ids into a set of peer indexes.

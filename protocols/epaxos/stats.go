@@ -20,7 +20,8 @@ type counters struct {
 	acceptsSent       int64
 	commitsSent       int64
 	commitsResent     int64 // Commits sent again, on request or by a resend round
-	retransmits       int64 // PreAccepts and Accepts sent again on a timeout
+	retransmits       int64 // PreAccepts and Accepts sent again, on a timeout or a gap
+	gapResends        int64 // of those, because the peer answered a later round (rto.go)
 	timeouts          int64 // leader round timeouts
 	progressSent      int64
 	records           int64 // records persisted
@@ -48,6 +49,7 @@ type Counters struct {
 	PreAcceptsSent, AcceptsSent  int64
 	CommitsSent, CommitsResent   int64
 	Retransmits, Timeouts        int64
+	GapResends                   int64 // of Retransmits, on a gap (rto.go)
 	Executed, ExecutedCmds       int64 // instances, commands
 	PendingExecution             int64 // committed, not executed
 	Components, MaxComponent     int64
@@ -73,7 +75,7 @@ func (r *Replica) Counters() Counters {
 		SlowByTimeout: s.slowByTimeout, SlowBySuspicion: s.slowBySuspicion, FastBlockedByDeps: s.fastBlockedByDeps,
 		PreAcceptsSent: s.preAcceptsSent, AcceptsSent: s.acceptsSent,
 		CommitsSent: s.commitsSent, CommitsResent: s.commitsResent,
-		Retransmits: s.retransmits, Timeouts: s.timeouts,
+		Retransmits: s.retransmits, Timeouts: s.timeouts, GapResends: s.gapResends,
 		Executed: e.executed, ExecutedCmds: s.executedCmds,
 		PendingExecution: e.pending,
 		Components:       e.components, MaxComponent: e.compMax,
@@ -110,7 +112,8 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_accepts_sent_total", Help: "Accept messages sent.", Value: float64(c.AcceptsSent), Counter: true},
 		{Name: "epaxos_commits_sent_total", Help: "Commit messages sent by leaders.", Value: float64(c.CommitsSent), Counter: true},
 		{Name: "epaxos_commits_resent_total", Help: "Commit messages sent again.", Value: float64(c.CommitsResent), Counter: true},
-		{Name: "epaxos_retransmits_total", Help: "PreAccept and Accept messages resent after a timeout.", Value: float64(c.Retransmits), Counter: true},
+		{Name: "epaxos_retransmits_total", Help: "PreAccept and Accept messages resent, after a timeout or a gap.", Value: float64(c.Retransmits), Counter: true},
+		{Name: "epaxos_gap_resends_total", Help: "PreAccept and Accept messages resent because the peer answered a later one.", Value: float64(c.GapResends), Counter: true},
 		{Name: "epaxos_executed_instances_total", Help: "Instances executed.", Value: float64(c.Executed), Counter: true},
 		{Name: "epaxos_executed_commands_total", Help: "Commands executed.", Value: float64(c.ExecutedCmds), Counter: true},
 		{Name: "epaxos_pending_execution", Help: "Instances committed but not executed yet.", Value: float64(c.PendingExecution)},

@@ -1,7 +1,6 @@
 package mencius
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -71,14 +70,7 @@ func TestLostSkipCostsARoundTrip(t *testing.T) {
 	x := put(2, 1, "k", "x")
 	c.Propose(1, x) // 1.1 skips its slot below; 1.3 does not hear it
 	c.Drop = nil
-	ticks := 0
-	for ; !slices.Contains(c.Exec[2], x); ticks++ {
-		if ticks > c.Reps[2].p.RetryTicks {
-			t.Fatalf("1.3 did not execute within %d ticks of a lost skip", ticks)
-		}
-		c.Tick(2, 1)
-	}
-	if ticks > slotpaxos.MinRetransmitTicks+2 {
+	if ticks := c.TicksUntilExecuted(2, x, c.Reps[2].p.RetryTicks); ticks > slotpaxos.MinRetransmitTicks+2 {
 		t.Fatalf("a lost skip cost %d ticks; the round trip is under one, the floor %d", ticks, slotpaxos.MinRetransmitTicks)
 	}
 }

@@ -10,5 +10,5 @@ import (
 // TestConformance runs the simulator's scenario suite, with recovery: a
 // failed replica's slots are revoked.
 func TestConformance(t *testing.T) {
-	prototest.Conformance(t, Name, conformance.Capabilities{Recovery: true})
+	prototest.Conformance(t, Name, conformance.Capabilities{Recovery: true, Snapshots: true})
 }

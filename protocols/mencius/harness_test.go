@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/agora-consensus/agora/internal/prototest"
-	"github.com/agora-consensus/agora/paxi"
 )
 
 // net drives replicas of this package directly (see prototest.Net).
@@ -12,6 +11,5 @@ type net = prototest.Net[*Replica]
 
 func newNet(t *testing.T, n int) *net { return prototest.NewNet(t, n, New) }
 
-func roundTrip(t *testing.T, m paxi.Message) paxi.Message { return prototest.MustRoundTrip(t, m) }
-
-var put = prototest.Put
+// put and roundTrip are prototest's.
+var put, roundTrip = prototest.Put, prototest.MustRoundTrip

@@ -47,17 +47,14 @@ import (
 // Name is the registered protocol name.
 const Name = "mencius"
 
-func init() {
-	paxi.Register(Name, func(env paxi.Env) (paxi.Protocol, error) { return New(env) })
-}
+func init() { slotpaxos.Register(Name, New) }
 
-// entry is one slot as this replica knows it: the shared slot state, the
-// slot's promise, and what this replica keeps of its own proposal there.
+// entry is one slot as this replica knows it: the shared slot state and
+// its own proposal there (at pbal), and the slot's promise.
 type entry struct {
-	slotpaxos.Slot
-	bal                paxi.Ballot // highest ballot promised here (0: the owner's first)
-	pbal               paxi.Ballot // ballot this replica proposed at here (0: none)
-	slotpaxos.Proposal             // its own proposal at pbal
+	slotpaxos.Entry
+	bal  paxi.Ballot // highest ballot promised here (0: the owner's first)
+	pbal paxi.Ballot // ballot this replica proposed at here (0: none)
 }
 
 // Replica is one Mencius replica.
@@ -300,7 +297,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		}
 	case *Need:
 		r.onNeed(from, m)
-	case *Chosen:
+	case *slotpaxos.Chosen:
 		r.onChosen(from, m)
 	}
 }
@@ -324,9 +321,7 @@ func (r *Replica) Tick() {
 	r.resendAccepts()
 	r.watchExecution()
 	r.retryProposals()
-	if p, ok := r.log.Report(r.now); ok {
-		r.Broadcast(p)
-	}
+	r.log.Progress(&r.Outbox, r.now)
 }
 
 // Ready proposes what is queued, announces skips and commits, and takes
@@ -365,13 +360,9 @@ func (r *Replica) retryProposals() {
 
 // Stats reports the protocol's counters.
 func (r *Replica) Stats() []paxi.Stat {
-	return []paxi.Stat{
-		{Name: "mencius_proposed_total", Help: "own slots proposed in", Value: float64(r.stats.proposed), Counter: true},
-		{Name: "mencius_skipped_total", Help: "own slots skipped", Value: float64(r.stats.skipped), Counter: true},
-		{Name: "mencius_revocations_total", Help: "revocations of another replica's slots started", Value: float64(r.stats.revocations), Counter: true},
-		{Name: "mencius_revoked_noops_total", Help: "revoked slots filled with a no-op", Value: float64(r.stats.revokedNoops), Counter: true},
-		{Name: "mencius_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
-		{Name: "mencius_needs_total", Help: "requests for a slot execution waits on", Value: float64(r.stats.needs), Counter: true},
-		{Name: "mencius_commit_slot", Help: "slots chosen and held here", Value: float64(r.log.Commit)},
-	}
+	s := &r.stats
+	return append(slotpaxos.Counters(Name, slotpaxos.C("proposed_total", "own slots proposed in", s.proposed),
+		slotpaxos.C("skipped_total", "own slots skipped", s.skipped), slotpaxos.C("revocations_total", "revocations of another replica's slots started", s.revocations),
+		slotpaxos.C("revoked_noops_total", "revoked slots filled with a no-op", s.revokedNoops), slotpaxos.C("resends_total", "Accepts resent", s.resends),
+		slotpaxos.C("needs_total", "requests for a slot execution waits on", s.needs)), r.log.Stats(Name)...)
 }

@@ -83,7 +83,7 @@ func TestFarSlotsAreRefused(t *testing.T) {
 		r.Step("1.3", &Prepare{Ballot: b, Owner: 0, From: s, To: s + 3})
 		r.Step("1.3", &Prepare{Ballot: b, Owner: 0, From: 0, To: s})
 		r.Step("1.3", &Need{Slots: []int64{s}})
-		r.Step("1.3", &Chosen{Votes: []Vote{{Slot: s, Committed: true, Noop: true}}})
+		r.Step("1.3", &slotpaxos.Chosen{Votes: []Vote{{Slot: s, Committed: true, Noop: true}}})
 		r.Step("1.3", &Commit{Ballot: b, Slots: []int64{s}})
 	}
 	r.Ready()

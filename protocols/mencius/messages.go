@@ -79,18 +79,16 @@ type Promise struct {
 	Next     int64
 }
 
-// Vote, Voted, Learned, Committed and Chosen are slotpaxos's: a vote as a
-// Promise lists it, the record of a vote (persisted before the Accepted
-// leaves), a chosen value learned from a Chosen reply (not a vote; it never
-// counts in phase 1), the commit point (every slot below Upto is chosen,
-// and the value held for it, Learned if any, else the latest vote, else a
-// skip, is the chosen one), and chosen values in answer to a Need.
+// A vote, as a Promise lists it, and the record of a vote (persisted
+// before the Accepted leaves) are a slotpaxos.Vote; chosen values learned
+// from a peer are persisted as slotpaxos.Learned (not a vote: it never
+// counts in phase 1), the commit point as slotpaxos.Committed (every slot
+// below Upto is chosen, and the value held for it, Learned if any, else
+// the latest vote, else a skip, is the chosen one), and chosen values go
+// in answer to a Need in a slotpaxos.Chosen.
 type (
-	Vote      = slotpaxos.Vote
-	Voted     = slotpaxos.Vote
-	Learned   = slotpaxos.Learned
-	Committed = slotpaxos.Committed
-	Chosen    = slotpaxos.Chosen
+	Vote  = slotpaxos.Vote
+	Voted = slotpaxos.Vote
 )
 
 // Promised is the record of a promise for Owner's slots in [From, To).

@@ -78,8 +78,12 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 		return // not a slot of the range after its first
 	}
 	r.topN = max(r.topN, m.Ballot.N())
-	if m.From < r.log.Base() {
-		return // executed everywhere: no revoker can be that far behind
+	if r.log.Forgot(m.From) {
+		// Executed here and forgotten: the revoker is that far behind only
+		// if it was down while this replica forgot past it. It gets the
+		// snapshot; a promise would report nothing in those slots.
+		r.SendSnapshot(from)
+		return
 	}
 	if q != r.self && r.rank(paxi.IndexOf(r.peers, from), q) < r.rank(r.self, q) {
 		// A replica before this one in the revocation order is on it:

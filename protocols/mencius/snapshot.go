@@ -2,7 +2,7 @@ package mencius
 
 import "github.com/agora-consensus/agora/paxi"
 
-var _ paxi.Checkpointer = (*Replica)(nil)
+var _ paxi.CatchUpper = (*Replica)(nil)
 
 // Top is a checkpoint record (never in the log): the highest ballot number
 // this replica promised or voted at, and its next own slot, which a
@@ -42,5 +42,16 @@ func (r *Replica) Checkpoint() []paxi.Message {
 
 // restoreTop takes a Top record.
 func (r *Replica) restoreTop(m *Top) {
-	r.topN, r.nextOwn = max(r.topN, m.N), max(r.nextOwn, m.NextOwn)
+	r.topN = max(r.topN, m.N)
+	if r.owner(m.NextOwn) == r.self {
+		// Not a peer's Top, in a snapshot installed from it (its next own
+		// slot is its own).
+		r.nextOwn = max(r.nextOwn, m.NextOwn)
+	}
 }
+
+// SnapshotSaved implements paxi.CatchUpper (slotpaxos.Log.SnapshotSaved).
+func (r *Replica) SnapshotSaved() { r.log.SnapshotSaved() }
+
+// Behind implements paxi.CatchUpper (slotpaxos.Log.Behind).
+func (r *Replica) Behind(peer []paxi.Message) bool { return r.log.Behind(peer) }

@@ -8,38 +8,6 @@ import (
 	"github.com/agora-consensus/agora/paxi"
 )
 
-// requireExecuted fails unless replica i executed want, in this order.
-func requireExecuted(t *testing.T, c *net, i int, want []paxi.Command) {
-	t.Helper()
-	if !slices.EqualFunc(c.Exec[i], want, func(a, b paxi.Command) bool { return a.Ident() == b.Ident() }) {
-		t.Fatalf("%s executed %d commands, want the %d proposed", c.IDs[i], len(c.Exec[i]), len(want))
-	}
-}
-
-// 17 MiB of commands queued at the leader in one Ready, and 17 MiB more
-// forwarded by a follower in one Ready, would each be one message over the
-// transport's frame: an Accept and a Forward the transport drops forever.
-func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
-	c := newNet(t, 3)
-	want := prototest.BigBatches(c)
-	for i := range c.Reps {
-		requireExecuted(t, c, i, want)
-	}
-}
-
-// A follower that missed 17 MiB of chosen slots catches up in Chosen
-// replies that each fit the frame.
-func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
-	c := newNet(t, 3)
-	cmds := prototest.MissedBigBatch(c)
-	for range 3 * c.Reps[0].p.RetryTicks {
-		c.Tick(0, 1)
-		c.Tick(2, 1)
-	}
-	c.RequireUnderFrame()
-	requireExecuted(t, c, 2, cmds)
-}
-
 // A candidate learns 17 MiB of votes from a promiser in Promise parts that
 // each fit the frame, and proposes them all again.
 func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
@@ -52,7 +20,7 @@ func TestPromiseOfBigVotesComesInPartsThatFitTheFrame(t *testing.T) {
 	}
 	c.RequireUnderFrame()
 	for i := 1; i < 3; i++ {
-		requireExecuted(t, c, i, cmds)
+		c.RequireExecuted(i, cmds)
 	}
 }
 
@@ -93,4 +61,18 @@ func TestPromisePartsCountOnlyWhenComplete(t *testing.T) {
 	if e := r.log.At(0); !slices.Equal(e.Cmds, []paxi.Command{x}) {
 		t.Fatalf("slot 0 proposed %v, want the vote of the first part %v", e.Cmds, x)
 	}
+}
+
+// 17 MiB of commands queued at the leader in one Ready, and 17 MiB more
+// forwarded by a follower in one Ready, would each be one message over the
+// transport's frame: an Accept and a Forward the transport drops forever.
+func TestBatchOfBigCommandsFitsTheFrame(t *testing.T) {
+	prototest.RequireBigBatchesExecuted(newNet(t, 3), true)
+}
+
+// A follower that missed 17 MiB of chosen slots catches up in Chosen
+// replies that each fit the frame.
+func TestCatchUpReplyOfBigCommandsFitsTheFrame(t *testing.T) {
+	c := newNet(t, 3)
+	c.RequireExecuted(2, prototest.CatchUpBigBatch(c, 3*c.Reps[0].p.RetryTicks, nil))
 }

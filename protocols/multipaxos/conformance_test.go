@@ -10,5 +10,5 @@ import (
 // TestConformance runs the simulator's scenario suite, leader failure
 // included: replica 1.1 leads from the start.
 func TestConformance(t *testing.T) {
-	prototest.Conformance(t, Name, conformance.Capabilities{Recovery: true, Leader: "1.1"})
+	prototest.Conformance(t, Name, conformance.Capabilities{Recovery: true, Leader: "1.1", Snapshots: true})
 }

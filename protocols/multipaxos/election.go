@@ -61,6 +61,14 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 	if m.Ballot.ID() != from {
 		return
 	}
+	if r.log.Forgot(m.From) {
+		// The candidate lacks slots this replica forgot (below a snapshot,
+		// while it was down): a promise would report nothing there, and
+		// it would fill them with no-ops. It gets the snapshot instead,
+		// and its ballot is not adopted: it cannot lead yet.
+		r.SendSnapshot(from)
+		return
+	}
 	if r.refuse(from, m.Ballot) {
 		return
 	}

@@ -4,14 +4,13 @@ import (
 	"testing"
 
 	"github.com/agora-consensus/agora/internal/prototest"
-	"github.com/agora-consensus/agora/paxi"
 )
 
-// net drives replicas of this package directly (see prototest.Net).
-type net = prototest.Net[*Replica]
+// put and roundTrip are prototest's.
+var put, roundTrip = prototest.Put, prototest.MustRoundTrip
 
+// newNet starts n replicas of this package on a prototest.Net, which
+// drives them directly.
 func newNet(t *testing.T, n int) *net { return prototest.NewNet(t, n, New) }
 
-func roundTrip(t *testing.T, m paxi.Message) paxi.Message { return prototest.MustRoundTrip(t, m) }
-
-var put = prototest.Put
+type net = prototest.Net[*Replica]

@@ -37,9 +37,8 @@
 //
 // A Promise to a candidate carries every slot it lacks, in parts of at most
 // paxi.MessageBudget bytes that the candidate asks for one after another.
-//
-// Not done yet: the durable log is never compacted (paxi/storage has no
-// compaction for any protocol yet, so a restart reads every record).
+// A replica's checkpoint (paxi.Checkpointer) is its slot log as held and
+// its promise, so the host truncates the durable log behind a snapshot.
 package multipaxos
 
 import (
@@ -52,16 +51,11 @@ import (
 // Name is the registered protocol name.
 const Name = "multipaxos"
 
-func init() {
-	paxi.Register(Name, func(env paxi.Env) (paxi.Protocol, error) { return New(env) })
-}
+func init() { slotpaxos.Register(Name, New) }
 
-// entry is one slot as this replica knows it: the shared slot state and
-// what the leader keeps of its own proposal there.
-type entry struct {
-	slotpaxos.Slot
-	slotpaxos.Proposal // leader: its proposal at the current ballot
-}
+// entry is one slot as this replica knows it: the shared slot state and,
+// at the leader, its proposal at the current ballot.
+type entry = slotpaxos.Entry
 
 // Replica is one Multi-Paxos replica.
 type Replica struct {
@@ -116,7 +110,7 @@ func New(env paxi.Env) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := slotpaxos.NewCore(Name, env, p.ProgressTicks, p.RetryTicks, func(e *entry) *slotpaxos.Slot { return &e.Slot })
+	c, err := slotpaxos.NewCore(Name, env, p.ProgressTicks, p.RetryTicks, slotpaxos.EntrySlot)
 	if err != nil {
 		return nil, err
 	}
@@ -281,9 +275,7 @@ func (r *Replica) Tick() {
 		r.askCatchUp()
 	}
 	r.retryForwards()
-	if p, ok := r.log.Report(r.now); ok {
-		r.Broadcast(p)
-	}
+	r.log.Progress(&r.Outbox, r.now)
 }
 
 // Ready proposes what is queued and takes everything produced.
@@ -326,18 +318,14 @@ func (r *Replica) Stats() []paxi.Stat {
 	if r.leading {
 		leading = 1
 	}
-	return []paxi.Stat{
-		{Name: "multipaxos_campaigns_total", Help: "phase 1 rounds this replica started", Value: float64(r.stats.campaigns), Counter: true},
-		{Name: "multipaxos_elected_total", Help: "phase 1 rounds this replica won", Value: float64(r.stats.elected), Counter: true},
-		{Name: "multipaxos_leading", Help: "1 while this replica is the leader", Value: leading},
-		{Name: "multipaxos_noops_total", Help: "holes a new leader filled with a no-op", Value: float64(r.stats.noops), Counter: true},
-		{Name: "multipaxos_resends_total", Help: "Accepts resent", Value: float64(r.stats.resends), Counter: true},
-		{Name: "multipaxos_forwarded_total", Help: "commands forwarded to the leader", Value: float64(r.stats.forwards), Counter: true},
-		{Name: "multipaxos_caught_up_total", Help: "chosen slots learned from the leader's catch-up replies", Value: float64(r.stats.caughtUp), Counter: true},
-		{Name: "multipaxos_superseded_total", Help: "times this leader stepped down on learning a slot chosen at a higher ballot", Value: float64(r.stats.superseded), Counter: true},
-		{Name: "multipaxos_rejects_total", Help: "messages refused for a stale ballot", Value: float64(r.stats.rejects), Counter: true},
-		{Name: "multipaxos_commit_slot", Help: "slots chosen and held here", Value: float64(r.log.Commit)},
-	}
+	s := &r.stats
+	return append(append(slotpaxos.Counters(Name, slotpaxos.C("campaigns_total", "phase 1 rounds this replica started", s.campaigns),
+		slotpaxos.C("elected_total", "phase 1 rounds this replica won", s.elected), slotpaxos.C("noops_total", "holes a new leader filled with a no-op", s.noops),
+		slotpaxos.C("resends_total", "Accepts resent", s.resends), slotpaxos.C("forwarded_total", "commands forwarded to the leader", s.forwards),
+		slotpaxos.C("caught_up_total", "chosen slots learned from the leader's catch-up replies", s.caughtUp),
+		slotpaxos.C("superseded_total", "times this leader stepped down on learning a slot chosen at a higher ballot", s.superseded),
+		slotpaxos.C("rejects_total", "messages refused for a stale ballot", s.rejects)),
+		paxi.Stat{Name: Name + "_leading", Help: "1 while this replica is the leader", Value: leading}), r.log.Stats(Name)...)
 }
 
 // validBallot reports whether a message's ballot, if it has one, is one a

@@ -14,13 +14,13 @@ import (
 // is the value the next leader proposes in that slot: phase 1 finds it.
 func TestNewLeaderKeepsAnAcceptedValue(t *testing.T) {
 	c := newNet(t, 3)
-	x := put(7, 1, "k", "x")
 	// 1.3 never hears the Accept, and no Accepted reaches the leader.
 	c.Drop = func(e paxi.Envelope) bool {
 		_, acc := e.Msg.(*Accept)
 		_, ok := e.Msg.(*Accepted)
 		return (acc && e.To == "1.3") || ok
 	}
+	x := put(7, 1, "k", "x")
 	c.Propose(0, x)
 	if len(c.Exec[1]) != 0 || len(c.Exec[2]) != 0 {
 		t.Fatalf("executed before anything was chosen: %v %v", c.Exec[1], c.Exec[2])

@@ -2,7 +2,6 @@ package multipaxos
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 	"github.com/agora-consensus/agora/paxi/slotpaxos"
@@ -16,24 +15,7 @@ func (r *Replica) flushQueue() {
 	if !r.leading || len(r.queue) == 0 {
 		return
 	}
-	batch := make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
-	budget := paxi.NewBudget(r.p.MaxBatch)
-	for _, c := range r.queue {
-		if _, ok := r.assigned.Get(c.Ident()); ok {
-			continue
-		}
-		if !budget.Take(paxi.CommandBytes(c)) {
-			r.proposeNew(slices.Clip(batch))
-			batch = make([]paxi.Command, 0, min(len(r.queue), r.p.MaxBatch))
-			budget.Reset()
-			budget.Take(paxi.CommandBytes(c))
-		}
-		r.assigned.Add(c.Ident(), struct{}{})
-		batch = append(batch, c)
-	}
-	if len(batch) > 0 {
-		r.proposeNew(slices.Clip(batch))
-	}
+	slotpaxos.Batches(r.queue, r.p.MaxBatch, &r.assigned, struct{}{}, r.proposeNew)
 	clear(r.queue)
 	r.queue = r.queue[:0]
 }
@@ -214,7 +196,11 @@ func (r *Replica) askCatchUp() {
 // paxi.MessageBudget bytes of them (slotpaxos.Answer); the replica asks
 // again for the rest.
 func (r *Replica) onCatchUp(from paxi.ID, m *CatchUp) {
-	if m.From < r.log.Base() || m.From >= r.log.Commit {
+	if r.log.Forgot(m.From) {
+		r.SendSnapshot(from) // it lacks slots forgotten here: a snapshot has them
+		return
+	}
+	if m.From >= r.log.Commit {
 		return
 	}
 	var a slotpaxos.Answer

@@ -2,7 +2,7 @@ package multipaxos
 
 import "github.com/agora-consensus/agora/paxi"
 
-var _ paxi.Checkpointer = (*Replica)(nil)
+var _ paxi.CatchUpper = (*Replica)(nil)
 
 // Checkpoint implements paxi.Checkpointer: the slot log as held
 // (slotpaxos.Log.Checkpoint: the executed point, the commit point, the
@@ -16,3 +16,9 @@ func (r *Replica) Checkpoint() []paxi.Message {
 	}
 	return out
 }
+
+// SnapshotSaved implements paxi.CatchUpper (slotpaxos.Log.SnapshotSaved).
+func (r *Replica) SnapshotSaved() { r.log.SnapshotSaved() }
+
+// Behind implements paxi.CatchUpper (slotpaxos.Log.Behind).
+func (r *Replica) Behind(peer []paxi.Message) bool { return r.log.Behind(peer) }

@@ -187,14 +187,7 @@ func TestLostAcceptIsResentAfterARoundTrip(t *testing.T) {
 	}
 	x := put(2, 1, "k", "x")
 	c.Propose(0, x)
-	ticks := 0
-	for ; !slices.Contains(c.Exec[0], x); ticks++ {
-		if ticks > c.Reps[0].p.RetryTicks {
-			t.Fatalf("not executed within %d ticks of both Accepts lost", ticks)
-		}
-		c.Tick(0, 1)
-	}
-	if ticks > slotpaxos.MinRetransmitTicks+2 {
+	if ticks := c.TicksUntilExecuted(0, x, c.Reps[0].p.RetryTicks); ticks > slotpaxos.MinRetransmitTicks+2 {
 		t.Fatalf("a lost Accept cost %d ticks; the round trip is under one, the floor %d", ticks, slotpaxos.MinRetransmitTicks)
 	}
 }

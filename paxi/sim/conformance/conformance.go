@@ -46,6 +46,10 @@ type Capabilities struct {
 	// Without Recovery it is never crashed or cut off; with Recovery the
 	// leader-failure scenario crashes it.
 	Leader paxi.ID
+	// Snapshots means the protocol catches a replica up from a peer's
+	// snapshot once its peers forgot what it lacks (paxi.CatchUpper).
+	// Without it the scenario that needs that is skipped.
+	Snapshots bool
 }
 
 // options are the suite's settings.
@@ -139,6 +143,9 @@ func Run(t *testing.T, protocol string, params json.RawMessage, opts ...Option) 
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.recovery && !o.caps.Recovery {
 				t.Skip("needs recovery")
+			}
+			if sc.snapshots && !o.caps.Snapshots {
+				t.Skip("needs catch-up from a snapshot (paxi.CatchUpper)")
 			}
 			if testing.Short() && sc.long {
 				t.Skip("long scenario; skipped with -short")

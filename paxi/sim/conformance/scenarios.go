@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -11,10 +12,11 @@ import (
 
 // scenario is one named subtest of the suite.
 type scenario struct {
-	name     string
-	recovery bool // needs Capabilities.Recovery
-	long     bool // skipped with -short
-	run      func(c *T)
+	name      string
+	recovery  bool // needs Capabilities.Recovery
+	snapshots bool // needs Capabilities.Snapshots
+	long      bool // skipped with -short
+	run       func(c *T)
 }
 
 // Timings shared by the scenarios, in virtual time. With the wide-area
@@ -45,6 +47,7 @@ var scenarios = []scenario{
 	{name: "majority_crash_inflight_then_restart", recovery: true, run: majorityCrashInflight},
 	{name: "conflicting_proposers", run: conflictingProposers},
 	{name: "short_timeouts", run: shortTimeouts},
+	{name: "down_longer_than_peers_keep_their_log", snapshots: true, run: downLongerThanPeersKeep},
 	{name: "random_long", long: true, run: randomLong},
 }
 
@@ -309,5 +312,31 @@ func randomRun(c *T) {
 	c.Start(cfg)
 	c.RunFor(stop + after)
 	c.ExpectProgress(after, 5, "after the random faults ended")
+	c.Finish()
+}
+
+// downLongerThanPeersKeep crashes one replica while the others snapshot
+// every few commands and forget past it (what it lacks is then only in
+// their snapshots), then restarts it: it must catch up from a peer's
+// snapshot, sent in chunks, and serve its clients again.
+func downLongerThanPeersKeep(c *T) {
+	cfg := c.Config()
+	cfg.Snapshots = &sim.Snapshots{Every: 20, ChunkBytes: 16 << 10}
+	c.Start(cfg)
+	c.RunFor(warm)
+	victim := c.Victims(1)
+	c.PrepareFailure(victim...)
+	c.S.Crash(victim[0])
+	c.RunFor(2 * window)
+	c.ExpectProgress(window, 5, "while one replica was down")
+	c.S.Restart(victim[0])
+	c.ResumeClients(victim...)
+	c.RunFor(after + settle)
+	if c.S.SnapshotInstalls(victim[0]) == 0 {
+		c.fail(fmt.Sprintf("%s never installed a peer's snapshot: its peers kept what it lacked, or it never asked", victim[0]))
+	}
+	if n := c.S.AnsweredAt(victim[0], c.S.Now()-after, c.S.Now()); n < 5 {
+		c.fail(fmt.Sprintf("%s answered %d of its clients' commands in the last %v after it caught up, want at least 5", victim[0], n, after))
+	}
 	c.Finish()
 }

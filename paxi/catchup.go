@@ -1,0 +1,28 @@
+package paxi
+
+// CatchUpper is a Checkpointer whose replicas catch up from each other's
+// snapshots (docs/SNAPSHOTS.md, "Catch-up from a snapshot"). With it a
+// replica may forget what a peer has not executed yet, once a snapshot on
+// disk covers it: that peer, if it asks for what was forgotten, gets the
+// snapshot instead (Outbox.SendSnapshot), so forgetting no longer waits
+// for a replica that is down.
+//
+// Installing a peer's snapshot is a restart: the host saves, as a
+// snapshot of its own log, the peer's state machine with the peer's
+// checkpoint records followed by this replica's own (its Checkpoint taken
+// just then), and builds the protocol from those as Env.Restored. A
+// protocol's restore must therefore take a peer's checkpoint followed by
+// its own: the peer's sets where the log starts and how far it executed;
+// its own adds every promise and vote it made (they stay binding), and its
+// records of what lies below the peer's start are ignored.
+type CatchUpper interface {
+	Checkpointer
+	// SnapshotSaved tells the protocol that what its last Checkpoint
+	// returned is durable in a snapshot the host can send to a peer. A
+	// replica restored from a snapshot starts with that one saved.
+	SnapshotSaved()
+	// Behind reports whether the checkpoint records of a peer's snapshot
+	// cover everything this replica executed and more, so that installing
+	// it never goes back. The host installs only such a snapshot.
+	Behind(peer []Message) bool
+}

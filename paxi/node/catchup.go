@@ -1,0 +1,204 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/agora-consensus/agora/paxi"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// catchUp sends this replica's newest snapshot to peers that lack what it
+// forgot, and installs a peer's (paxi.CatchUpper, docs/SNAPSHOTS.md): the
+// transfer is paxi.SnapshotTransfers, the code the simulator runs, driven
+// by the event loop's ticks and messages. Everything here runs on the
+// event loop.
+type catchUp struct {
+	n       *Node
+	factory paxi.Factory
+	seed    int64
+	xfer    *paxi.SnapshotTransfers
+	newest  []byte         // payload of the newest snapshot on disk (nil: none)
+	pending []byte         // payload of the snapshot being written
+	got     *paxi.Received // a payload received whole, installed after the Ready
+	seen    paxi.TransferStats
+	m       *transferMetrics
+}
+
+// newCatchUp returns nil unless this replica snapshots with a protocol
+// that catches up from snapshots.
+func newCatchUp(n *Node, factory paxi.Factory, seed int64) *catchUp {
+	if n.snap == nil {
+		return nil
+	}
+	if _, ok := n.proto.(paxi.CatchUpper); !ok {
+		return nil
+	}
+	c := &catchUp{n: n, factory: factory, seed: seed,
+		xfer: paxi.NewSnapshotTransfers(n.id, uint64(time.Now().UnixNano())), m: newTransferMetrics(n.metrics)}
+	if payload, _, ok := n.snap.store.Snapshot(); ok {
+		c.newest = payload
+	}
+	return c
+}
+
+// SendSnapshot implements paxi.SnapshotSender.
+func (n *Node) SendSnapshot(to []paxi.ID) {
+	c := n.cu
+	if c == nil {
+		return
+	}
+	for _, p := range to {
+		if c.newest == nil {
+			n.log.Warn("a peer lacks what this replica forgot, but it has no snapshot to send", "peer", p)
+			return
+		}
+		if c.xfer.Send(p, c.newest) != 0 {
+			n.log.Info("sending a snapshot to a peer that lacks what this replica forgot", "peer", p, "bytes", len(c.newest))
+		}
+	}
+}
+
+// writing notes the payload of a snapshot of this replica's own being
+// written.
+func (c *catchUp) writing(payload []byte) {
+	if c != nil {
+		c.pending = payload
+	}
+}
+
+// saved notes that the snapshot being written is durable.
+func (c *catchUp) saved() {
+	if c == nil || c.pending == nil {
+		return
+	}
+	c.newest, c.pending = c.pending, nil
+	c.n.proto.(paxi.CatchUpper).SnapshotSaved()
+}
+
+func (c *catchUp) tick() {
+	if c != nil {
+		c.xfer.Tick()
+	}
+}
+
+// step takes a chunk or an ack; a payload received whole is installed
+// once the Ready under way is carried out.
+func (c *catchUp) step(e paxi.Envelope) {
+	if c == nil {
+		return
+	}
+	if got := c.xfer.Step(e.From, e.Msg); got != nil {
+		c.got = got
+	}
+}
+
+// afterReady sends what the transfers produced, updates the metrics and
+// installs a payload received. An error means the replica must stop: a
+// snapshot was saved that its protocol cannot be built from.
+func (c *catchUp) afterReady() error {
+	if c == nil {
+		return nil
+	}
+	var err error
+	if got := c.got; got != nil {
+		c.got = nil
+		err = c.install(got)
+	}
+	if msgs := c.xfer.Take(); len(msgs) > 0 {
+		c.n.Send(msgs)
+	}
+	st := c.xfer.Stats
+	c.m.sent.Add(float64(st.Sent - c.seen.Sent))
+	c.m.received.Add(float64(st.Received - c.seen.Received))
+	c.m.bytesSent.Add(float64(st.BytesSent - c.seen.BytesSent))
+	c.m.bytesReceived.Add(float64(st.BytesReceived - c.seen.BytesReceived))
+	c.m.failed.Add(float64(st.Refused + st.Abandoned + st.BadChunks - c.seen.Refused - c.seen.Abandoned - c.seen.BadChunks))
+	c.seen = st
+	return err
+}
+
+// install makes a peer's snapshot this replica's, as a restart from it
+// would: if it is ahead of what this replica executed, it is saved with
+// this replica's own checkpoint records after the peer's (its promises and
+// votes stay binding) as the newest snapshot of its log, and the protocol
+// and the state machine are built again from it. A crash at any point
+// leaves either the old snapshot and log or the new snapshot.
+func (c *catchUp) install(got *paxi.Received) error {
+	n := c.n
+	cu := n.proto.(paxi.CatchUpper)
+	kv, recs, err := decodeSnapshot(got.Payload)
+	if err != nil {
+		n.log.Warn("a peer's snapshot cannot be decoded; not installed", "peer", got.From, "err", err)
+		c.m.refused.Inc()
+		return nil
+	}
+	if !cu.Behind(recs) {
+		n.log.Info("a peer's snapshot is not ahead of this replica; not installed", "peer", got.From)
+		c.m.refused.Inc()
+		return nil
+	}
+	start := time.Now()
+	// One snapshot at a time: the one being written, if any, first.
+	n.snap.wait()
+	n.maybeSnapshotDone()
+	recs = append(recs, cu.Checkpoint()...)
+	payload, err := encodeSnapshot(kv, recs)
+	if err != nil {
+		n.log.Warn("a peer's snapshot cannot be saved; not installed", "peer", got.From, "err", err)
+		c.m.refused.Inc()
+		return nil
+	}
+	if err := n.snap.store.SaveSnapshot(n.snap.store.Position(), payload); err != nil {
+		n.log.Warn("a peer's snapshot cannot be saved; not installed", "peer", got.From, "err", err)
+		c.m.refused.Inc()
+		return nil
+	}
+	proto, err := newProtocol(c.factory, n.cfg, n.id, c.seed, n.log, recs)
+	if err != nil {
+		return fmt.Errorf("after installing the snapshot of %s: %w", got.From, err)
+	}
+	cp, ok := proto.(paxi.Checkpointer)
+	if !ok {
+		return errors.New("the protocol rebuilt from a snapshot takes no snapshots")
+	}
+	n.proto, n.kv = proto, kv
+	n.snap.proto, n.snap.last = cp, n.executed.Load()
+	c.newest = payload
+	// Its clients' commands were in the protocol replaced; whatever of
+	// them executed is in the state machine's at-most-once table, so a
+	// retry is safe.
+	n.failWaiting("replica caught up from a peer's snapshot; retry")
+	c.m.installs.Inc()
+	n.log.Info("installed a peer's snapshot", "peer", got.From, "bytes", len(got.Payload), "keys", kv.Len(), "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// transferMetrics count the snapshot transfers.
+type transferMetrics struct {
+	sent, received, bytesSent, bytesReceived, failed, installs, refused prometheus.Counter
+}
+
+func newTransferMetrics(m *Metrics) *transferMetrics {
+	c := func(name, help string) prometheus.Counter {
+		k := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+		if err := m.Registry.Register(k); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				return are.ExistingCollector.(prometheus.Counter)
+			}
+			panic(err)
+		}
+		return k
+	}
+	return &transferMetrics{
+		sent:          c("agora_snapshot_transfers_sent_total", "Snapshots sent whole to a peer that lacked what this replica forgot."),
+		received:      c("agora_snapshot_transfers_received_total", "Snapshots received whole from a peer."),
+		bytesSent:     c("agora_snapshot_transfer_bytes_sent_total", "Snapshot bytes sent in chunks to peers."),
+		bytesReceived: c("agora_snapshot_transfer_bytes_received_total", "Snapshot bytes received in chunks from peers."),
+		failed:        c("agora_snapshot_transfer_failures_total", "Snapshot transfers refused or given up, and chunks refused."),
+		installs:      c("agora_snapshot_installs_total", "Peers' snapshots installed: this replica caught up from a snapshot."),
+		refused:       c("agora_snapshot_installs_refused_total", "Peers' snapshots received but not installed (not ahead, undecodable, or not saved)."),
+	}
+}
