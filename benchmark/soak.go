@@ -286,6 +286,7 @@ func (s *soakSampler) sample(ctx context.Context) {
 		c, ok := counters[id]
 		if up && ok {
 			row.Executed = c["agora_executions_total"]
+			row.Snapshots, row.SnapshotBytes, row.PauseSeconds = c["agora_snapshots_total"], c["agora_snapshot_bytes"], c["agora_snapshot_pause_seconds_sum"]
 			p := s.prev[id]
 			if !s.exclude[id] && p.have && p.pid == pid && now > p.t && row.Executed >= p.n {
 				tput = max(tput, (row.Executed-p.n)/(now-p.t))

@@ -14,6 +14,11 @@ type SoakCriteria struct {
 	// replica's largest RSS sample is at most 1+RSSBand times its smallest.
 	RSSBand float64
 	Warmup  time.Duration
+	// DownSettle skips the first part of the downtime too: while a peer
+	// is down the others hold what it misses until the snapshot before
+	// their newest (docs/SNAPSHOTS.md), so memory rises for about two
+	// snapshot intervals and then stays flat. 0 judges from the kill on.
+	DownSettle time.Duration
 }
 
 // DefaultSoakCriteria: data dir < 256 MiB, restart < 2 s and < 512 MiB,
@@ -62,7 +67,7 @@ func (c SoakCriteria) Evaluate(r SoakResult) []Verdict {
 
 	// RSS flat while the victim is down, per other replica: the samples
 	// from the kill (or the end of the warm-up) to before the rejoin.
-	from, to := max(r.KilledAt, c.Warmup.Seconds()), r.RejoinedAt
+	from, to := max(r.KilledAt+c.DownSettle.Seconds(), c.Warmup.Seconds()), r.RejoinedAt
 	lo, hi := map[string]int64{}, map[string]int64{}
 	for _, s := range r.Samples {
 		if s.Replica == r.Victim || !s.Up || s.RSSBytes <= 0 || s.T < from || s.T >= to {

@@ -27,6 +27,12 @@ type SoakSample struct {
 	// previous sample (the same on every row of one instant).
 	Executed   float64 `json:"executed"`
 	Throughput float64 `json:"throughput"`
+	// Snapshots saved so far, the last one's size, and the event-loop
+	// pause they cost in total (agora_snapshots_total, _bytes,
+	// _pause_seconds_sum) in this incarnation.
+	Snapshots     float64 `json:"snapshots"`
+	SnapshotBytes float64 `json:"snapshot_bytes"`
+	PauseSeconds  float64 `json:"pause_s"`
 }
 
 // procStatusBytes reads a "Field:   1234 kB" line of /proc/PID/status
@@ -83,11 +89,13 @@ func dirBytes(dir string) int64 {
 // WriteSoakCSV writes the samples, one row per replica and instant.
 func WriteSoakCSV(w io.Writer, samples []SoakSample) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"t_s", "replica", "up", "dir_bytes", "rss_bytes", "executed", "throughput_cmds_per_s"})
+	cw.Write([]string{"t_s", "replica", "up", "dir_bytes", "rss_bytes", "executed", "throughput_cmds_per_s", "snapshots", "snapshot_bytes", "pause_s"})
 	for _, s := range samples {
 		cw.Write([]string{strconv.FormatFloat(s.T, 'f', 1, 64), s.Replica, strconv.FormatBool(s.Up),
 			strconv.FormatInt(s.DirBytes, 10), strconv.FormatInt(s.RSSBytes, 10),
-			strconv.FormatFloat(s.Executed, 'f', 0, 64), strconv.FormatFloat(s.Throughput, 'f', 0, 64)})
+			strconv.FormatFloat(s.Executed, 'f', 0, 64), strconv.FormatFloat(s.Throughput, 'f', 0, 64),
+			strconv.FormatFloat(s.Snapshots, 'f', 0, 64), strconv.FormatFloat(s.SnapshotBytes, 'f', 0, 64),
+			strconv.FormatFloat(s.PauseSeconds, 'f', 4, 64)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -102,6 +102,15 @@ func TestSoakCriteria(t *testing.T) {
 	if v := verdicts(t, grow)["RSS within"]; v.Pass {
 		t.Fatalf("RSS growing by 25%% while one is down passed: %s", v)
 	}
+	// The same rise in the first 100 s of the downtime is not judged with
+	// DownSettle 100 s: 200-400 s is flat.
+	c := DefaultSoakCriteria()
+	c.Warmup, c.DownSettle = 60*time.Second, 100*time.Second
+	for _, v := range c.Evaluate(soakRun([]int64{10, 30, 50, 80, 118, 119, 120, 121}, 1)) {
+		if strings.HasPrefix(v.Name, "RSS") && (!v.Pass || !strings.HasPrefix(v.Detail, "200-400 s")) {
+			t.Fatalf("DownSettle 100 s: %s", v)
+		}
+	}
 	big := soakRun([]int64{100, 100, 100}, 256<<20)
 	if v := verdicts(t, big)["data dir"]; v.Pass {
 		t.Fatalf("a 256 MiB data dir passed: %s", v)

@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	serverProcs := fs.Int("server-gomaxprocs", 1, "GOMAXPROCS of each server (0: Go's default)")
 	outDir := fs.String("out", "", "results directory (default results/<timestamp>)")
 	quiet := fs.Bool("quiet", false, "no progress line per second")
+	snapEvery := fs.String("snapshot-every", "", "comma-separated servers' snapshot_every values (-1: no command trigger), one cluster each, e.g. -1,200000,-1,200000 to alternate off and on; default: the servers' default")
+	snapBytes := fs.String("snapshot-log-bytes", "", "comma-separated servers' snapshot_log_bytes values (0: no byte trigger), paired with -snapshot-every (a single value goes with every one)")
 	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}
@@ -91,6 +93,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sizeList, err := ints(*valueSizes, 0)
 	if err != nil {
 		return bad("-value-sizes: %v", err)
+	}
+	snaps, err := snapshotSettings(*snapEvery, *snapBytes)
+	if err != nil {
+		return bad("%v", err)
 	}
 	switch {
 	case len(protos) == 0:
@@ -139,25 +145,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	code := 0
 	for _, proto := range protos {
 		for _, n := range nList {
-			dir := filepath.Join(*outDir, fmt.Sprintf("%s-n%d", proto, n))
-			procs, err := benchmark.StartProcessesEnv(abs, proto, n, dir, *fsync, env)
-			if err != nil {
-				fmt.Fprintf(stderr, "bench: %s n=%d: %v\n", proto, n, err)
-				code = 1
-				continue
-			}
-			runs := sweep(ctx, procs.Config, proto, n, base, confList, sizeList, depthList, rateList, *clients, *lowLoad, progress, stderr)
-			rep.Runs = append(rep.Runs, runs...)
-			if exited := procs.Exited(); len(exited) > 0 {
-				fmt.Fprintf(stderr, "bench: %s n=%d: replicas died: %v\n", proto, n, exited)
-				code = 1
-			}
-			if err := procs.Close(); err != nil {
-				fmt.Fprintf(stderr, "bench: %v\n", err)
-			}
-			os.RemoveAll(filepath.Join(dir, "state"))
-			if ctx.Err() != nil {
-				break
+			for _, snap := range snaps {
+				dir := filepath.Join(*outDir, fmt.Sprintf("%s-n%d%s", proto, n, snap.dir))
+				procs, err := benchmark.StartProcessesWith(abs, proto, n, dir, benchmark.ProcessOptions{Fsync: *fsync, Env: env,
+					SnapshotEvery: snap.every, SnapshotLogBytes: snap.bytes})
+				if err != nil {
+					fmt.Fprintf(stderr, "bench: %s n=%d: %v\n", proto, n, err)
+					code = 1
+					continue
+				}
+				runs := sweep(ctx, procs.Config, proto, n, snap.label, base, confList, sizeList, depthList, rateList, *clients, *lowLoad, progress, stderr)
+				rep.Runs = append(rep.Runs, runs...)
+				if exited := procs.Exited(); len(exited) > 0 {
+					fmt.Fprintf(stderr, "bench: %s n=%d: replicas died: %v\n", proto, n, exited)
+					code = 1
+				}
+				if err := procs.Close(); err != nil {
+					fmt.Fprintf(stderr, "bench: %v\n", err)
+				}
+				os.RemoveAll(filepath.Join(dir, "state"))
+				if ctx.Err() != nil {
+					break
+				}
 			}
 		}
 	}
@@ -180,7 +189,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // sweep runs every point against one cluster.
-func sweep(ctx context.Context, cfg *paxi.Config, proto string, n int, base benchmark.Workload, confs []float64, sizes, depths []int,
+func sweep(ctx context.Context, cfg *paxi.Config, proto string, n int, snap string, base benchmark.Workload, confs []float64, sizes, depths []int,
 	rates []float64, clients int, lowLoad bool, progress, stderr io.Writer) []benchmark.RunReport {
 	var out []benchmark.RunReport
 	one := func(w benchmark.Workload, sweep map[string]string, series, label string) {
@@ -204,9 +213,14 @@ func sweep(ctx context.Context, cfg *paxi.Config, proto string, n int, base benc
 			if len(sizes) > 1 {
 				point += fmt.Sprintf(" value=%dB", size)
 			}
+			point += snap
 			sw := func(k, v string) map[string]string {
-				return map[string]string{"protocol": proto, "replicas": strconv.Itoa(n), "conflicts": fmt.Sprint(c),
+				m := map[string]string{"protocol": proto, "replicas": strconv.Itoa(n), "conflicts": fmt.Sprint(c),
 					"value_size": strconv.Itoa(size), k: v}
+				if snap != "" {
+					m["snapshots"] = strings.TrimSpace(snap)
+				}
+				return m
 			}
 			if lowLoad {
 				lw := w
@@ -262,7 +276,7 @@ func printTable(w io.Writer, rep benchmark.Report) {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "protocol\tn\tconflicts\tsaturation/s\tat\tp50 there\tp99 there\tlow-load p50\tof unreplicated\tserver µs/op\tclient µs/op\t")
+	fmt.Fprintln(tw, "protocol\tn\tconflicts\tsnapshots\tsaturation/s\tat\tp50 there\tp99 there\tlow-load p50\tof unreplicated\tserver µs/op\tclient µs/op\t")
 	us := func(d time.Duration) string {
 		if d <= 0 {
 			return "-"
@@ -291,7 +305,11 @@ func printTable(w io.Writer, rep benchmark.Report) {
 		if s.Server != nil {
 			srv = us(s.Server.CPUPerCommand)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%%\t%.0f\t%s\t%v\t%v\t%s\t%s\t%s\t%s\t\n", s.Protocol, s.Sweep["replicas"], s.Sweep["conflicts"],
+		snaps := s.Sweep["snapshots"]
+		if snaps == "" {
+			snaps = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s%%\t%s\t%.0f\t%s\t%v\t%v\t%s\t%s\t%s\t%s\t\n", s.Protocol, s.Sweep["replicas"], s.Sweep["conflicts"], snaps,
 			s.Result.Throughput, at, s.Result.P50.Round(time.Microsecond), s.Result.P99.Round(time.Microsecond), low, share, srv, us(s.ClientCPUPerCommand))
 	}
 	tw.Flush()

@@ -46,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	down := fs.Duration("down", 5*time.Minute, "how long -victim is down, in the middle of the load (0: never)")
 	sample := fs.Duration("sample", 5*time.Second, "between two samples")
 	warmup := fs.Duration("warmup", time.Minute, "memory samples before this are not judged")
+	settle := fs.Duration("down-settle", 0, "memory samples in the first part of the downtime are not judged either (0: judged from the kill)")
 	victim := fs.String("victim", "", "replica killed during the load (default: the last)")
 	restart := fs.String("restart", "", "replica restarted after the load (default: the second)")
 	fsync := fs.Bool("fsync", true, "servers sync their logs")
@@ -125,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		env = []string{"GOMAXPROCS=" + strconv.Itoa(*serverProcs)}
 	}
 	crit := benchmark.DefaultSoakCriteria()
-	crit.Warmup = *warmup
+	crit.Warmup, crit.DownSettle = *warmup, *settle
 	code := 0
 	for _, proto := range protos {
 		dir := filepath.Join(*outDir, proto)
