@@ -33,8 +33,13 @@ type Config struct {
 	MaxFrame int `json:"max_frame"`
 	// SnapshotEvery is how many commands a replica executes between two
 	// snapshots of its state machine, behind which its durable log is
-	// truncated (docs/SNAPSHOTS.md); 0 means DefaultSnapshotEvery, -1
-	// never. Only protocols that implement Checkpointer take snapshots.
+	// truncated (docs/SNAPSHOTS.md); 0 (absent) or -1: no command trigger.
+	// Off by default: at saturation a replica still slows down for about a
+	// second around each snapshot (docs/PERFORMANCE.md, "Snapshots: the
+	// cost at saturation"), which would distort every throughput figure
+	// taken past the first one; runs that go on for long set it (1,000,000
+	// is a sensible interval). Only protocols that implement Checkpointer
+	// take snapshots.
 	SnapshotEvery int64 `json:"snapshot_every,omitempty"`
 	// SnapshotLogBytes, when positive, also takes a snapshot once this many
 	// bytes of records were logged since the last one (whichever of the two
@@ -100,9 +105,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 const (
 	DefaultTick     = 5 * time.Millisecond
 	DefaultMaxBatch = 4096
-	// DefaultSnapshotEvery is the snapshot interval in executed commands.
-	DefaultSnapshotEvery = 1_000_000
-	DefaultMaxFrame      = 16 << 20
+	DefaultMaxFrame = 16 << 20
 )
 
 // ConfigError names the field of a configuration that is wrong.
@@ -236,7 +239,7 @@ func (c *Config) Validate() error {
 		return &ConfigError{"tick", fmt.Errorf("%v is outside 100µs..10s", time.Duration(c.Tick))}
 	}
 	if c.SnapshotEvery < -1 {
-		return &ConfigError{"snapshot_every", fmt.Errorf("must be a number of commands, 0 for the default (%d) or -1 for never, got %d", DefaultSnapshotEvery, c.SnapshotEvery)}
+		return &ConfigError{"snapshot_every", fmt.Errorf("must be a number of commands, or 0 or -1 for no command trigger, got %d", c.SnapshotEvery)}
 	}
 	if c.SnapshotLogBytes < 0 {
 		return &ConfigError{"snapshot_log_bytes", fmt.Errorf("must be a number of bytes, or 0 for no byte trigger, got %d", c.SnapshotLogBytes)}

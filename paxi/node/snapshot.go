@@ -51,13 +51,7 @@ type saved struct {
 
 // newSnapshotter returns nil when this replica takes no snapshots.
 func newSnapshotter(cfg *paxi.Config, st storage.Storage, proto paxi.Protocol) *snapshotter {
-	every := cfg.SnapshotEvery
-	if every == 0 {
-		every = paxi.DefaultSnapshotEvery
-	}
-	if every < 0 {
-		every = 0
-	}
+	every := max(cfg.SnapshotEvery, 0)
 	s, ok := st.(snapshotStore)
 	cp, ok2 := proto.(paxi.Checkpointer)
 	if every == 0 && cfg.SnapshotLogBytes <= 0 || !ok || !ok2 {
