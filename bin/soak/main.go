@@ -50,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	victim := fs.String("victim", "", "replica killed during the load (default: the last)")
 	restart := fs.String("restart", "", "replica restarted after the load (default: the second)")
 	fsync := fs.Bool("fsync", true, "servers sync their logs")
-	every := fs.Int64("snapshot-every", 0, "servers' snapshot_every (0: their default, -1: no command trigger)")
+	every := fs.Int64("snapshot-every", 0, "servers' snapshot_every (0 or -1: no command trigger; snapshot-log-bytes still triggers)")
 	logBytes := fs.Int64("snapshot-log-bytes", 32<<20, "servers' snapshot_log_bytes (0: no byte trigger)")
 	noSnap := fs.Bool("no-snapshots", false, "servers take no snapshots (snapshot_every -1, snapshot_log_bytes 0)")
 	clients := fs.Int("clients", 2, "connections per replica")
