@@ -2,7 +2,6 @@ package node
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -192,46 +191,16 @@ func snapshotPayload(view *paxi.KVView, recs [][]byte) []byte {
 	return b
 }
 
-var errShortSnapshot = errors.New("payload ends early")
-
-// decodeSnapshot reverses encodeSnapshot.
+// decodeSnapshot reverses encodeSnapshot (the payload format is
+// paxi.DecodeSnapshotPayload's, shared with the simulator's catch-up).
 func decodeSnapshot(b []byte) (*paxi.KV, []paxi.Message, error) {
-	next := func() ([]byte, error) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return nil, errShortSnapshot
-		}
-		out := b[k : k+int(n)]
-		b = b[k+int(n):]
-		return out, nil
-	}
-	kvb, err := next()
+	kvb, recs, err := paxi.DecodeSnapshotPayload(b, transport.Unmarshal)
 	if err != nil {
 		return nil, nil, err
 	}
 	kv := paxi.NewKV()
 	if err := kv.Restore(kvb); err != nil {
 		return nil, nil, err
-	}
-	count, k := binary.Uvarint(b)
-	if k <= 0 || count > uint64(len(b)) {
-		return nil, nil, errShortSnapshot
-	}
-	b = b[k:]
-	recs := make([]paxi.Message, 0, count)
-	for i := uint64(0); i < count; i++ {
-		enc, err := next()
-		if err != nil {
-			return nil, nil, err
-		}
-		m, err := transport.Unmarshal(enc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("checkpoint record %d: %w", i, err)
-		}
-		recs = append(recs, m)
-	}
-	if len(b) != 0 {
-		return nil, nil, fmt.Errorf("%d bytes after the last checkpoint record", len(b))
 	}
 	return kv, recs, nil
 }
