@@ -90,6 +90,7 @@ type Replica struct {
 	commits  []commitNote // to announce at the next Ready
 	revoking []*revocation
 	suspect  []bool        // revoked, and not heard from since: revoked again at once
+	down     []bool        // the host saw the connection drop, and not heard from since (PeerDown)
 	heardRev []int64       // tick another replica last asked to revoke each one
 	backoff  []int         // false alarms: each doubles the wait before revoking it
 	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
@@ -125,6 +126,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.revoking = make([]*revocation, len(env.Peers))
 	r.exec = r.execute
 	r.suspect = make([]bool, len(env.Peers))
+	r.down = make([]bool, len(env.Peers))
 	r.heardRev = make([]int64, len(env.Peers))
 	r.backoff = make([]int, len(env.Peers))
 	r.lateSeen = make([]paxi.Ballot, len(env.Peers))
@@ -263,9 +265,11 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	if p < 0 || p == r.self {
 		return
 	}
-	r.suspect[p] = false
+	r.suspect[p], r.down[p] = false, false
 	switch m := msg.(type) {
 	case *Accepted:
+		r.log.NoteExecuted(p, m.Executed)
+	case *AcceptedSlots:
 		r.log.NoteExecuted(p, m.Executed)
 	case *Commit:
 		r.log.NoteExecuted(p, m.Executed)
@@ -278,9 +282,19 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
 			r.onAccept(from, m)
 		}
+	case *Accepts:
+		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+			r.onAccepts(from, m)
+		}
 	case *Accepted:
 		if r.validBallot(m.Ballot) {
-			r.onAccepted(p, m)
+			r.onAccepted(p, m.Ballot, m.Slot)
+		}
+	case *AcceptedSlots:
+		if r.validBallot(m.Ballot) {
+			for _, s := range m.Slots {
+				r.onAccepted(p, m.Ballot, s)
+			}
 		}
 	case *Commit:
 		if r.validBallot(m.Ballot) {

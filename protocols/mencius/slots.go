@@ -50,32 +50,92 @@ func (r *Replica) proposeOwn(cmds []paxi.Command) {
 // propose runs phase 2 for slot s at ballot b; its own vote is persisted
 // with the Accepts, so they go out only once it is durable.
 func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) {
+	if r.take(s, cmds, noop, b) {
+		r.Broadcast(&Accept{Ballot: b, Slot: s, Cmds: cmds, Noop: noop})
+		r.tryChoose(s)
+	}
+}
+
+// take makes slot s this replica's proposal at ballot b, with its own vote
+// (persisted), and reports whether it did: not if s is chosen already or
+// promised to a higher ballot. The caller sends the Accept.
+func (r *Replica) take(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) bool {
 	if s < r.log.Base() {
-		return // executed everywhere since the revocation began
+		return false // executed everywhere since the revocation began
 	}
 	e := r.log.Grow(s)
 	if e.Committed || e.bal > b {
-		return // chosen already, or promised to a higher ballot
+		return false // chosen already, or promised to a higher ballot
 	}
 	e.Cmds, e.Noop, e.Has, e.VBal, e.bal = cmds, noop, true, b, b
 	e.pbal, e.Proposal = b, slotpaxos.NewProposal(r.self, r.now)
 	r.inflight = append(r.inflight, s)
 	r.Persist(&Voted{Slot: s, Ballot: b, Cmds: cmds, Noop: noop})
-	r.Broadcast(&Accept{Ballot: b, Slot: s, Cmds: cmds, Noop: noop})
-	r.tryChoose(s)
+	return true
 }
 
 // onAccept votes for a proposal unless a higher ballot was promised in the
 // slot.
 func (r *Replica) onAccept(from paxi.ID, m *Accept) {
-	if r.tooFarSeen(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
+	if r.log.TooFar(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
+		r.tooFarSeen(m.Slot)
 		return // only a slot's owner proposes at its first ballot
 	}
-	if m.Slot < r.log.Base() {
-		return // executed everywhere
+	var a acceptAnswer
+	r.vote(m.Ballot, m.Slot, slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}, &a)
+	if len(a.slots) > 0 {
+		r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
 	}
-	r.topN = max(r.topN, m.Ballot.N())
+	r.answerRest(from, &a)
+}
+
+// onAccepts votes for each proposal of a revocation's batch, as onAccept,
+// and answers with one AcceptedSlots.
+func (r *Replica) onAccepts(from paxi.ID, m *Accepts) {
 	if m.Ballot.N() == 0 {
+		return // only revocations batch their proposals
+	}
+	var a acceptAnswer
+	for i := range m.Props {
+		pr := &m.Props[i]
+		r.vote(m.Ballot, pr.Slot, slotpaxos.Value{Cmds: pr.Cmds, Noop: pr.Noop}, &a)
+	}
+	if len(a.slots) > 0 {
+		r.Send(from, &AcceptedSlots{Ballot: m.Ballot, Slots: a.slots, Executed: r.log.Executed})
+	}
+	r.answerRest(from, &a)
+}
+
+// acceptAnswer collects what votes on proposals answer: the slots accepted,
+// the chosen values of slots where another value was proposed, and the
+// first refusal.
+type acceptAnswer struct {
+	slots      []int64
+	chosen     slotpaxos.Answer
+	reject     paxi.Ballot // 0: none
+	rejectSlot int64
+}
+
+// answerRest sends an answer's chosen values and refusal.
+func (r *Replica) answerRest(to paxi.ID, a *acceptAnswer) {
+	if len(a.chosen.Votes) > 0 {
+		// Tell the proposer what was chosen, so that it proposes its
+		// commands again elsewhere.
+		r.Send(to, &slotpaxos.Chosen{Votes: a.chosen.Votes, Commit: r.log.Commit})
+	}
+	if a.reject != 0 {
+		r.Send(to, &Reject{Ballot: a.reject, Slot: a.rejectSlot})
+	}
+}
+
+// vote takes a proposal of v in slot s at ballot b, unless a higher ballot
+// was promised there, persisting the vote, and notes the answer in a.
+func (r *Replica) vote(b paxi.Ballot, s int64, v slotpaxos.Value, a *acceptAnswer) {
+	if r.tooFarSeen(s) || s < r.log.Base() {
+		return // too far ahead, or executed everywhere
+	}
+	r.topN = max(r.topN, b.N())
+	if b.N() == 0 {
 		// Only an owner's own proposal makes this replica skip its unused
 		// slots below it. A revoker proposes no-ops in a whole range of a
 		// dead owner's slots at once; skipping up to the end of that range
@@ -83,42 +143,42 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 		// used up at once and the dead owner revoked again a round trip
 		// later (10 times the slots per command, half the throughput while
 		// a replica was down, in the simulator).
-		r.maxSeen = max(r.maxSeen, m.Slot)
+		r.maxSeen = max(r.maxSeen, s)
 	}
-	e := r.log.Grow(m.Slot)
+	e := r.log.Grow(s)
 	if e.Committed {
 		// A proposal of the chosen value is answered; of another value it
 		// can only come from a ballot below the one that chose, and is not.
-		if e.Same(slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}) {
-			r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
+		if e.Same(v) {
+			a.slots = append(a.slots, s)
 		} else {
-			// Tell the proposer what was chosen, so that it proposes its
-			// commands again elsewhere.
-			r.Send(from, &slotpaxos.Chosen{Votes: []Vote{e.Report(m.Slot)}, Commit: r.log.Commit})
+			a.chosen.Add(s, &e.Slot) // a full answer drops the rest: resent, they are asked again
 		}
 		return
 	}
-	if m.Ballot < e.bal {
-		r.Send(from, &Reject{Ballot: e.bal, Slot: m.Slot})
+	if b < e.bal {
+		if a.reject == 0 {
+			a.reject, a.rejectSlot = e.bal, s
+		}
 		return
 	}
-	e.bal = m.Ballot
-	if e.pbal != 0 && m.Ballot > e.pbal {
-		r.lost(m.Slot)
+	e.bal = b
+	if e.pbal != 0 && b > e.pbal {
+		r.lost(s)
 	}
-	if e.Accept(m.Ballot, slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}) {
-		r.Persist(&Voted{Slot: m.Slot, Ballot: m.Ballot, Cmds: m.Cmds, Noop: m.Noop})
+	if e.Accept(b, v) {
+		r.Persist(&Voted{Slot: s, Ballot: b, Cmds: v.Cmds, Noop: v.Noop})
 	}
-	r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
+	a.slots = append(a.slots, s)
 }
 
 // onAccepted counts a vote for one of this replica's proposals.
-func (r *Replica) onAccepted(p int, m *Accepted) {
-	if m.Slot < r.log.Base() || m.Slot >= r.log.End() {
+func (r *Replica) onAccepted(p int, b paxi.Ballot, s int64) {
+	if s < r.log.Base() || s >= r.log.End() {
 		return
 	}
-	if e := r.log.At(m.Slot); e.pbal == m.Ballot && e.pbal != 0 && r.retrans.Ack(&e.Proposal, p, r.now) {
-		r.tryChoose(m.Slot)
+	if e := r.log.At(s); e.pbal == b && e.pbal != 0 && r.retrans.Ack(&e.Proposal, p, r.now) {
+		r.tryChoose(s)
 	}
 }
 
@@ -394,6 +454,9 @@ func (r *Replica) watchExecution() {
 	// which is also the wait before any round trip to it is known: a dead
 	// replica on a LAN is revoked in 200 ms, not 500.
 	wait := min(2*r.retrans.RTO(q), int64(r.p.RevokeTicks)) << r.backoff[q] * (1 + r.rank(r.self, q))
+	if r.down[q] {
+		wait = min(wait, r.retrans.RTO(q)*r.rank(r.self, q)) // see PeerDown
+	}
 	if r.suspect[q] {
 		wait = 0
 	}
