@@ -152,7 +152,7 @@ func New(env paxi.Env) (*Replica, error) {
 	r.sends = make([]sendLog, n)
 	r.lossSeen = -lossMemory * int64(p.RetryTicks)
 	r.rec.init(n)
-	r.progress.init(n, p.RetryTicks)
+	r.progress.init(n, p.ProgressTicks, p.RetryTicks)
 	r.catchUp.init(n, r.others())
 	order, err := r.peerOrder(env.Nearest)
 	if err != nil {

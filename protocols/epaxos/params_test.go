@@ -16,12 +16,12 @@ func TestParams(t *testing.T) {
 	if r.Params() != DefaultParams() {
 		t.Fatalf("defaults %+v, want %+v", r.Params(), DefaultParams())
 	}
-	env.Params = []byte(`{"fast_quorum":"basic","thrifty":false,"max_batch":7,"reply_at_commit":true,"retry_ticks":3,"thrifty_fallback_ticks":2,"resend_limit":9,"max_inflight":5}`)
+	env.Params = []byte(`{"fast_quorum":"basic","thrifty":false,"max_batch":7,"reply_at_commit":true,"retry_ticks":3,"progress_ticks":4,"thrifty_fallback_ticks":2,"resend_limit":9,"max_inflight":5}`)
 	r, err = New(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Params{FastQuorum: "basic", Thrifty: false, MaxBatch: 7, ReplyAtCommit: true, RetryTicks: 3, ThriftyFallbackTicks: 2, ResendLimit: 9, MaxInflight: 5}
+	want := Params{FastQuorum: "basic", Thrifty: false, MaxBatch: 7, ReplyAtCommit: true, RetryTicks: 3, ProgressTicks: 4, ThriftyFallbackTicks: 2, ResendLimit: 9, MaxInflight: 5}
 	if r.Params() != want {
 		t.Fatalf("params %+v, want %+v", r.Params(), want)
 	}
@@ -30,6 +30,7 @@ func TestParams(t *testing.T) {
 		`{"fast_quorum":"fastest"}`: "fast_quorum",
 		`{"max_batch":0}`:           "max_batch",
 		`{"retry_ticks":0}`:         "retry_ticks",
+		`{"progress_ticks":0}`:      "progress_ticks",
 		`{"max_inflight":-1}`:       "max_inflight",
 	} {
 		env.Params = []byte(bad)

@@ -31,17 +31,19 @@ import (
 
 // progressState is the commit-progress exchange and resend bookkeeping.
 type progressState struct {
-	timer   paxi.Timer
-	changed bool    // something committed since the last Progress
-	dirty   bool    // a peer resent a Commit we had: our report is stale there
-	sent    []int64 // committedUpTo as last sent
-	acked   []int64 // per peer: its committed prefix of our row
-	wait    []int64 // per peer: ticks between resend rounds (backs off)
-	nextAt  []int64 // per peer: tick of the next resend round
+	timer   paxi.Timer // the Progress exchange, every ProgressTicks
+	round   paxi.Timer // catch-up requests, every RetryTicks
+	changed bool       // something committed since the last Progress
+	dirty   bool       // a peer resent a Commit we had: our report is stale there
+	sent    []int64    // committedUpTo as last sent
+	acked   []int64    // per peer: its committed prefix of our row
+	wait    []int64    // per peer: ticks between resend rounds (backs off)
+	nextAt  []int64    // per peer: tick of the next resend round
 }
 
-func (ps *progressState) init(n, retry int) {
-	ps.timer.Reset(retry)
+func (ps *progressState) init(n, every, retry int) {
+	ps.timer.Reset(every)
+	ps.round.Reset(retry)
 	ps.sent = make([]int64, n)
 	ps.acked = make([]int64, n)
 	ps.wait = make([]int64, n)
@@ -68,11 +70,14 @@ func (r *Replica) Tick() {
 	r.inflight = live
 	r.expireCommitRequests()
 	if r.progress.timer.Tick() {
-		r.progress.timer.Reset(r.params.RetryTicks)
+		r.progress.timer.Reset(r.params.ProgressTicks)
 		r.sendProgress()
-		r.resendCommits()
-		r.catchUpRound()
+		r.resendCommits() // each peer on its own schedule (nextAt)
 		r.forgetInstances()
+	}
+	if r.progress.round.Tick() {
+		r.progress.round.Reset(r.params.RetryTicks)
+		r.catchUpRound()
 	}
 	r.recoveryTick()
 }
