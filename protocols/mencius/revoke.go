@@ -164,36 +164,27 @@ func (r *Replica) onPromise(p int, m *Promise) {
 // at most paxi.MessageBudget bytes.
 func (r *Replica) proposeRange(rv *revocation) {
 	var props []Proposed
-	var taken []int64
 	budget := paxi.NewBudget(0)
-	send := func() {
-		if len(props) > 0 {
-			r.Broadcast(&Accepts{Ballot: rv.b, Props: props})
-		}
-		props, budget = nil, paxi.NewBudget(0)
-	}
 	for i, v := range rv.votes {
 		s := rv.from + int64(i)*r.n
 		cmds, noop := v.Cmds, v.Noop
 		if v.Slot < 0 {
 			cmds, noop = nil, true
+			r.stats.revokedNoops++
 		}
 		if !r.take(s, cmds, noop, rv.b) {
 			continue
 		}
-		if v.Slot < 0 {
-			r.stats.revokedNoops++
-		}
-		taken = append(taken, s)
 		if !budget.Take(paxi.EntryBytes(cmds, 1)) {
-			send()
+			r.Broadcast(&Accepts{Ballot: rv.b, Props: props})
+			props, budget = nil, paxi.NewBudget(0)
 			budget.Take(paxi.EntryBytes(cmds, 1))
 		}
 		props = append(props, Proposed{Slot: s, Cmds: cmds, Noop: noop})
+		r.tryChoose(s) // a commit is announced at the next Ready, after the Accepts
 	}
-	send()
-	for _, s := range taken {
-		r.tryChoose(s)
+	if len(props) > 0 {
+		r.Broadcast(&Accepts{Ballot: rv.b, Props: props})
 	}
 }
 

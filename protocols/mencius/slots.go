@@ -77,62 +77,73 @@ func (r *Replica) take(s int64, cmds []paxi.Command, noop bool, b paxi.Ballot) b
 // onAccept votes for a proposal unless a higher ballot was promised in the
 // slot.
 func (r *Replica) onAccept(from paxi.ID, m *Accept) {
-	if r.log.TooFar(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
-		r.tooFarSeen(m.Slot)
+	if r.tooFarSeen(m.Slot) || (m.Ballot.N() == 0 && r.peers[r.owner(m.Slot)] != from) {
 		return // only a slot's owner proposes at its first ballot
 	}
-	var a acceptAnswer
-	r.vote(m.Ballot, m.Slot, slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}, &a)
-	if len(a.slots) > 0 {
+	switch res, bal := r.vote(m.Ballot, m.Slot, slotpaxos.Value{Cmds: m.Cmds, Noop: m.Noop}); res {
+	case voteTaken:
 		r.Send(from, &Accepted{Ballot: m.Ballot, Slot: m.Slot, Executed: r.log.Executed})
+	case voteChosenElse:
+		// Tell the proposer what was chosen, so that it proposes its
+		// commands again elsewhere.
+		r.Send(from, &slotpaxos.Chosen{Votes: []Vote{r.log.Slot(m.Slot).Report(m.Slot)}, Commit: r.log.Commit})
+	case voteRefused:
+		r.Send(from, &Reject{Ballot: bal, Slot: m.Slot})
 	}
-	r.answerRest(from, &a)
 }
 
 // onAccepts votes for each proposal of a revocation's batch, as onAccept,
-// and answers with one AcceptedSlots.
+// and answers with one AcceptedSlots, one Chosen and the first Reject.
 func (r *Replica) onAccepts(from paxi.ID, m *Accepts) {
 	if m.Ballot.N() == 0 {
 		return // only revocations batch their proposals
 	}
-	var a acceptAnswer
+	var taken []int64
+	var chosen slotpaxos.Answer
+	var reject *Reject
 	for i := range m.Props {
 		pr := &m.Props[i]
-		r.vote(m.Ballot, pr.Slot, slotpaxos.Value{Cmds: pr.Cmds, Noop: pr.Noop}, &a)
+		if r.tooFarSeen(pr.Slot) {
+			continue
+		}
+		switch res, bal := r.vote(m.Ballot, pr.Slot, slotpaxos.Value{Cmds: pr.Cmds, Noop: pr.Noop}); res {
+		case voteTaken:
+			taken = append(taken, pr.Slot)
+		case voteChosenElse:
+			chosen.Add(pr.Slot, r.log.Slot(pr.Slot)) // a full answer drops the rest: resent, they are asked again
+		case voteRefused:
+			if reject == nil {
+				reject = &Reject{Ballot: bal, Slot: pr.Slot}
+			}
+		}
 	}
-	if len(a.slots) > 0 {
-		r.Send(from, &AcceptedSlots{Ballot: m.Ballot, Slots: a.slots, Executed: r.log.Executed})
+	if len(taken) > 0 {
+		r.Send(from, &AcceptedSlots{Ballot: m.Ballot, Slots: taken, Executed: r.log.Executed})
 	}
-	r.answerRest(from, &a)
-}
-
-// acceptAnswer collects what votes on proposals answer: the slots accepted,
-// the chosen values of slots where another value was proposed, and the
-// first refusal.
-type acceptAnswer struct {
-	slots      []int64
-	chosen     slotpaxos.Answer
-	reject     paxi.Ballot // 0: none
-	rejectSlot int64
-}
-
-// answerRest sends an answer's chosen values and refusal.
-func (r *Replica) answerRest(to paxi.ID, a *acceptAnswer) {
-	if len(a.chosen.Votes) > 0 {
-		// Tell the proposer what was chosen, so that it proposes its
-		// commands again elsewhere.
-		r.Send(to, &slotpaxos.Chosen{Votes: a.chosen.Votes, Commit: r.log.Commit})
+	if len(chosen.Votes) > 0 {
+		r.Send(from, &slotpaxos.Chosen{Votes: chosen.Votes, Commit: r.log.Commit})
 	}
-	if a.reject != 0 {
-		r.Send(to, &Reject{Ballot: a.reject, Slot: a.rejectSlot})
+	if reject != nil {
+		r.Send(from, reject)
 	}
 }
 
-// vote takes a proposal of v in slot s at ballot b, unless a higher ballot
-// was promised there, persisting the vote, and notes the answer in a.
-func (r *Replica) vote(b paxi.Ballot, s int64, v slotpaxos.Value, a *acceptAnswer) {
-	if r.tooFarSeen(s) || s < r.log.Base() {
-		return // too far ahead, or executed everywhere
+// voteResult is what a vote on a proposal comes to.
+type voteResult int
+
+const (
+	voteIgnored    voteResult = iota // executed everywhere: nothing to answer
+	voteTaken                        // accepted (or the chosen value proposed again)
+	voteChosenElse                   // another value is chosen there
+	voteRefused                      // a higher ballot is promised there (returned)
+)
+
+// vote takes a proposal of v in slot s (not too far) at ballot b, unless a
+// higher ballot was promised there, persisting the vote, and says what the
+// proposer is to be answered.
+func (r *Replica) vote(b paxi.Ballot, s int64, v slotpaxos.Value) (voteResult, paxi.Ballot) {
+	if s < r.log.Base() {
+		return voteIgnored, 0 // executed everywhere
 	}
 	r.topN = max(r.topN, b.N())
 	if b.N() == 0 {
@@ -150,17 +161,12 @@ func (r *Replica) vote(b paxi.Ballot, s int64, v slotpaxos.Value, a *acceptAnswe
 		// A proposal of the chosen value is answered; of another value it
 		// can only come from a ballot below the one that chose, and is not.
 		if e.Same(v) {
-			a.slots = append(a.slots, s)
-		} else {
-			a.chosen.Add(s, &e.Slot) // a full answer drops the rest: resent, they are asked again
+			return voteTaken, 0
 		}
-		return
+		return voteChosenElse, 0
 	}
 	if b < e.bal {
-		if a.reject == 0 {
-			a.reject, a.rejectSlot = e.bal, s
-		}
-		return
+		return voteRefused, e.bal
 	}
 	e.bal = b
 	if e.pbal != 0 && b > e.pbal {
@@ -169,7 +175,7 @@ func (r *Replica) vote(b paxi.Ballot, s int64, v slotpaxos.Value, a *acceptAnswe
 	if e.Accept(b, v) {
 		r.Persist(&Voted{Slot: s, Ballot: b, Cmds: v.Cmds, Noop: v.Noop})
 	}
-	a.slots = append(a.slots, s)
+	return voteTaken, 0
 }
 
 // onAccepted counts a vote for one of this replica's proposals.
