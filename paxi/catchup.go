@@ -22,7 +22,13 @@ type CatchUpper interface {
 	// replica restored from a snapshot starts with that one saved.
 	SnapshotSaved()
 	// Behind reports whether the checkpoint records of a peer's snapshot
-	// cover everything this replica executed and more, so that installing
-	// it never goes back. The host installs only such a snapshot.
+	// hold something this replica has not executed, and installing them
+	// loses nothing it executed. The host installs only such a snapshot.
+	// For the slot protocols, which execute a prefix, that is a longer
+	// prefix; EPaxos also installs a snapshot that has not executed some
+	// instances it executed, if the snapshot commits them or it still
+	// holds them, and executes those again (protocols/epaxos/snapcatchup.go).
+	// A host sends a snapshot taken for the peer when its newest is older
+	// than its log (SnapshotSender).
 	Behind(peer []Message) bool
 }

@@ -15,7 +15,8 @@ type Effects interface {
 }
 
 // SnapshotSender is implemented by a host that sends its newest snapshot
-// to the peers a Ready lists in SendSnapshot (SnapshotTransfers).
+// to the peers a Ready lists in SendSnapshot (SnapshotTransfers), or, if
+// records were logged since it was taken, a snapshot it takes for them.
 type SnapshotSender interface {
 	SendSnapshot(to []ID)
 }

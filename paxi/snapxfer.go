@@ -151,10 +151,7 @@ func NewSnapshotTransfers(self ID, firstID uint64) *SnapshotTransfers {
 // started). payload must not be modified afterwards: chunks share its
 // bytes.
 func (t *SnapshotTransfers) Send(to ID, payload []byte) uint64 {
-	if to == t.self || len(payload) == 0 || uint64(len(payload)) > MaxSnapshotBytes || t.Sending(to) {
-		return 0
-	}
-	if at, ok := t.ended[to]; ok && t.now-at < t.Cooldown {
+	if len(payload) == 0 || uint64(len(payload)) > MaxSnapshotBytes || !t.CanSend(to) {
 		return 0
 	}
 	t.nextID++
@@ -165,6 +162,17 @@ func (t *SnapshotTransfers) Send(to ID, payload []byte) uint64 {
 	t.out = append(t.out, o)
 	t.sendChunk(o)
 	return o.xfer
+}
+
+// CanSend reports whether Send would start a transfer to peer to now: none
+// to it is under way or ended less than Cooldown ago. A host that takes a
+// fresh snapshot for a peer asks first, so as not to take one for nothing.
+func (t *SnapshotTransfers) CanSend(to ID) bool {
+	if to == t.self || t.Sending(to) {
+		return false
+	}
+	at, ok := t.ended[to]
+	return !ok || t.now-at >= t.Cooldown
 }
 
 // Sending reports whether a transfer to peer to is under way.

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -19,10 +20,13 @@ type catchUp struct {
 	factory paxi.Factory
 	seed    int64
 	xfer    *paxi.SnapshotTransfers
-	newest  []byte         // payload of the newest snapshot on disk (nil: none)
-	got     *paxi.Received // a payload received whole, installed after the Ready
-	seen    paxi.TransferStats
-	m       *transferMetrics
+	newest  []byte // payload of the newest snapshot on disk (nil: none)
+	pos     uint64 // the log position newest covers
+	// sendTo are peers waiting for the snapshot being taken for them.
+	sendTo []paxi.ID
+	got    *paxi.Received // a payload received whole, installed after the Ready
+	seen   paxi.TransferStats
+	m      *transferMetrics
 }
 
 // snapshotChunk is the data in one chunk of a snapshot sent to a peer;
@@ -41,37 +45,60 @@ func newCatchUp(n *Node, factory paxi.Factory, seed int64) *catchUp {
 	c := &catchUp{n: n, factory: factory, seed: seed,
 		xfer: paxi.NewSnapshotTransfers(n.id, uint64(time.Now().UnixNano())), m: newTransferMetrics(n.metrics)}
 	c.xfer.Chunk = snapshotChunk
-	if payload, _, ok := n.snap.store.Snapshot(); ok {
-		c.newest = payload
+	if payload, pos, ok := n.snap.store.Snapshot(); ok {
+		c.newest, c.pos = payload, pos
 	}
 	return c
 }
 
-// SendSnapshot implements paxi.SnapshotSender.
+// SendSnapshot implements paxi.SnapshotSender: each peer is sent the
+// newest snapshot if it holds this replica's state as it is now, else one
+// taken for it at once. An older one may lack what the peer needs: with
+// EPaxos a replica may execute, report committed and forget instances
+// that a peer's older snapshot lacks, and installing one that takes back
+// what it reported could leave it stuck (docs/SNAPSHOTS.md, "EPaxos
+// catches up from a snapshot"). A peer is asked for only when a transfer
+// to it could start, so at most one snapshot is taken per transfer.
 func (n *Node) SendSnapshot(to []paxi.ID) {
 	c := n.cu
 	if c == nil {
 		return
 	}
 	for _, p := range to {
-		if c.newest == nil {
-			n.log.Warn("a peer lacks what this replica forgot, but it has no snapshot to send", "peer", p)
-			return
+		if !c.xfer.CanSend(p) {
+			continue
 		}
-		if c.xfer.Send(p, c.newest) != 0 {
-			n.log.Info("sending a snapshot to a peer that lacks what this replica forgot", "peer", p, "bytes", len(c.newest))
+		if c.newest == nil || c.pos != n.snap.store.Position() {
+			if !slices.Contains(c.sendTo, p) {
+				c.sendTo = append(c.sendTo, p)
+			}
+			n.snap.force = true
+			continue
 		}
+		c.send(p, c.newest)
 	}
 }
 
-// saved notes that a snapshot of this replica's own, payload, is durable:
-// the one peers catch up from from now on.
-func (c *catchUp) saved(payload []byte) {
+func (c *catchUp) send(p paxi.ID, payload []byte) {
+	if c.xfer.Send(p, payload) != 0 {
+		c.n.log.Info("sending a snapshot to a peer that lacks what this replica forgot", "peer", p, "bytes", len(payload))
+	}
+}
+
+// saved notes that a snapshot of this replica's own, payload at log
+// position pos, is durable: the one peers catch up from from now on, and
+// the one the peers waiting for a snapshot are sent.
+func (c *catchUp) saved(payload []byte, pos uint64) {
 	if c == nil {
 		return
 	}
-	c.newest = payload
+	c.newest, c.pos = payload, pos
 	c.n.proto.(paxi.CatchUpper).SnapshotSaved()
+	to := c.sendTo
+	c.sendTo = nil
+	for _, p := range to {
+		c.send(p, payload)
+	}
 }
 
 func (c *catchUp) tick() {
@@ -147,7 +174,8 @@ func (c *catchUp) install(got *paxi.Received) error {
 		c.m.refused.Inc()
 		return nil
 	}
-	if err := n.snap.store.SaveSnapshot(n.snap.store.Position(), payload); err != nil {
+	pos := n.snap.store.Position()
+	if err := n.snap.store.SaveSnapshot(pos, payload); err != nil {
 		n.log.Warn("a peer's snapshot cannot be saved; not installed", "peer", got.From, "err", err)
 		c.m.refused.Inc()
 		return nil
@@ -162,7 +190,7 @@ func (c *catchUp) install(got *paxi.Received) error {
 	}
 	n.proto, n.kv = proto, kv
 	n.snap.proto, n.snap.last = cp, n.executed.Load()
-	c.newest = payload
+	c.newest, c.pos = payload, pos
 	// Its clients' commands were in the protocol replaced; whatever of
 	// them executed is in the state machine's at-most-once table, so a
 	// retry is safe.

@@ -39,12 +39,18 @@ type snapshotter struct {
 	saving        sync.WaitGroup
 	busy          bool // a snapshot is being written (event loop only, via done)
 	done          chan saved
+	// force takes a snapshot at the next chance whatever the triggers: a
+	// peer is to be sent one holding this replica's state as it is now
+	// (catchup.go).
+	force bool
 }
 
-// saved is the outcome of writing a snapshot: its payload, for peers that
-// catch up from it (catchup.go), or why it failed.
+// saved is the outcome of writing a snapshot: its payload and the log
+// position it covers, for peers that catch up from it (catchup.go), or why
+// it failed.
 type saved struct {
 	payload []byte
+	pos     uint64
 	err     error
 }
 
@@ -72,7 +78,7 @@ func (s *snapshotter) noteLogged(recs [][]byte) {
 
 // due reports whether either trigger has fired since the last snapshot.
 func (s *snapshotter) due(executed uint64) bool {
-	return s.every > 0 && executed-s.last >= s.every || s.bytes > 0 && s.logged >= s.bytes
+	return s.force || s.every > 0 && executed-s.last >= s.every || s.bytes > 0 && s.logged >= s.bytes
 }
 
 // maybe takes a snapshot once every commands have executed, or bytes of
@@ -88,7 +94,7 @@ func (n *Node) maybeSnapshot() {
 	if !s.due(n.executed.Load()) {
 		return
 	}
-	s.last, s.logged = n.executed.Load(), 0
+	s.last, s.logged, s.force = n.executed.Load(), 0, false
 	start := time.Now()
 	pos := s.store.Position()
 	recs, err := encodeRecords(s.proto.Checkpoint())
@@ -110,7 +116,7 @@ func (n *Node) maybeSnapshot() {
 			n.metrics.snapshotBytes.Set(float64(len(payload)))
 			n.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
 		}
-		s.done <- saved{payload, err}
+		s.done <- saved{payload, pos, err}
 	}()
 }
 
@@ -133,7 +139,7 @@ func (n *Node) maybeSnapshotDone() bool {
 			n.log.Warn("snapshot failed", "err", res.err)
 			n.metrics.snapshotFailures.Inc()
 		} else {
-			n.cu.saved(res.payload)
+			n.cu.saved(res.payload, res.pos)
 		}
 		return true
 	default:

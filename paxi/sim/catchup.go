@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -26,6 +27,7 @@ func (r *replica) newTransfers() {
 		r.xfer = nil
 		return
 	}
+	r.snaps.sendTo = nil // a crash loses the snapshot being taken for a peer
 	// Ids differ per incarnation without drawing on the run's random source.
 	r.xfer = paxi.NewSnapshotTransfers(r.id, uint64(r.epoch+1)<<32)
 	if c.ChunkBytes > 0 {
@@ -34,10 +36,22 @@ func (r *replica) newTransfers() {
 }
 
 // SendSnapshot implements paxi.SnapshotSender: each peer listed is sent
-// the newest snapshot, if there is one.
+// the newest snapshot if it holds this replica's state as it is now, else
+// a snapshot taken for it, as the node does (paxi/node/catchup.go).
 func (r *replica) SendSnapshot(to []paxi.ID) {
+	if r.xfer == nil || len(to) == 0 {
+		return
+	}
 	snap := r.snaps.last
-	if r.xfer == nil || snap == nil {
+	if snap == nil || snap.pos != r.durable.dropped+r.durable.n {
+		for _, p := range to {
+			if r.xfer.CanSend(p) && !slices.Contains(r.snaps.sendTo, p) {
+				r.snaps.sendTo = append(r.snaps.sendTo, p)
+			}
+		}
+		if len(r.snaps.sendTo) > 0 {
+			r.snapshotNow()
+		}
 		return
 	}
 	if snap.payload == nil {

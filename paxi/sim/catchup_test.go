@@ -30,7 +30,7 @@ func slotStat(s *sim.Sim, id paxi.ID, name string) (int64, bool) {
 // with everything it missed; when it is back it catches up from a
 // snapshot sent in chunks, and every check passes.
 func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
-	for _, proto := range []string{"multipaxos", "mencius"} {
+	for _, proto := range []string{"multipaxos", "mencius", "epaxos"} {
 		t.Run(proto, func(t *testing.T) {
 			const every = 50
 			cfg := sim.Config{
@@ -49,22 +49,28 @@ func TestMemoryBoundedWhileOneIsDownThenCatchUpFromSnapshot(t *testing.T) {
 			}
 			s.Crash(down)
 			before := s.Completed()
-			first, _ := slotStat(s, "1.1", "commit_slot")
+			// What a replica holds, and how far the log has gone: slots
+			// for the slot protocols, instances for EPaxos.
+			held, passed := "held_slots", "commit_slot"
+			if proto == "epaxos" {
+				held, passed = "instances_held", "executed_instances_total"
+			}
+			first, _ := slotStat(s, "1.1", passed)
 			most := int64(0)
 			for s.Now() < 2*time.Second {
 				if err := s.RunFor(100 * time.Millisecond); err != nil {
 					t.Fatal(err)
 				}
 				for _, id := range []paxi.ID{"1.1", "2.1"} {
-					h, ok := slotStat(s, id, "held_slots")
+					h, ok := slotStat(s, id, held)
 					if !ok {
-						t.Fatalf("%s reports no held_slots", id)
+						t.Fatalf("%s reports no %s", id, held)
 					}
 					most = max(most, h)
 				}
 			}
 			missed := s.Completed() - before
-			last, _ := slotStat(s, "1.1", "commit_slot")
+			last, _ := slotStat(s, "1.1", passed)
 			slots := last - first
 			t.Logf("%s: %d commands in %d slots while %s was down; the others held at most %d slots", proto, missed, slots, down, most)
 			if missed < 5*every {
@@ -109,7 +115,7 @@ func TestCatchUpFromSnapshotsUnderRandomFaults(t *testing.T) {
 		seeds, sizes = 20, []int{3, 5}
 	}
 	for _, n := range sizes {
-		for _, proto := range []string{"multipaxos", "mencius"} {
+		for _, proto := range []string{"multipaxos", "mencius", "epaxos"} {
 			installs := 0
 			for seed := int64(1); seed <= seeds; seed++ {
 				cfg := sim.Config{

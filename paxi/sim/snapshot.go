@@ -51,6 +51,9 @@ type snapState struct {
 	at         uint64 // r.executed at the last snapshot
 	taken      int
 	pending    bool // a snapshot is scheduled
+	// sendTo are peers to send the snapshot being taken for them: the
+	// newest was older than this replica's state (catchup.go).
+	sendTo []paxi.ID
 	// sent are the snapshots of the transfers this replica started, by
 	// transfer id, for the receiver's execution log (catchup.go).
 	sent map[uint64]*snapshot
@@ -69,13 +72,7 @@ func (r *replica) snapshotDue() {
 	if _, ok := r.proto.(paxi.Checkpointer); !ok {
 		return
 	}
-	r.snaps.pending = true
-	epoch := r.epoch
-	r.s.At(r.s.now, func() {
-		if r.up && r.epoch == epoch {
-			r.takeSnapshot()
-		}
-	})
+	r.snapshotNow()
 }
 
 func (r *replica) takeSnapshot() {
@@ -129,6 +126,23 @@ func (r *replica) takeSnapshot() {
 	if cu, ok := r.proto.(paxi.CatchUpper); ok {
 		cu.SnapshotSaved()
 	}
+	to := r.snaps.sendTo
+	r.snaps.sendTo = nil
+	r.SendSnapshot(to)
+}
+
+// snapshotNow schedules a snapshot whatever the interval (catchup.go).
+func (r *replica) snapshotNow() {
+	if r.snaps.pending {
+		return
+	}
+	r.snaps.pending = true
+	epoch := r.epoch
+	r.s.At(r.s.now, func() {
+		if r.up && r.epoch == epoch {
+			r.takeSnapshot()
+		}
+	})
 }
 
 // restoredFromSnapshot is what a (re)started replica is built from: the

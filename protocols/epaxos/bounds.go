@@ -43,10 +43,9 @@ import "github.com/agora-consensus/agora/paxi"
 // instances each depending on one a window past the other, one would have
 // been committed before the other's dependency existed. Catching up relies
 // on the peers still holding what the replica lacks, which forgetting
-// guarantees by waiting for every peer (forget.go). Were forgetting ever
-// to stop waiting for a peer that is down, to bound the others' memory,
-// that peer would come back to find its gap forgotten and need a
-// snapshot, which does not exist yet.
+// guarantees by waiting for every peer (forget.go), except for what a
+// snapshot covers: a peer that lacks that is sent the snapshot
+// (snapcatchup.go).
 
 // aheadWindow is how many instances past this replica's committed prefix
 // of a row a message may name: 4M. Naming one at the edge costs a table of
@@ -58,7 +57,8 @@ import "github.com/agora-consensus/agora/paxi"
 // few hundred (max_inflight), so the window refuses nothing it needs; only
 // a replica that was away for millions of instances of one row is outside
 // it, and it catches up all the same, while its peers, which hold every
-// instance it lacks (forget.go), hold several hundred MiB per row by then.
+// instance it lacks (forget.go; with snapshots on they send one instead),
+// hold several hundred MiB per row by then.
 const aheadWindow = 1 << 22
 
 // highestNamable is the highest instance number of row q a peer's message

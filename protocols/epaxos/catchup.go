@@ -63,7 +63,7 @@ func (cu *catchUp) init(n int, others uint64) {
 func (r *Replica) learnProgress(p int, m *Progress) {
 	cu := &r.catchUp
 	cu.ask &^= bit(p)
-	behind := m.Ask
+	behind, lacks := m.Ask, false
 	for q, up := range m.UpTo {
 		// A report past what we may hold is read as the part of it we may
 		// (bounds.go). Taken as it is, math.MaxInt64 would overflow
@@ -74,6 +74,11 @@ func (r *Replica) learnProgress(p int, m *Progress) {
 			cu.latest[q] = max(cu.latest[q], up)
 		}
 		behind = behind || up < r.committedUpTo[q]
+		// It lacks an instance forgotten here (snapcatchup.go).
+		lacks = lacks || cu.peerUpTo[p][q]+1 < r.rows[q].forgotten
+	}
+	if lacks {
+		r.sendSnapshot(p)
 	}
 	if behind {
 		cu.answer |= bit(p)
@@ -151,6 +156,9 @@ func (r *Replica) commitSource(q int32, from int64, skip int) int {
 // asks for the rest once the answer has moved its prefix on.
 func (r *Replica) onCommitRequest(from paxi.ID, m *CommitRequest) {
 	to := min(m.To, m.From+int64(r.params.ResendLimit)-1, r.rows.known(m.Row)-1)
+	// Asking from below the forgotten prefix is a late copy, or the
+	// requester lacks what a snapshot covers (snapcatchup.go).
+	r.lacksForgotten(from, m.Row, m.From)
 	var out []Commit
 	budget := paxi.NewBudget(0)
 	for i := m.From; i <= to; i++ {

@@ -52,6 +52,9 @@ type cluster struct {
 	// hold, when set, keeps matching messages aside instead of delivering.
 	hold func(e paxi.Envelope) bool
 	held []paxi.Envelope
+	// snapTo lists, per replica, the peers its Readies asked to be sent
+	// its snapshot (Ready.SendSnapshot), in order.
+	snapTo [][]paxi.ID
 	// largest is the largest encoded message delivered, and largestName its type.
 	largest     int
 	largestName string
@@ -72,7 +75,7 @@ func newCluster(t testing.TB, n int, params string) *cluster {
 		t: t, ids: ids(n), params: params,
 		reps: make([]*Replica, n), kvs: make([]*paxi.KV, n), disk: make([][]paxi.Message, n),
 		executed: make([][]paxi.Command, n), replies: make([][]paxi.Reply, n),
-		down: make([]bool, n), codec: true, sent: map[string]int{},
+		down: make([]bool, n), codec: true, sent: map[string]int{}, snapTo: make([][]paxi.ID, n),
 	}
 	for i := range c.reps {
 		c.start(i, nil)
@@ -165,6 +168,8 @@ func (fx effects) Send(msgs []paxi.Envelope) {
 func (fx effects) Executed(cmd paxi.Command, _ paxi.Result) {
 	fx.c.executed[fx.i] = append(fx.c.executed[fx.i], cmd)
 }
+
+func (fx effects) SendSnapshot(to []paxi.ID) { fx.c.snapTo[fx.i] = append(fx.c.snapTo[fx.i], to...) }
 
 func (fx effects) Replied(r paxi.Reply) { fx.c.replies[fx.i] = append(fx.c.replies[fx.i], r) }
 

@@ -78,6 +78,7 @@ func (r *Replica) advanceCommitted(row int32) {
 			return
 		}
 		r.committedUpTo[row]++
+		r.snaps.moved[row] = r.now
 	}
 }
 

@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 			conformance.Run(t, "epaxos", nil,
 				conformance.WithReplicas(n),
 				conformance.WithCodec(codec),
-				conformance.WithCapabilities(conformance.Capabilities{Recovery: true}))
+				conformance.WithCapabilities(conformance.Capabilities{Recovery: true, Snapshots: true}))
 		})
 	}
 }

@@ -80,6 +80,7 @@ type Replica struct {
 
 	progress progressState // commit progress exchange and resends (retransmit.go)
 	catchUp  catchUp       // requests for commits missed (catchup.go)
+	snaps    snapshots     // this replica's snapshots, for forgetting (snapcatchup.go)
 	// order lists the other replicas' indexes nearest first (env.Nearest,
 	// else ring order): thrifty rounds ask the first ones, and commit
 	// requests go to the first that can answer.
@@ -159,9 +160,11 @@ func New(env paxi.Env) (*Replica, error) {
 		return nil, err
 	}
 	r.order = order
+	r.snaps.moved = make([]int64, n)
 	if err := r.restore(env.Restored); err != nil {
 		return nil, err
 	}
+	r.snaps.startMoving() // what restore committed is no catching up (snapcatchup.go)
 	return r, nil
 }
 

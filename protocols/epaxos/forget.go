@@ -20,14 +20,18 @@ package epaxos
 // executed. A message about a forgotten instance can only be a late copy
 // (its sender reported it committed) and is ignored.
 //
-// A peer that is down or cut off stops reporting, so its last report holds
-// every row's forgotten prefix back and memory grows as if nothing were
-// forgotten, until it comes back and catches up (from whoever still holds
-// what it lacks). Forgetting is a prefix per row: one instance that cannot
-// execute here holds back everything after it in its row.
+// A peer that is down or cut off stops reporting, so its last report would
+// hold every row's forgotten prefix back and memory would grow with the
+// outage. With snapshots, what the snapshot before the newest covers is
+// forgotten without waiting for the peers, and a peer that comes back
+// lacking it is sent the snapshot (snapcatchup.go); without snapshots
+// memory grows until the peer is back and catches up from whoever still
+// holds what it lacks. Forgetting is a prefix per row: one instance that
+// cannot execute here holds back everything after it in its row.
 
 // forgetInstances forgets, row by row, the prefix of instances that are
-// executed here and committed at every peer. It runs at every progress
+// executed here and committed at every peer, or covered by the snapshot
+// saved before the newest. It runs at every progress
 // round, right after the peers' reports have been taken into account.
 func (r *Replica) forgetInstances() {
 	for q := range r.rows {
@@ -38,6 +42,8 @@ func (r *Replica) forgetInstances() {
 				limit = min(limit, r.catchUp.peerUpTo[p][q]+1)
 			}
 		}
+		// What a snapshot covers needs no peer's report (snapcatchup.go).
+		limit = max(limit, min(r.snaps.forgetLimit(q), r.rows.known(row)))
 		upTo := r.rows[q].forgotten
 		for upTo < limit {
 			in := r.rows.get(row, upTo)

@@ -100,12 +100,13 @@ func (r *Replica) leaderCommittedDeps(deps []int64) uint64 {
 }
 
 // acceptorInstance returns the instance a leader's PreAccept or Accept is
-// about, or nil when there is nothing to vote on: a late copy for an
-// instance forgotten here (its leader has committed it, forget.go), or one
+// about, or nil when there is nothing to vote on: an instance forgotten
+// here (a late copy, its leader has committed it, forget.go; or the sender
+// lacks it and is sent a snapshot, snapcatchup.go), or one
 // already committed, whose leader is retransmitting and is sent the Commit,
 // which tells it more, and sooner, than silence would.
 func (r *Replica) acceptorInstance(from paxi.ID, row int32, inst int64) *instance {
-	if r.rows.isForgotten(row, inst) {
+	if r.lacksForgotten(from, row, inst) {
 		return nil
 	}
 	in := r.rows.getOrCreate(row, inst)

@@ -20,29 +20,57 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		return nil
 	}
 	var snap *SnapshotRecord // the checkpoint this restore starts from (snapshot.go)
+	// After a peer's snapshot was installed, the peer's checkpoint comes
+	// first and this replica's own from its last SnapshotRecord on. (A
+	// peer's snapshot may itself be one it installed: then it holds two
+	// checkpoints, and this replica's makes three.) See snapcatchup.go.
+	own := ownCheckpoint(recs)
+	peers := func(k int) bool { return own > 0 && k < own }
+	mine := func(k int) bool { return own > 0 && k > own }
+	later := false // past the first checkpoint's SnapshotRecord
 	for k, m := range recs {
 		if snap != nil && r.forgottenRef(m) {
 			continue
 		}
 		switch rec := m.(type) {
 		case *SnapshotRecord:
+			if snap != nil && own > 0 {
+				// The first says where the rows start. A later one's own
+				// row may have been forgotten further: those instance
+				// numbers are used, whatever the first holds.
+				later = true
+				if len(rec.Forgotten) == r.n {
+					r.next = max(r.next, rec.Forgotten[r.self])
+				}
+				continue
+			}
 			if err := r.restoreSnapshot(k, rec); err != nil {
 				return err
 			}
 			snap = rec
 		case *IndexRecord:
-			if err := r.restoreIndex(k, rec); err != nil {
+			if err := r.restoreIndex(k, rec, later); err != nil {
 				return err
 			}
 		case *ForgottenRecord:
+			if later {
+				continue // the forgotten prefixes are the first checkpoint's, and so is their exact summary
+			}
 			if err := r.restoreForgotten(k, rec); err != nil {
 				return err
 			}
 		case *VoteRecord:
+			if peers(k) {
+				continue // the peer's vote, not this replica's
+			}
 			if err := r.restoreRef(k, rec.Row, rec.Inst, rec.Deps); err != nil {
 				return err
 			}
 			in := r.rows.getOrCreate(rec.Row, rec.Inst)
+			if in.status >= Committed && mine(k) {
+				r.requeueOwnVote(in, rec)
+				continue
+			}
 			if in.status >= Committed {
 				return fmt.Errorf("epaxos: restore: record %d: vote on (%d,%d) after its commit", k, rec.Row, rec.Inst)
 			}
@@ -72,6 +100,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			in.status, in.seq, in.deps = Committed, rec.Seq, rec.Deps
 			in.committedAt = -1 // committed before the restart: no delay to measure
 		case *PromiseRecord:
+			if peers(k) {
+				continue // the peer's promise, not this replica's
+			}
 			if err := r.restoreRef(k, rec.Row, rec.Inst, make([]int64, r.n)); err != nil {
 				return err
 			}
@@ -144,6 +175,33 @@ func (r *Replica) restore(recs []paxi.Message) error {
 		r.acceptRound(in)
 	}
 	return nil
+}
+
+// ownCheckpoint is the index of the last SnapshotRecord of a restore that
+// starts with one, where this replica's own checkpoint follows a peer's it
+// installed (paxi.CatchUpper); 0 when there is none.
+func ownCheckpoint(recs []paxi.Message) int {
+	if _, ok := recs[0].(*SnapshotRecord); !ok {
+		return 0
+	}
+	own := 0
+	for k := 1; k < len(recs); k++ {
+		if _, ok := recs[k].(*SnapshotRecord); ok {
+			own = k
+		}
+	}
+	return own
+}
+
+// requeueOwnVote takes this replica's own vote on an instance the peer's
+// checkpoint holds committed: the commit stands; if it is a no-op that
+// replaced the commands of an own instance (a recovery's), they are
+// proposed again, as requeueReplaced does when such a commit arrives.
+func (r *Replica) requeueOwnVote(in *instance, v *VoteRecord) {
+	if in.row == r.self && in.noop && v.HasCmds && !v.Noop && len(v.Cmds) > 0 {
+		r.queue = append(r.queue, v.Cmds...)
+		r.rec.stats.Requeued += int64(len(v.Cmds))
+	}
 }
 
 // restoreRef checks a record's instance reference against this cluster.

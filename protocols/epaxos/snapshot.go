@@ -70,6 +70,7 @@ func (r *Replica) Checkpoint() []paxi.Message {
 			held += len(chunk) // (not known - forgotten: a row may have gaps, bounds.go)
 		}
 	}
+	r.snaps.taken = hdr.Executed // what this snapshot covers, once saved (snapcatchup.go)
 	idx, fgt := r.indexRecords()
 	out := make([]paxi.Message, 0, 3+held)
 	out = append(out, hdr, idx, fgt)
@@ -160,6 +161,8 @@ func (r *Replica) restoreSnapshot(k int, m *SnapshotRecord) error {
 		x.executedUpTo, x.chunks, x.released = m.Executed[q], make([][]vertex, done), done
 	}
 	r.next = m.Forgotten[r.self] // restore goes on past the own instances held
+	// The snapshot restored from is on disk: the newest this replica has.
+	r.snaps.newest = append([]int64(nil), m.Executed...)
 	for j, row := range m.ExecRows {
 		if row < 0 || int(row) >= r.n || m.ExecInsts[j] <= m.Executed[row] || m.ExecInsts[j] > most {
 			return bad("executed instance (%d,%d) out of range", row, m.ExecInsts[j])

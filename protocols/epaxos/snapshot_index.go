@@ -76,27 +76,52 @@ func (r *Replica) indexRecords() (*IndexRecord, *ForgottenRecord) {
 	return &IndexRecord{Data: idx.b}, &ForgottenRecord{Data: fgt.b}
 }
 
-// restoreIndex takes an IndexRecord into the (empty) conflict index.
-func (r *Replica) restoreIndex(k int, m *IndexRecord) error {
+// restoreIndex takes an IndexRecord into the (empty) conflict index, or,
+// with merge, into one restored from a peer's checkpoint (snapcatchup.go):
+// every number of an entry is a maximum (conflicts.go), so the merge keeps
+// the higher of the two, and a new instance depends on whatever either
+// replica had seen touch the key.
+func (r *Replica) restoreIndex(k int, m *IndexRecord, merge bool) error {
 	c := &r.conflicts
-	if c.count != 0 {
+	if c.count != 0 && !merge {
 		return fmt.Errorf("epaxos: restore: record %d: a second index record", k)
 	}
+	var seen map[int32]bool // with merge: entries of this record, for the duplicate check
+	if merge {
+		seen = make(map[int32]bool)
+	}
+	var nums []int64
 	rd := entryReader{b: m.Data}
 	for len(rd.b) > 0 && rd.err == nil {
 		kind, key, id := rd.name()
-		e := c.add()
-		rd.nums(c.entry(e))
+		e, ok := c.clients[id]
 		if kind == entryKey {
-			if _, dup := c.keys[key]; dup {
+			e, ok = c.keys[key]
+		}
+		switch {
+		case ok && (!merge || seen[e]):
+			if kind == entryKey {
 				rd.fail("key %q twice", key)
-			}
-			c.keys[key] = e
-		} else {
-			if _, dup := c.clients[id]; dup {
+			} else {
 				rd.fail("client %d twice", id)
 			}
-			c.clients[id] = e
+		case ok:
+			nums = append(nums[:0], c.entry(e)...)
+			rd.nums(nums)
+			for j, v := range c.entry(e) {
+				c.entry(e)[j] = max(v, nums[j])
+			}
+		default:
+			e = c.add()
+			rd.nums(c.entry(e))
+			if kind == entryKey {
+				c.keys[key] = e
+			} else {
+				c.clients[id] = e
+			}
+		}
+		if merge {
+			seen[e] = true
 		}
 	}
 	if rd.err != nil {

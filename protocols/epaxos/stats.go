@@ -37,6 +37,7 @@ type counters struct {
 	catchUpCommits    int64 // commits learned from their answers
 	refusedAhead      int64 // messages ignored for naming an instance too far ahead (bounds.go)
 	refusedMalformed  int64 // messages ignored for a malformed batch (bounds.go)
+	snapshotsAsked    int64 // snapshots asked sent to a peer that lacked what was forgotten (snapcatchup.go)
 }
 
 // Counters is a snapshot of a replica's measurements, for tests and
@@ -66,6 +67,7 @@ type Counters struct {
 	HeldInstances                int64 // instances held in memory, not forgotten (forget.go)
 	RefusedAhead                 int64 // messages ignored for naming an instance too far ahead (bounds.go)
 	RefusedMalformed             int64 // messages ignored for a malformed batch (bounds.go)
+	SnapshotsAsked               int64 // times a peer lacking what was forgotten was to be sent a snapshot (snapcatchup.go)
 }
 
 // Counters returns the replica's measurements.
@@ -90,6 +92,7 @@ func (r *Replica) Counters() Counters {
 		OwnUnexecuted:   r.ownUnexecuted,
 		CatchUpRequests: s.catchUpRequests, CatchUpCommits: s.catchUpCommits,
 		HeldInstances: r.rows.held(), RefusedAhead: s.refusedAhead, RefusedMalformed: s.refusedMalformed,
+		SnapshotsAsked: s.snapshotsAsked,
 	}
 }
 
@@ -129,6 +132,7 @@ func (r *Replica) Stats() []paxi.Stat {
 		{Name: "epaxos_catchup_commits_total", Help: "Commits learned from answers to CommitRequests.", Value: float64(c.CatchUpCommits), Counter: true},
 		{Name: "epaxos_refused_malformed_total", Help: "Messages ignored because they carry a malformed batch (an empty one that is no no-op, a no-op with commands, a Validate of nothing).", Value: float64(c.RefusedMalformed), Counter: true},
 		{Name: "epaxos_refused_too_far_ahead_total", Help: "Messages ignored because they name an instance too far past this replica's committed prefix; a replica far behind refuses its peers' live traffic while it catches up.", Value: float64(c.RefusedAhead), Counter: true},
+		{Name: "epaxos_snapshots_asked_total", Help: "Times a peer that lacked instances forgotten here was to be sent this replica's newest snapshot (the host sends one transfer at a time).", Value: float64(c.SnapshotsAsked), Counter: true},
 		{Name: "epaxos_instances_held", Help: "Instances held in memory: known and not yet forgotten.", Value: float64(c.HeldInstances)},
 		{Name: "epaxos_commit_to_execute_ticks_max", Help: "Most ticks from commit to execution.", Value: float64(c.ExecDelayMax)},
 	}

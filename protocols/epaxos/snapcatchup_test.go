@@ -1,0 +1,159 @@
+package epaxos
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/agora-consensus/agora/paxi"
+)
+
+// downScene runs 300 commands on 3 replicas, crashes replica 3 and runs 300
+// more on the other two: they forget nothing after the crash, since
+// replica 3 never reports again (forget.go).
+func downScene(t *testing.T) (c *cluster, progress int) {
+	c = newCluster(t, 3, "")
+	progress = c.reps[0].params.ProgressTicks
+	c.proposeInTurn(0, 300, []int{0, 1, 2}, 7)
+	c.tick(3 * progress)
+	c.crash(2)
+	c.proposeInTurn(300, 600, []int{0, 1}, 7)
+	c.tick(3 * progress)
+	return c, progress
+}
+
+// snapshotAt takes a checkpoint at replica i and tells it it is saved, as
+// the host does; it returns the checkpoint, round-tripped.
+func (c *cluster) snapshotAt(i int) []paxi.Message {
+	var out []paxi.Message
+	for _, m := range c.reps[i].Checkpoint() {
+		out = append(out, c.roundTrip(m))
+	}
+	c.reps[i].SnapshotSaved()
+	return out
+}
+
+// With a peer down, a replica forgets what the snapshot before its newest
+// covers (and only that), and sends the peer its snapshot when the peer
+// comes back asking for what it forgot; a live peer is never sent one.
+func TestForgettingWithAPeerDownFollowsSnapshots(t *testing.T) {
+	c, progress := downScene(t)
+	r := c.reps[0]
+	stuck := slices.Clone(r.snapsForgotten())
+	if held := r.rows.held(); held < 250 {
+		t.Fatalf("scene: %d instances held with replica 3 down, want about 300", held)
+	}
+	c.snapshotAt(0)
+	c.snapshotAt(1)
+	first := slices.Clone(r.snaps.newest)
+	c.proposeInTurn(600, 700, []int{0, 1}, 7)
+	c.tick(3 * progress)
+	if got := r.snapsForgotten(); !slices.Equal(got, stuck) {
+		t.Fatalf("one snapshot saved: forgotten prefixes %v, want them where replica 3 left them, %v", got, stuck)
+	}
+	c.snapshotAt(0)
+	c.snapshotAt(1)
+	c.tick(3 * progress)
+	for q, f := range r.snapsForgotten() {
+		if f != first[q]+1 {
+			t.Errorf("row %d: forgotten below %d after a second snapshot, want below %d (the first snapshot's executed prefix + 1)", q, f, first[q]+1)
+		}
+	}
+	if len(c.snapTo[0])+len(c.snapTo[1]) != 0 {
+		t.Fatalf("snapshots asked for %v %v while every peer up had all it asked for", c.snapTo[0], c.snapTo[1])
+	}
+
+	// A peer asking from below the forgotten prefix is sent the snapshot;
+	// one that reported having it (a late copy) is not.
+	r.Step(c.ids[1], &CommitRequest{Row: 0, From: 0, To: 10})
+	if rd := r.Ready(); len(rd.SendSnapshot) != 0 {
+		t.Fatalf("a late CommitRequest from a live peer asked a snapshot for %v", rd.SendSnapshot)
+	}
+	c.restart(2)
+	c.tick(3 * progress)
+	for _, i := range []int{0, 1} {
+		if !slices.Contains(c.snapTo[i], c.ids[2]) {
+			t.Errorf("%s never asked to send its snapshot to the restarted %s, which lacks what it forgot (asked: %v)", c.ids[i], c.ids[2], c.snapTo[i])
+		}
+		for _, p := range c.snapTo[i] {
+			if p != c.ids[2] {
+				t.Errorf("%s asked to send its snapshot to %s, which lacks nothing", c.ids[i], p)
+			}
+		}
+	}
+}
+
+// snapsForgotten is every row's forgotten prefix.
+func (r *Replica) snapsForgotten() []int64 {
+	out := make([]int64, r.n)
+	for q := range out {
+		out[q] = r.rows[q].forgotten
+	}
+	return out
+}
+
+// Installing a peer's snapshot: only a checkpoint that executed more than
+// this replica is Behind; the restore from the peer's checkpoint followed
+// by the replica's own takes the peer's executed state and commits, keeps
+// every vote the replica made, and takes none of the peer's votes.
+func TestInstallTakesThePeersCommitsAndKeepsOwnVotes(t *testing.T) {
+	c, progress := downScene(t)
+	for range 2 {
+		c.snapshotAt(0)
+		c.snapshotAt(1)
+		c.proposeInTurn(700, 760, []int{0, 1}, 7)
+		c.tick(3 * progress)
+	}
+	c.restart(2)
+	c.tick(3 * progress)
+	// Replica 3 votes on an instance of replica 2 that 1 never sees and
+	// that never commits (3's answers are lost) ...
+	c.drop = func(e paxi.Envelope) bool {
+		return e.From == c.ids[2] && e.To == c.ids[1] || e.From == c.ids[1] && e.To == c.ids[0] || e.From == c.ids[0]
+	}
+	m1 := c.reps[1].next
+	c.propose(1, put(2, 5000, "voted-by-3"))
+	// ... and replica 1 has a vote of its own that 3 never sees.
+	m0 := c.reps[0].next
+	c.propose(0, put(1, 5001, "voted-by-1"))
+	c.settle()
+	old := c.reps[2]
+	voted := old.rows.get(1, m1)
+	if voted == nil || voted.status != PreAccepted || old.rows.get(0, m0) != nil {
+		t.Fatalf("scene: (1,%d) at 3 is %v, (0,%d) at 3 is %v", m1, voted, m0, old.rows.get(0, m0))
+	}
+
+	peer := c.snapshotAt(0)
+	own := c.snapshotAt(2)
+	if !old.Behind(peer) {
+		t.Fatal("the restarted replica is not behind a peer that executed 160 more commands")
+	}
+	if c.reps[0].Behind(own) || c.reps[0].Behind(peer) {
+		t.Fatal("a replica is behind its own checkpoint, or one that executed less")
+	}
+	r, rd, err := restoreAt(c, 2, append(slices.Clone(peer), own...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := peer[0].(*SnapshotRecord)
+	for q := range r.n {
+		if r.exec.rows[q].executedUpTo != hdr.Executed[q] || r.rows[q].forgotten != hdr.Forgotten[q] {
+			t.Errorf("row %d: executed up to %d, forgotten below %d; want the peer's %d and %d", q,
+				r.exec.rows[q].executedUpTo, r.rows[q].forgotten, hdr.Executed[q], hdr.Forgotten[q])
+		}
+	}
+	if in := r.rows.get(1, m1); in == nil || in.status != PreAccepted || in.bal != voted.bal || in.vbal != voted.vbal || !slices.Equal(in.deps, voted.deps) {
+		t.Errorf("its own vote on (1,%d) is %v after the install, want %v", m1, in, voted)
+	}
+	if in := r.rows.get(0, m0); in != nil && in.status != None {
+		t.Errorf("the peer's own vote on (0,%d) became this replica's: %v", m0, in)
+	}
+	for _, cmd := range rd.Execute {
+		if cmd.Key != "voted-by-3" && cmd.Key != "voted-by-1" {
+			// Everything the peer executed is in its state machine.
+			t.Fatalf("the first Ready after the install executes %v again", cmd)
+		}
+	}
+	if r.Behind(peer) {
+		t.Error("a replica installed from a checkpoint is behind it")
+	}
+}
