@@ -11,7 +11,11 @@ package paxi
 // protocol still needs: every promise and vote it may still be asked
 // about, its commit point, and how far it executed, so that the restarted
 // protocol executes only what the state-machine snapshot does not hold.
-// The host persists them inside the snapshot, never in the log.
+// The host persists them inside the snapshot, never in the log. It
+// encodes them on another goroutine while the protocol goes on, so the
+// protocol must not change them, nor memory they share, afterwards (new
+// record structs holding commands and deps that are never modified in
+// place, as every protocol here keeps them, satisfy this).
 type Checkpointer interface {
 	Checkpoint() []Message
 }
