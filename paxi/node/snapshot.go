@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agora-consensus/agora/paxi"
@@ -39,6 +40,8 @@ type snapshotter struct {
 	saving        sync.WaitGroup
 	busy          bool // a snapshot is being written (event loop only, via done)
 	done          chan saved
+	// kvBytes is the size of the last state encoded (snapshotPayload).
+	kvBytes atomic.Int64
 	// force takes a snapshot at the next chance whatever the triggers: a
 	// peer is to be sent one holding this replica's state as it is now
 	// (catchup.go).
@@ -113,7 +116,8 @@ func (n *Node) maybeSnapshot() {
 			s.done <- saved{err: fmt.Errorf("snapshot not taken: %w", err)}
 			return
 		}
-		payload := snapshotPayload(view, recs)
+		payload, kvLen := snapshotPayload(view, recs, int(s.kvBytes.Load()))
+		s.kvBytes.Store(int64(kvLen))
 		err = s.store.SaveSnapshot(pos, payload)
 		if err == nil {
 			n.metrics.snapshots.Inc()
@@ -180,16 +184,26 @@ func encodeSnapshot(kv *paxi.KV, recs []paxi.Message) ([]byte, error) {
 	}
 	view := kv.Freeze()
 	defer kv.Thaw()
-	return snapshotPayload(view, enc), nil
+	payload, _ := snapshotPayload(view, enc, 0)
+	return payload, nil
 }
 
 // snapshotPayload lays out a payload (see encodeSnapshot). The state is
 // encoded after room for its length, which is then written just before
 // it, so the large part is written once and never copied.
-func snapshotPayload(view *paxi.KVView, recs [][]byte) []byte {
-	b := view.AppendTo(make([]byte, binary.MaxVarintLen64))
+//
+// kvHint is the size the state's encoding is expected to have (the last
+// one's): with room for it and the records made at once, the payload is
+// not grown by doubling, which held up to twice its size (docs/SNAPSHOTS.md).
+func snapshotPayload(view *paxi.KVView, recs [][]byte, kvHint int) (payload []byte, kvLen int) {
+	size := binary.MaxVarintLen64 + kvHint + kvHint/16 + binary.MaxVarintLen64
+	for _, r := range recs {
+		size += binary.MaxVarintLen64 + len(r)
+	}
+	b := view.AppendTo(make([]byte, binary.MaxVarintLen64, size))
+	kvLen = len(b) - binary.MaxVarintLen64
 	var hdr [binary.MaxVarintLen64]byte
-	k := binary.PutUvarint(hdr[:], uint64(len(b)-binary.MaxVarintLen64))
+	k := binary.PutUvarint(hdr[:], uint64(kvLen))
 	b = b[binary.MaxVarintLen64-k:]
 	copy(b, hdr[:k])
 	b = binary.AppendUvarint(b, uint64(len(recs)))
@@ -197,7 +211,7 @@ func snapshotPayload(view *paxi.KVView, recs [][]byte) []byte {
 		b = binary.AppendUvarint(b, uint64(len(r)))
 		b = append(b, r...)
 	}
-	return b
+	return b, kvLen
 }
 
 // decodeSnapshot reverses encodeSnapshot (the payload format is

@@ -391,8 +391,8 @@ func (l *Log) SaveSnapshot(pos uint64, payload []byte) error {
 		return fmt.Errorf("storage: snapshot at record %d is older than the last one, at %d", pos, prev)
 	}
 	path := snapPath(l.base, pos)
-	data := encodeSnapshot(pos, payload)
-	if err := l.writeSnapshot(path, data); err != nil {
+	hdr := snapHeader(pos, payload)
+	if err := l.writeSnapshot(path, hdr, payload); err != nil {
 		return err
 	}
 	if err := l.step(SnapBeforeTruncate); err != nil {
@@ -400,9 +400,9 @@ func (l *Log) SaveSnapshot(pos uint64, payload []byte) error {
 	}
 	l.mu.Lock()
 	if n := len(l.snaps); n > 0 && l.snaps[n-1].pos == pos {
-		l.snaps[n-1].size = int64(len(data))
+		l.snaps[n-1].size = int64(len(hdr) + len(payload))
 	} else {
-		l.snaps = append(l.snaps, snapFile{pos: pos, path: path, size: int64(len(data))})
+		l.snaps = append(l.snaps, snapFile{pos: pos, path: path, size: int64(len(hdr) + len(payload))})
 	}
 	var dropSnaps []snapFile
 	var dropSegs []segment
@@ -438,13 +438,16 @@ func (l *Log) SaveSnapshot(pos uint64, payload []byte) error {
 }
 
 // writeSnapshot is WriteFileAtomic with the hook called between its steps.
-func (l *Log) writeSnapshot(path string, data []byte) error {
+func (l *Log) writeSnapshot(path string, hdr, payload []byte) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("storage: write %s: %w", path, err)
 	}
-	_, err = f.Write(data)
+	_, err = f.Write(hdr)
+	if err == nil {
+		_, err = f.Write(payload)
+	}
 	if err == nil && !l.opts.NoSync {
 		err = f.Sync()
 	}

@@ -37,22 +37,25 @@ func (e *SnapshotError) Error() string {
 	return fmt.Sprintf("storage: snapshot %s is unusable (%s)", e.Path, e.Reason)
 }
 
-// encodeSnapshot frames payload as a snapshot of the first pos records.
-func encodeSnapshot(pos uint64, payload []byte) []byte {
-	b := make([]byte, snapHeaderSize, snapHeaderSize+len(payload))
+// snapHeader is the header that frames payload as a snapshot of the first
+// pos records; the file is the header, then the payload. They are written
+// one after the other rather than copied into one buffer: a payload of
+// tens of MB held twice was most of a replica's memory while a peer was
+// down (docs/SNAPSHOTS.md).
+func snapHeader(pos uint64, payload []byte) []byte {
+	b := make([]byte, snapHeaderSize)
 	copy(b, snapMagic)
 	binary.LittleEndian.PutUint64(b[8:16], pos)
 	binary.LittleEndian.PutUint64(b[16:24], uint64(len(payload)))
-	b = append(b, payload...)
-	binary.LittleEndian.PutUint32(b[24:28], snapCRC(b))
+	binary.LittleEndian.PutUint32(b[24:28], snapCRC(b, payload))
 	return b
 }
 
 // snapCRC is the checksum of a framed snapshot: everything but the magic
 // and the checksum field itself.
-func snapCRC(b []byte) uint32 {
-	c := crc32.Checksum(b[8:24], castagnoli)
-	return crc32.Update(c, castagnoli, b[snapHeaderSize:])
+func snapCRC(hdr, payload []byte) uint32 {
+	c := crc32.Checksum(hdr[8:24], castagnoli)
+	return crc32.Update(c, castagnoli, payload)
 }
 
 // readSnapshot reads and checks the snapshot at path. Any failure is a
@@ -77,7 +80,7 @@ func readSnapshot(path string) (pos uint64, payload []byte, err error) {
 	if n != uint64(len(b)-snapHeaderSize) {
 		return bad(fmt.Sprintf("header says %d payload bytes, file holds %d", n, len(b)-snapHeaderSize))
 	}
-	if snapCRC(b) != binary.LittleEndian.Uint32(b[24:28]) {
+	if snapCRC(b, b[snapHeaderSize:]) != binary.LittleEndian.Uint32(b[24:28]) {
 		return bad("checksum mismatch")
 	}
 	return pos, b[snapHeaderSize:], nil

@@ -164,7 +164,7 @@ func New(env paxi.Env) (*Replica, error) {
 	if err := r.restore(env.Restored); err != nil {
 		return nil, err
 	}
-	r.snaps.startMoving() // what restore committed is no catching up (snapcatchup.go)
+	r.snaps.startMoving(ownCheckpoint(env.Restored) > 0) // (snapcatchup.go)
 	return r, nil
 }
 

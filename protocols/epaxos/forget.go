@@ -22,16 +22,16 @@ package epaxos
 //
 // A peer that is down or cut off stops reporting, so its last report would
 // hold every row's forgotten prefix back and memory would grow with the
-// outage. With snapshots, what the snapshot before the newest covers is
-// forgotten without waiting for the peers, and a peer that comes back
+// outage. With snapshots, what the newest snapshot covers is
+// forgotten without waiting for a silent peer, and a peer that comes back
 // lacking it is sent the snapshot (snapcatchup.go); without snapshots
 // memory grows until the peer is back and catches up from whoever still
 // holds what it lacks. Forgetting is a prefix per row: one instance that
 // cannot execute here holds back everything after it in its row.
 
 // forgetInstances forgets, row by row, the prefix of instances that are
-// executed here and committed at every peer, or covered by the snapshot
-// saved before the newest. It runs at every progress
+// executed here and committed at every peer heard from, and at every
+// silent peer or covered by the newest snapshot. It runs at every progress
 // round, right after the peers' reports have been taken into account.
 func (r *Replica) forgetInstances() {
 	for q := range r.rows {
@@ -39,11 +39,9 @@ func (r *Replica) forgetInstances() {
 		limit := r.rows.known(row)
 		for p := 0; p < r.n; p++ {
 			if p != int(r.self) {
-				limit = min(limit, r.catchUp.peerUpTo[p][q]+1)
+				limit = min(limit, r.forgetFor(p, q))
 			}
 		}
-		// What a snapshot covers needs no peer's report (snapcatchup.go).
-		limit = max(limit, min(r.snaps.forgetLimit(q), r.rows.known(row)))
 		upTo := r.rows[q].forgotten
 		for upTo < limit {
 			in := r.rows.get(row, upTo)
@@ -57,6 +55,22 @@ func (r *Replica) forgetInstances() {
 		}
 		r.rows.forget(row, upTo)
 	}
+}
+
+// forgetFor is how far peer p lets row q be forgotten: past what it
+// reported committed, and, if it is silent (down, or cut off), also past
+// what the newest snapshot covers, which it is sent when it asks
+// (snapcatchup.go). Never past a peer heard from: two live replicas
+// that each forgot what the other lacks (their Commits lost between them)
+// would each refuse the other's snapshot, which lacks what the refuser
+// executed and forgot, for good (review of 3256692,
+// TestLiveReplicasDoNotForgetPastEachOther).
+func (r *Replica) forgetFor(p, q int) int64 {
+	term := r.catchUp.peerUpTo[p][q] + 1
+	if r.silent(p) {
+		term = max(term, r.snaps.forgetLimit(q))
+	}
+	return term
 }
 
 // forget drops the instances of row below upTo: each is zeroed, so the

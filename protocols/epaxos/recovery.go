@@ -232,11 +232,18 @@ func (r *Replica) recoveryRank(q int32) int64 {
 	}
 	rank := int64(1)
 	for p := (int(q) + 1) % r.n; p != int(r.self); p = (p + 1) % r.n {
-		if r.now-r.rec.heard[p] < 2*int64(r.params.RetryTicks) {
+		if !r.silent(p) {
 			rank++
 		}
 	}
 	return rank
+}
+
+// silent reports whether nothing was heard from peer p for two retry
+// periods (or since the host said its connection dropped): it counts as
+// down for recovery's rank and for forgetting (forget.go).
+func (r *Replica) silent(p int) bool {
+	return r.now-r.rec.heard[p] >= 2*int64(r.params.RetryTicks)
 }
 
 // jitter is a random number of ticks below k, from the host's random

@@ -27,7 +27,8 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	own := ownCheckpoint(recs)
 	peers := func(k int) bool { return own > 0 && k < own }
 	mine := func(k int) bool { return own > 0 && k > own }
-	later := false // past the first checkpoint's SnapshotRecord
+	later := false                // past the first checkpoint's SnapshotRecord
+	var requeued map[instKey]bool // own instances whose commands were proposed again
 	for k, m := range recs {
 		if snap != nil && r.forgottenRef(m) {
 			continue
@@ -68,7 +69,7 @@ func (r *Replica) restore(recs []paxi.Message) error {
 			}
 			in := r.rows.getOrCreate(rec.Row, rec.Inst)
 			if in.status >= Committed && mine(k) {
-				r.requeueOwnVote(in, rec)
+				requeued = r.requeueOwnVote(in, rec, requeued)
 				continue
 			}
 			if in.status >= Committed {
@@ -181,6 +182,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 // starts with one, where this replica's own checkpoint follows a peer's it
 // installed (paxi.CatchUpper); 0 when there is none.
 func ownCheckpoint(recs []paxi.Message) int {
+	if len(recs) == 0 {
+		return 0
+	}
 	if _, ok := recs[0].(*SnapshotRecord); !ok {
 		return 0
 	}
@@ -197,11 +201,20 @@ func ownCheckpoint(recs []paxi.Message) int {
 // checkpoint holds committed: the commit stands; if it is a no-op that
 // replaced the commands of an own instance (a recovery's), they are
 // proposed again, as requeueReplaced does when such a commit arrives.
-func (r *Replica) requeueOwnVote(in *instance, v *VoteRecord) {
-	if in.row == r.self && in.noop && v.HasCmds && !v.Noop && len(v.Cmds) > 0 {
-		r.queue = append(r.queue, v.Cmds...)
-		r.rec.stats.Requeued += int64(len(v.Cmds))
+// An instance is requeued once, though its checkpoint may carry its
+// commands in two votes (the stash, Checkpoint).
+func (r *Replica) requeueOwnVote(in *instance, v *VoteRecord, done map[instKey]bool) map[instKey]bool {
+	k := instKey{in.row, in.inst}
+	if in.row != r.self || !in.noop || !v.HasCmds || v.Noop || len(v.Cmds) == 0 || done[k] {
+		return done
 	}
+	if done == nil {
+		done = map[instKey]bool{}
+	}
+	done[k] = true
+	r.queue = append(r.queue, v.Cmds...)
+	r.rec.stats.Requeued += int64(len(v.Cmds))
+	return done
 }
 
 // restoreRef checks a record's instance reference against this cluster.

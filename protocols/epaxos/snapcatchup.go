@@ -9,15 +9,17 @@ import (
 // Catch-up from a snapshot (paxi.CatchUpper, docs/SNAPSHOTS.md "EPaxos
 // catches up from a snapshot"). Forgetting (forget.go) waits for every peer
 // to report an instance committed, so while a peer is down its last report
-// holds every row back and memory grows with the outage. With snapshots a
-// replica also forgets what the snapshot saved *before* its newest covers
-// (executed prefixes, per row), whether or not every peer has it: a peer
-// that then asks about an instance forgotten that way (a CommitRequest, a
-// PreAccept, Accept, Prepare or Validate of it, or a Progress report below
-// the forgotten prefix) is sent the newest snapshot instead, which covers
-// it. Keeping one snapshot back means a live peer lagging by less than a
-// snapshot interval is never sent one, and the host always has a snapshot
-// on disk that covers what was forgotten.
+// would hold every row back and memory would grow with the outage. With
+// snapshots a replica forgets past a silent peer (nothing heard for two
+// retry periods) what its newest snapshot covers (executed prefixes, per
+// row): a peer that then asks about an instance forgotten that way (a
+// CommitRequest, a PreAccept, Accept, Prepare or Validate of it, or a
+// Progress report below the forgotten prefix) is sent a snapshot instead,
+// which covers it. The slot protocols keep one snapshot back, so that a
+// live peer lagging by less than an interval never needs one; here a peer
+// heard from is never forgotten past, so the newest will do, and a
+// replica holds, while a peer is down, what came since its newest
+// snapshot rather than since the one before.
 //
 // Installing a peer's snapshot is a restart from the peer's checkpoint
 // followed by this replica's own (restore.go): the peer's records set where
@@ -35,19 +37,26 @@ import (
 
 var _ paxi.CatchUpper = (*Replica)(nil)
 
-// snapshots are the executed prefixes, per row, of this replica's
-// snapshots: of the last Checkpoint, of the newest snapshot saved, and of
-// the one saved before it, up to which forgetting needs no peer (nil:
-// none yet); and the tick at which each row's committed prefix last moved.
+// snapshots are the executed prefixes, per row, of the last Checkpoint
+// and of the newest snapshot saved, up to which forgetting needs no silent
+// peer (nil: none yet); and the tick at which each row's committed prefix
+// last moved.
 type snapshots struct {
-	taken, newest, saved []int64
-	moved                []int64
+	taken, newest []int64
+	moved         []int64
 }
 
-// startMoving sets every row as not moved since long before the start.
-func (s *snapshots) startMoving() {
+// startMoving sets every row as not moved since long before the start,
+// or, after installing a peer's snapshot, as moved just now: the
+// replica catches up on the rest from its peers first, and another peer's
+// snapshot sent on a report from before the install is not installed too
+// (review of 3256692).
+func (s *snapshots) startMoving(installed bool) {
 	for q := range s.moved {
 		s.moved[q] = math.MinInt64 / 2
+		if installed {
+			s.moved[q] = 0
+		}
 	}
 }
 
@@ -55,17 +64,17 @@ func (s *snapshots) startMoving() {
 func (r *Replica) SnapshotSaved() {
 	s := &r.snaps
 	if s.taken != nil {
-		s.saved, s.newest, s.taken = s.newest, s.taken, nil
+		s.newest, s.taken = s.taken, nil
 	}
 }
 
-// forgetLimit is how far row q may be forgotten without every peer's
-// report: below the executed prefix of the snapshot before the newest.
+// forgetLimit is how far row q may be forgotten without a silent peer's
+// report: up to the executed prefix of the newest snapshot.
 func (s *snapshots) forgetLimit(q int) int64 {
-	if s.saved == nil {
+	if s.newest == nil {
 		return 0
 	}
-	return s.saved[q] + 1
+	return s.newest[q] + 1
 }
 
 // lacksForgotten reports whether instance (row, inst) is forgotten here.
