@@ -17,16 +17,22 @@ import (
 //
 // Votes, promises and own skips are written in the Ready that casts them,
 // so before the messages announcing them leave (paxi.Process persists a
-// Ready's records first). What a replica learns (a peer's skip, a chosen
-// value, its commit point) announces nothing, and is durable elsewhere: a
-// skip at its owner, a chosen value at a majority's votes or its owner's
-// skip. So it waits for the next record the replica writes anyway, or for
-// ProgressTicks when none comes. Its loss in a crash only makes the
-// replica learn it again; what it tells its peers it executed stays below
-// the commit point it persisted (slotpaxos.Log.Reported), so they never
-// forget a slot it would need again after a restart. Every value below a
-// persisted commit point is in that record or an earlier one, since a
-// record carries everything learned until it is written.
+// Ready's records first). So is the commit point when the Ready executes a
+// command proposed here, before its client is answered: an answered
+// command is below a commit point its replica persisted, and executed
+// again by a restart of it (with the whole cluster restarted at once, it
+// was otherwise executed by nobody until the proposer resent its Accept:
+// seed 471 of bin/sim's random faults with snapshot crashes, 3 replicas).
+// What else a replica learns (a peer's skip, a chosen value, its commit
+// point) announces nothing, and is durable elsewhere: a skip at its owner,
+// a chosen value at a majority's votes or its owner's skip. So it waits
+// for the next record the replica writes anyway, or for ProgressTicks when
+// none comes. Its loss in a crash only makes the replica learn it again;
+// what it tells its peers it executed stays below the commit point it
+// persisted (slotpaxos.Log.Reported), so they never forget a slot it would
+// need again after a restart. Every value below a persisted commit point
+// is in that record or an earlier one, since a record carries everything
+// learned until it is written.
 //
 // Restore takes each list in the order written here. Within one Ready a
 // replica votes in a slot only before it learns the slot chosen (a chosen
@@ -50,9 +56,10 @@ func init() { paxi.RegisterMessage("mencius.Records", &Records{}) }
 type recorder struct {
 	recs   []*Records  // the last takes the next entry, unless its budget is spent
 	budget paxi.Budget // of the last one
-	// now is set when a vote, promise or own skip is among them: they are
-	// written with this Ready. Otherwise what was learned has waited since
-	// tick since (waiting).
+	// now is set when a vote, promise or own skip is among them, or the
+	// Ready executes a command proposed here: they are written with this
+	// Ready. Otherwise what was learned has waited since tick since
+	// (waiting).
 	now, waiting bool
 	since        int64
 }
@@ -104,8 +111,8 @@ func (r *Replica) recordLearned(l slotpaxos.Learned) {
 }
 
 // writeRecords persists what was gathered, with the commit point, when a
-// vote, promise or own skip is among it or what was learned has waited
-// ProgressTicks; called from Ready.
+// vote, promise or own skip is among it, a command proposed here executed,
+// or what was learned has waited ProgressTicks; called from Ready.
 func (r *Replica) writeRecords() {
 	w := &r.rec
 	learned := len(w.recs) > 0 || r.log.Commit > r.log.DurableCommit()
