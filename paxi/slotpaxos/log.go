@@ -16,6 +16,7 @@ type Log[E any] struct {
 	// slot below is executed. Executed <= Commit.
 	Commit, Executed int64
 	durable          int64   // the commit point last persisted
+	lazy             bool    // see LazyCommit
 	restored         int64   // the highest commit point the records name
 	snapExec         int64   // executed point of the snapshot restored from (Snapshotted)
 	saved, newest    int64   // executed points of the snapshot saved before the newest, and of the newest (catchup.go)
@@ -55,9 +56,8 @@ func (l *Log[E]) Advance(exec func(paxi.Command)) {
 }
 
 // Durable returns the record of the commit point when it moved since the
-// last one: persisted in the Ready that executes the slots, so that a
-// replica never says it executed what it would not execute again after a
-// restart.
+// last one, to be persisted in this Ready: a replica never says it
+// executed what it would not execute again after a restart (Reported).
 func (l *Log[E]) Durable() (*Committed, bool) {
 	if l.Commit <= l.durable {
 		return nil, false
@@ -66,12 +66,32 @@ func (l *Log[E]) Durable() (*Committed, bool) {
 	return &Committed{Upto: l.Commit}, true
 }
 
+// DurableCommit is the commit point last returned by Durable (or restored).
+func (l *Log[E]) DurableCommit() int64 { return l.durable }
+
+// LazyCommit is for a protocol that does not persist the commit point in
+// every Ready that moves it, but only with the next record it writes
+// anyway (Mencius): Reported then stops at the commit point last
+// persisted.
+func (l *Log[E]) LazyCommit() { l.lazy = true }
+
+// Reported is the executed point this replica tells its peers, who forget
+// what every replica executed: every slot below it is executed and below a
+// commit point persisted by the time the message leaves, so a restart
+// executes it again from its own records. Without LazyCommit that is
+// Executed, since every Ready persists the commit point (Durable) before
+// any message.
+func (l *Log[E]) Reported() int64 {
+	if l.lazy {
+		return min(l.Executed, l.durable)
+	}
+	return l.Executed
+}
+
 // Report returns this replica's progress for every peer when one is due at
-// tick now (paxi.ProgressReport). Executed is durable by the time it
-// leaves, since a Ready persists the commit point (Durable) before any
-// message.
+// tick now (paxi.ProgressReport), with Executed as Reported.
 func (l *Log[E]) Report(now int64) (*paxi.SlotProgress, bool) {
-	p := paxi.SlotProgress{Executed: l.Executed, Commit: l.Commit}
+	p := paxi.SlotProgress{Executed: l.Reported(), Commit: l.Commit}
 	return &p, l.progress.Due(now, p)
 }
 

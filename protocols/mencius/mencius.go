@@ -88,6 +88,7 @@ type Replica struct {
 	pending  paxi.Retries        // commands proposed here, until executed here
 
 	commits  []commitNote // to announce at the next Ready
+	rec      recorder     // records to write (records.go)
 	revoking []*revocation
 	suspect  []bool        // revoked, and not heard from since: revoked again at once
 	down     []bool        // the host saw the connection drop, and not heard from since (PeerDown)
@@ -96,6 +97,7 @@ type Replica struct {
 	lateSeen []paxi.Ballot // its latest own revocation ballot that answered late
 	stuckAt  int64         // the commit point when it last moved
 	stuckFor int64         // ticks since
+	restored bool          // built from records, and not stuck since (see watchExecution)
 	now      int64
 
 	stats stats
@@ -122,6 +124,7 @@ func New(env paxi.Env) (*Replica, error) {
 	}
 	r := &Replica{Outbox: c.Outbox, p: p, env: env, peers: env.Peers, n: int64(len(env.Peers)),
 		self: c.Self, maj: c.Maj, ballots: c.Ballots, log: c.Log, retrans: c.Retrans}
+	r.log.LazyCommit() // see Records
 	r.nextOwn = int64(r.self)
 	r.revoking = make([]*revocation, len(env.Peers))
 	r.exec = r.execute
@@ -161,6 +164,9 @@ func (r *Replica) restore(recs []paxi.Message) error {
 	if err := r.log.Restored(); err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
+	// The slots it holds exist: it asks for those it waits on.
+	r.seen = max(r.seen, r.log.End()-1)
+	r.restored = len(recs) > 0
 	// Its own proposals that were not chosen before the restart are under
 	// way again: resent until chosen or outbid.
 	first := r.first(r.self)
@@ -202,6 +208,8 @@ func (r *Replica) restoreOne(m paxi.Message) error {
 	case *Top:
 		r.restoreTop(m)
 		return nil
+	case *Records:
+		return r.restoreRecords(m)
 	}
 	if err := r.log.Restore(m); err != nil {
 		return err
@@ -349,12 +357,10 @@ func (r *Replica) Ready() paxi.Ready {
 	r.flushQueue()
 	r.skipBelow(r.maxSeen)
 	for _, c := range r.commits {
-		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots, Executed: r.log.Executed})
+		r.Broadcast(&Commit{Ballot: c.b, Slots: c.slots, Executed: r.log.Reported()})
 	}
 	r.commits = r.commits[:0]
-	if rec, ok := r.log.Durable(); ok {
-		r.Persist(rec)
-	}
+	r.writeRecords()
 	r.forget()
 	return r.Outbox.Ready()
 }

@@ -102,7 +102,9 @@ func TestParamsAreValidated(t *testing.T) {
 
 // Every replica forgets the slots all have executed (each learns the
 // others' progress from Accepted and Commit), and a replica restarted
-// after that executes them again from its own records.
+// after that executes them again from its own records. What it learned
+// last (the commit of the last command) it persists with its next record,
+// or after ProgressTicks when none comes (Records): the ticks.
 func TestRestartAfterEveryoneForgot(t *testing.T) {
 	c := newNet(t, 3)
 	var want []paxi.Command
@@ -111,6 +113,7 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 		want = append(want, cmd)
 		c.Propose(i%3, cmd)
 	}
+	c.TickAll(DefaultParams().ProgressTicks)
 	for i, r := range c.Reps {
 		if r.log.Base() == 0 || r.log.Base() > r.log.Executed {
 			t.Fatalf("%s forgot below %d, executed %d", c.IDs[i], r.log.Base(), r.log.Executed)

@@ -75,7 +75,8 @@ type Commit struct {
 // proposed nothing in them and never will, so each is a no-op. No other
 // value can be chosen there (a revoker proposes only what it finds or a
 // no-op), so a replica that learns a skip executes it without a quorum.
-// Also the record an owner persists before announcing the skip.
+// Also the record of a skip: an entry of Records (alone in a log written
+// before them), persisted by an owner before it announces the skip.
 type Skip struct {
 	From, To int64
 }
@@ -110,8 +111,9 @@ type Promise struct {
 // from a peer are persisted as slotpaxos.Learned (not a vote: it never
 // counts in phase 1), the commit point as slotpaxos.Committed (every slot
 // below Upto is chosen, and the value held for it, Learned if any, else
-// the latest vote, else a skip, is the chosen one), and chosen values go
-// in answer to a Need in a slotpaxos.Chosen.
+// the latest vote, else a skip, is the chosen one), all of them as entries
+// of Records (records of their own in a log written before them), and
+// chosen values go in answer to a Need in a slotpaxos.Chosen.
 type (
 	Vote  = slotpaxos.Vote
 	Voted = slotpaxos.Vote

@@ -33,7 +33,7 @@ func (r *Replica) revoke(q int, from int64) {
 	}
 	r.revoking[q] = rv
 	r.stats.revocations++
-	r.Persist(&Promised{Ballot: b, Owner: int32(q), From: from, To: to})
+	r.recordPromise(Promised{Ballot: b, Owner: int32(q), From: from, To: to})
 	own, _ := r.promise(b, from, to, from, false)
 	r.merge(rv, r.self, own, true)
 	r.Broadcast(&Prepare{Ballot: b, Owner: int32(q), From: from, To: to})
@@ -99,7 +99,7 @@ func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
 			return
 		}
 	}
-	r.Persist(&Promised{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To})
+	r.recordPromise(Promised{Ballot: m.Ballot, Owner: m.Owner, From: m.From, To: m.To})
 	// A later part reports votes as they are when it is sent: none can
 	// have been added at a ballot below m.Ballot since the promise.
 	votes, next := r.promise(m.Ballot, m.From, m.To, max(m.From, m.Resume), true)
