@@ -58,7 +58,9 @@ func (r *Replica) forgetInstances() {
 }
 
 // forgetFor is how far peer p lets row q be forgotten: past what it
-// reported committed, and, if it is silent (down, or cut off), also past
+// reported committed, and, if it is silent (down, or cut off, for two
+// retry periods since it was last heard or since this replica started),
+// also past
 // what the newest snapshot covers, which it is sent when it asks
 // (snapcatchup.go). Never past a peer heard from: two live replicas
 // that each forgot what the other lacks (their Commits lost between them)
@@ -67,7 +69,11 @@ func (r *Replica) forgetInstances() {
 // TestLiveReplicasDoNotForgetPastEachOther).
 func (r *Replica) forgetFor(p, q int) int64 {
 	term := r.catchUp.peerUpTo[p][q] + 1
-	if r.silent(p) {
+	// Silent since this replica started, too: right after a restart no
+	// peer has been heard yet, and with every replica restarting at once
+	// (snapshot crashes in bin/sim, seed 84) each forgot what the others
+	// lacked and refused their snapshots.
+	if r.now-max(r.rec.heard[p], 0) >= 2*int64(r.params.RetryTicks) {
 		term = max(term, r.snaps.forgetLimit(q))
 	}
 	return term
