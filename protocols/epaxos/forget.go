@@ -1,5 +1,7 @@
 package epaxos
 
+import "math/bits"
+
 // Forgetting instances. Without it a replica keeps every instance it ever
 // saw, commands included, and its memory grows with the length of the run.
 // An instance may go once nothing can ask for it again:
@@ -34,12 +36,20 @@ package epaxos
 // silent peer or covered by the newest snapshot. It runs at every progress
 // round, right after the peers' reports have been taken into account.
 func (r *Replica) forgetInstances() {
+	// Past silent peers only from the side of a partition that holds a
+	// majority: were both sides to forget past each other what they
+	// executed, each would refuse the other's snapshot after the partition
+	// healed (bin/sim snapshot-crash swarm, seed 1199). The minority side
+	// forgets only what every peer reported, so it can always install the
+	// majority's snapshot (Behind's (b) holds for it).
+	silent := r.silentPeers()
+	majority := r.n-1-bits.OnesCount64(silent) >= r.q.slow
 	for q := range r.rows {
 		row := int32(q)
 		limit := r.rows.known(row)
 		for p := 0; p < r.n; p++ {
 			if p != int(r.self) {
-				limit = min(limit, r.forgetFor(p, q))
+				limit = min(limit, r.forgetFor(p, q, majority && silent&bit(p) != 0))
 			}
 		}
 		upTo := r.rows[q].forgotten
@@ -58,25 +68,34 @@ func (r *Replica) forgetInstances() {
 }
 
 // forgetFor is how far peer p lets row q be forgotten: past what it
-// reported committed, and, if it is silent (down, or cut off, for two
-// retry periods since it was last heard or since this replica started),
-// also past
-// what the newest snapshot covers, which it is sent when it asks
-// (snapcatchup.go). Never past a peer heard from: two live replicas
-// that each forgot what the other lacks (their Commits lost between them)
-// would each refuse the other's snapshot, which lacks what the refuser
-// executed and forgot, for good (review of 3256692,
+// reported committed, and, if it is silent (silentPeers) and this replica
+// hears from a majority, also past what the newest snapshot covers, which
+// p is sent when it asks (snapcatchup.go). Never past a peer heard from:
+// two live replicas that each forgot what the other lacks (their Commits
+// lost between them) would each refuse the other's snapshot, which lacks
+// what the refuser executed and forgot, for good (review of 3256692,
 // TestLiveReplicasDoNotForgetPastEachOther).
-func (r *Replica) forgetFor(p, q int) int64 {
+func (r *Replica) forgetFor(p, q int, silent bool) int64 {
 	term := r.catchUp.peerUpTo[p][q] + 1
-	// Silent since this replica started, too: right after a restart no
-	// peer has been heard yet, and with every replica restarting at once
-	// (snapshot crashes in bin/sim, seed 84) each forgot what the others
-	// lacked and refused their snapshots.
-	if r.now-max(r.rec.heard[p], 0) >= 2*int64(r.params.RetryTicks) {
+	if silent {
 		term = max(term, r.snaps.forgetLimit(q))
 	}
 	return term
+}
+
+// silentPeers are the peers not heard from for two retry periods since
+// they were last heard or since this replica started: right after a
+// restart no peer has been heard yet, and with every replica restarting
+// at once (snapshot crashes in bin/sim, seed 84) each forgot what the
+// others lacked and refused their snapshots.
+func (r *Replica) silentPeers() uint64 {
+	var out uint64
+	for p := range r.n {
+		if p != int(r.self) && r.now-max(r.rec.heard[p], 0) >= 2*int64(r.params.RetryTicks) {
+			out |= bit(p)
+		}
+	}
+	return out
 }
 
 // forget drops the instances of row below upTo: each is zeroed, so the
