@@ -22,6 +22,21 @@ func downScene(t *testing.T) (c *cluster, progress int) {
 	return c, progress
 }
 
+// forgottenPastScene is downScene, then two snapshots at the two live
+// replicas with traffic after each, so that they forget past replica 3,
+// which then restarts from its log, behind what they hold.
+func forgottenPastScene(t *testing.T) (c *cluster, progress int) {
+	c, progress = downScene(t)
+	for range 2 {
+		c.snapshotAt(0)
+		c.snapshotAt(1)
+		c.proposeInTurn(700, 760, []int{0, 1}, 7)
+		c.tick(3 * progress)
+	}
+	c.restart(2)
+	return c, progress
+}
+
 // snapshotAt takes a checkpoint at replica i and tells it it is saved, as
 // the host does; it returns the checkpoint, round-tripped.
 func (c *cluster) snapshotAt(i int) []paxi.Message {
@@ -98,14 +113,7 @@ func (r *Replica) snapsForgotten() []int64 {
 // by the replica's own takes the peer's executed state and commits, keeps
 // every vote the replica made, and takes none of the peer's votes.
 func TestInstallTakesThePeersCommitsAndKeepsOwnVotes(t *testing.T) {
-	c, progress := downScene(t)
-	for range 2 {
-		c.snapshotAt(0)
-		c.snapshotAt(1)
-		c.proposeInTurn(700, 760, []int{0, 1}, 7)
-		c.tick(3 * progress)
-	}
-	c.restart(2)
+	c, progress := forgottenPastScene(t)
 	c.tick(3 * progress)
 	// Replica 3 votes on an instance of replica 2 that 1 never sees and
 	// that never commits (3's answers are lost) ...
@@ -219,14 +227,7 @@ func TestLiveReplicasDoNotForgetPastEachOther(t *testing.T) {
 // at the start, so a second peer's snapshot one instance ahead was
 // installed too, failing the clients waiting once more).
 func TestNoSecondInstallRightAfterOne(t *testing.T) {
-	c, progress := downScene(t)
-	for range 2 {
-		c.snapshotAt(0)
-		c.snapshotAt(1)
-		c.proposeInTurn(700, 760, []int{0, 1}, 7)
-		c.tick(3 * progress)
-	}
-	c.restart(2)
+	c, _ := forgottenPastScene(t)
 	c.drop = func(e paxi.Envelope) bool { return e.To == c.ids[2] || e.From == c.ids[2] }
 	peer := c.snapshotAt(0)
 	own := c.snapshotAt(2)
