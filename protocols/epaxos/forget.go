@@ -91,7 +91,7 @@ func (r *Replica) forgetFor(p, q int, silent bool) int64 {
 func (r *Replica) silentPeers() uint64 {
 	var out uint64
 	for p := range r.n {
-		if p != int(r.self) && r.now-max(r.rec.heard[p], 0) >= 2*int64(r.params.RetryTicks) {
+		if p != int(r.self) && r.quietSince(max(r.rec.heard[p], 0)) {
 			out |= bit(p)
 		}
 	}

@@ -240,11 +240,13 @@ func (r *Replica) recoveryRank(q int32) int64 {
 }
 
 // silent reports whether nothing was heard from peer p for two retry
-// periods (or since the host said its connection dropped): it counts as
-// down for recovery's rank and for forgetting (forget.go).
-func (r *Replica) silent(p int) bool {
-	return r.now-r.rec.heard[p] >= 2*int64(r.params.RetryTicks)
-}
+// periods (or since the host said its connection dropped, or ever): it
+// counts as down for recovery's rank. Forgetting also waits two retry
+// periods after this replica starts (silentPeers, forget.go).
+func (r *Replica) silent(p int) bool { return r.quietSince(r.rec.heard[p]) }
+
+// quietSince reports whether two retry periods have passed since tick t.
+func (r *Replica) quietSince(t int64) bool { return r.now-t >= 2*int64(r.params.RetryTicks) }
 
 // jitter is a random number of ticks below k, from the host's random
 // source (seeded by the simulator), or 0 without one.
