@@ -2,10 +2,10 @@ package paxi
 
 // CatchUpper is a Checkpointer whose replicas catch up from each other's
 // snapshots (docs/SNAPSHOTS.md, "Catch-up from a snapshot"). With it a
-// replica may forget what a peer has not executed yet, once a snapshot on
-// disk covers it: that peer, if it asks for what was forgotten, gets the
-// snapshot instead (Outbox.SendSnapshot), so forgetting no longer waits
-// for a replica that is down.
+// replica may forget what a peer has not executed yet once the host saves
+// snapshots: that peer, if it asks for what was forgotten, gets a snapshot
+// instead (Outbox.SendSnapshot), one taken for it when the newest is older
+// than the log, so forgetting no longer waits for a replica that is down.
 //
 // Installing a peer's snapshot is a restart: the host saves, as a
 // snapshot of its own log, the peer's state machine with the peer's

@@ -146,3 +146,68 @@ func TestCatchUpFromSnapshotsUnderRandomFaults(t *testing.T) {
 		}
 	}
 }
+
+// While one replica is down the others hold what they hold with all up,
+// not what came since a snapshot: they forget past the silent replica
+// what every replica they hear from executed (slotpaxos/forget.go), and
+// it catches up from a snapshot taken for it when it is back. Snapshots
+// are far apart here (every 2,000 commands), so holding even one
+// interval would show. Counted: the slots executed and still held (those
+// above the executed point are in flight, and with Mencius include the
+// no-op slots revoked ahead of it).
+func TestHeldWhileOneIsDownAsWithAllUp(t *testing.T) {
+	for _, proto := range []string{"multipaxos", "mencius"} {
+		t.Run(proto, func(t *testing.T) {
+			cfg := sim.Config{
+				Protocol: proto, N: 3, Seed: 1, Latency: sim.LAN(3), Duration: time.Hour,
+				Workload:  sim.Workload{Clients: 3, Keys: 20, Conflict: 0.5, Timeout: time.Second},
+				Snapshots: &sim.Snapshots{Every: 2000, ChunkBytes: 1 << 16},
+			}
+			s, err := sim.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			most := func(from, to time.Duration) int64 {
+				m := int64(0)
+				for s.Now() < to {
+					if err := s.RunFor(20 * time.Millisecond); err != nil {
+						t.Fatal(err)
+					}
+					if s.Now() < from {
+						continue
+					}
+					for _, id := range []paxi.ID{"1.1", "2.1"} {
+						h, _ := slotStat(s, id, "held_executed_slots")
+						m = max(m, h)
+					}
+				}
+				return m
+			}
+			s.Start()
+			up := most(300*time.Millisecond, 1500*time.Millisecond)
+			down := paxi.ID("3.1")
+			s.Crash(down)
+			before := s.Completed()
+			// Silent after two idle report periods (1 s at the defaults).
+			held := most(s.Now()+1500*time.Millisecond, s.Now()+4*time.Second)
+			t.Logf("%s: held at most %d slots with all up, %d while %s was down (%d commands)", proto, up, held, down, s.Completed()-before)
+			if held > 2*up+50 {
+				t.Fatalf("a live replica held up to %d slots while %s was down, against %d with all up: forgetting waited for it", held, down, up)
+			}
+			s.Restart(down)
+			if err := s.RunFor(2 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			s.StopLoad()
+			s.Settle(30 * time.Second)
+			if res := s.Check(); res.Failed() {
+				var b strings.Builder
+				res.Report(&b)
+				t.Fatalf("failed (replay: go test ./paxi/sim/ -run '^%s$'):\n%s", t.Name(), b.String())
+			}
+			if s.SnapshotInstalls(down) == 0 {
+				t.Fatalf("%s never installed a snapshot", down)
+			}
+		})
+	}
+}

@@ -2,17 +2,18 @@ package slotpaxos
 
 import "github.com/agora-consensus/agora/paxi"
 
-// Catch-up from a snapshot (paxi.CatchUpper). A replica forgets the slots
-// below the snapshot it saved before its newest even if a peer has not
-// executed them (Forget), so that memory stays bounded while a peer is
-// down (by two snapshot intervals and what is in flight); a peer that then
-// asks for a forgotten slot is sent the newest snapshot instead (Forgot).
-// Only what a snapshot on disk covers is forgotten early, so the host can
-// always send what the peer lacks; and a live peer that lags by less than
-// a snapshot interval (a follower a few batches behind) never needs one.
+// Catch-up from a snapshot (paxi.CatchUpper). Once the host can send
+// snapshots a replica forgets slots a peer has not executed (forget.go),
+// so that memory stays bounded while a peer is down; a peer that then asks
+// for a forgotten slot is sent a snapshot instead (Forgot), one taken for
+// it if the newest is older than the host's log, so it always covers what
+// was forgotten. A live peer that lags by a few batches is never forgotten
+// past: it is heard from, and what lies below the snapshot before the
+// newest is long executed everywhere.
 
 // SnapshotSaved notes that the last Checkpoint is durable in a snapshot.
 func (l *Log[E]) SnapshotSaved() {
+	l.catchUp = true
 	if l.taken > l.newest {
 		l.saved, l.newest = l.newest, l.taken
 	}

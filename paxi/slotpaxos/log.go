@@ -2,7 +2,6 @@ package slotpaxos
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -23,6 +22,9 @@ type Log[E any] struct {
 	taken            int64   // executed point of the last Checkpoint
 	peerExec         []int64 // what each replica said it executed
 	peerCommit       []int64 // the commit point each replica last reported
+	heard            []int64 // tick each replica was last heard from (forget.go)
+	now              int64   // the tick of the last Report
+	catchUp          bool    // a snapshot was saved or restored from: peers can be sent one
 	self             int
 	progress         paxi.ProgressReport
 }
@@ -32,7 +34,7 @@ type Log[E any] struct {
 // every idleTicks when it does not (see Report).
 func NewLog[E any](self, n int, progressTicks, idleTicks int, slot func(*E) *Slot) Log[E] {
 	return Log[E]{slot: slot, self: self, peerExec: make([]int64, n), peerCommit: make([]int64, n),
-		progress: paxi.ProgressReport{Every: int64(progressTicks), Idle: int64(idleTicks)}}
+		heard: make([]int64, n), progress: paxi.ProgressReport{Every: int64(progressTicks), Idle: int64(idleTicks)}}
 }
 
 // Slot returns slot s's Slot; Base <= s < End.
@@ -91,6 +93,7 @@ func (l *Log[E]) Reported() int64 {
 // Report returns this replica's progress for every peer when one is due at
 // tick now (paxi.ProgressReport), with Executed as Reported.
 func (l *Log[E]) Report(now int64) (*paxi.SlotProgress, bool) {
+	l.now = now
 	p := paxi.SlotProgress{Executed: l.Reported(), Commit: l.Commit}
 	return &p, l.progress.Due(now, p)
 }
@@ -107,18 +110,6 @@ func (l *Log[E]) NoteProgress(p int, m *paxi.SlotProgress) {
 
 // PeerCommit is the commit point peer p last reported.
 func (l *Log[E]) PeerCommit(p int) int64 { return l.peerCommit[p] }
-
-// Forget drops the slots every replica has executed, and reports whether
-// it dropped any. None is needed again: a replica behind asks only for
-// slots above what it executed, phase 1 covers only slots above the
-// candidate's commit point, and a restarted replica executes its own
-// records. A replica down stops it until it is back, except below the
-// snapshot saved before the newest (catchup.go): a peer that lacks those
-// slots catches up from a snapshot.
-func (l *Log[E]) Forget() bool {
-	l.peerExec[l.self] = l.Executed
-	return l.Drop(max(slices.Min(l.peerExec), l.saved))
-}
 
 // Restore takes one of the records this package defines (Vote, Learned,
 // Committed), and refuses any other.

@@ -52,5 +52,6 @@ func (l *Log[E]) Stats(name string) []paxi.Stat {
 	return []paxi.Stat{
 		{Name: name + "_commit_slot", Help: "slots chosen and held here", Value: float64(l.Commit)},
 		{Name: name + "_held_slots", Help: "slots held, not yet executed everywhere", Value: float64(l.Len())},
+		{Name: name + "_held_executed_slots", Help: "slots executed here and held for a peer that has not executed them", Value: float64(max(l.Executed-l.Base(), 0))},
 	}
 }

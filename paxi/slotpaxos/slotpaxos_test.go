@@ -138,3 +138,52 @@ func TestSelf(t *testing.T) {
 		t.Fatal("a stranger found itself")
 	}
 }
+
+// Past a silent peer a replica forgets what the peers it hears from
+// executed, once it can send snapshots and while it hears from a
+// majority; never past a peer it hears from, nor from a minority.
+func TestForgetPastSilentPeersOnlyFromAMajority(t *testing.T) {
+	mk := func(n int) Log[entry] {
+		l := NewLog(0, n, 2, 10, func(e *entry) *Slot { return &e.Slot })
+		for s := int64(0); s < 10; s++ {
+			l.Grow(s).Choose(Value{Cmds: put("v")})
+		}
+		l.Advance(func(paxi.Command) {})
+		return l
+	}
+	// 3 replicas: 1 executed 8 and is heard from at tick 30; 2 executed 2
+	// and was last heard at tick 0. Silent means 2*10 ticks unheard.
+	at := func(l *Log[entry], now int64) { l.Report(now) }
+	l := mk(3)
+	l.NoteExecuted(1, 8)
+	l.NoteExecuted(2, 2)
+	at(&l, 30)
+	l.Heard(1)
+	if l.Forget(); l.Base() != 2 {
+		t.Fatalf("forgot to %d before any snapshot was saved, want 2", l.Base())
+	}
+	l.SnapshotSaved()
+	if l.Forget(); l.Base() != 8 {
+		t.Fatalf("forgot to %d past silent 2, want 8 (what 1 executed)", l.Base())
+	}
+	l.Heard(2)
+	l.NoteExecuted(1, 10)
+	if l.Forget(); l.Base() != 8 {
+		t.Fatalf("forgot to %d with 2 heard again, want 8", l.Base())
+	}
+	// 5 replicas, 3 silent: this replica hears only a minority (itself and
+	// 1) and waits for everyone.
+	l = mk(5)
+	l.SnapshotSaved()
+	l.NoteExecuted(1, 9)
+	at(&l, 30)
+	l.Heard(1)
+	if l.Forget(); l.Base() != 0 {
+		t.Fatalf("forgot to %d hearing from 2 of 5", l.Base())
+	}
+	l.Heard(2)
+	l.NoteExecuted(2, 6)
+	if l.Forget(); l.Base() != 6 {
+		t.Fatalf("forgot to %d hearing from 3 of 5, want 6", l.Base())
+	}
+}

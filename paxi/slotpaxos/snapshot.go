@@ -67,6 +67,6 @@ func (l *Log[E]) restoreSnapshotted(m *Snapshotted) error {
 	l.snapExec = m.Executed
 	l.restored = max(l.restored, m.Executed)
 	// The snapshot restored from is on disk: a peer can be sent it.
-	l.newest = m.Executed
+	l.newest, l.catchUp = m.Executed, true
 	return nil
 }

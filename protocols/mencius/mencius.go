@@ -274,6 +274,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 		return
 	}
 	r.suspect[p], r.down[p] = false, false
+	r.log.Heard(p)
 	switch m := msg.(type) {
 	case *Accepted:
 		r.log.NoteExecuted(p, m.Executed)

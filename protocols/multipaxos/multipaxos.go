@@ -220,7 +220,11 @@ func (r *Replica) route(c paxi.Command) {
 // Step handles a peer's message.
 func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	p := paxi.IndexOf(r.peers, from)
-	if p < 0 || p == r.self || !r.validBallot(msg) {
+	if p < 0 || p == r.self {
+		return
+	}
+	r.log.Heard(p)
+	if !r.validBallot(msg) {
 		return
 	}
 	switch m := msg.(type) {
