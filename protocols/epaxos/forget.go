@@ -1,6 +1,9 @@
 package epaxos
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // Forgetting instances. Without it a replica keeps every instance it ever
 // saw, commands included, and its memory grows with the length of the run.
@@ -24,16 +27,16 @@ import "math/bits"
 //
 // A peer that is down or cut off stops reporting, so its last report would
 // hold every row's forgotten prefix back and memory would grow with the
-// outage. With snapshots, what the newest snapshot covers is
-// forgotten without waiting for a silent peer, and a peer that comes back
-// lacking it is sent the snapshot (snapcatchup.go); without snapshots
+// outage. With snapshots, a silent peer is not waited for, and a peer that
+// comes back lacking what was forgotten is sent a snapshot (snapcatchup.go),
+// so memory while one is down is what it is with all up; without snapshots
 // memory grows until the peer is back and catches up from whoever still
 // holds what it lacks. Forgetting is a prefix per row: one instance that
 // cannot execute here holds back everything after it in its row.
 
 // forgetInstances forgets, row by row, the prefix of instances that are
-// executed here and committed at every peer heard from, and at every
-// silent peer or covered by the newest snapshot. It runs at every progress
+// executed here and committed at every peer heard from (and at every
+// silent peer, until the first snapshot is saved). It runs at every progress
 // round, right after the peers' reports have been taken into account.
 func (r *Replica) forgetInstances() {
 	// Past silent peers only from the side of a partition that holds a
@@ -68,19 +71,20 @@ func (r *Replica) forgetInstances() {
 }
 
 // forgetFor is how far peer p lets row q be forgotten: past what it
-// reported committed, and, if it is silent (silentPeers) and this replica
-// hears from a majority, also past what the newest snapshot covers, which
-// p is sent when it asks (snapcatchup.go). Never past a peer heard from:
-// two live replicas that each forgot what the other lacks (their Commits
-// lost between them) would each refuse the other's snapshot, which lacks
-// what the refuser executed and forgot, for good (review of 3256692,
-// TestLiveReplicasDoNotForgetPastEachOther).
+// reported committed, and, if it is silent (silentPeers), this replica
+// hears from a majority and has saved a snapshot, without limit (what the
+// peers heard from committed and this replica executed): p, when it asks,
+// is sent a snapshot taken for it if the newest is older than the log
+// (paxi.SnapshotSender), which holds everything executed here. Never past
+// a peer heard from: two live replicas that each forgot what the other
+// lacks (their Commits lost between them) would each refuse the other's
+// snapshot, which lacks what the refuser executed and forgot, for good
+// (review of 3256692, TestLiveReplicasDoNotForgetPastEachOther).
 func (r *Replica) forgetFor(p, q int, silent bool) int64 {
-	term := r.catchUp.peerUpTo[p][q] + 1
-	if silent {
-		term = max(term, r.snaps.forgetLimit(q))
+	if silent && r.snaps.newest != nil {
+		return math.MaxInt64
 	}
-	return term
+	return r.catchUp.peerUpTo[p][q] + 1
 }
 
 // silentPeers are the peers not heard from for two retry periods since

@@ -11,15 +11,13 @@ import (
 // to report an instance committed, so while a peer is down its last report
 // would hold every row back and memory would grow with the outage. With
 // snapshots a replica forgets past a silent peer (nothing heard for two
-// retry periods) what its newest snapshot covers (executed prefixes, per
-// row): a peer that then asks about an instance forgotten that way (a
-// CommitRequest, a PreAccept, Accept, Prepare or Validate of it, or a
-// Progress report below the forgotten prefix) is sent a snapshot instead,
-// which covers it. The slot protocols keep one snapshot back, so that a
-// live peer lagging by less than an interval never needs one; here a peer
-// heard from is never forgotten past, so the newest will do, and a
-// replica holds, while a peer is down, what came since its newest
-// snapshot rather than since the one before.
+// retry periods), once it has saved one: a peer that then asks about an
+// instance forgotten that way (a CommitRequest, a PreAccept, Accept,
+// Prepare or Validate of it, or a Progress report below the forgotten
+// prefix) is sent a snapshot instead, taken for it if the newest is older
+// than the log, so it holds every instance executed and forgotten here. A
+// peer heard from is never forgotten past (forget.go), and a replica
+// holds, while a peer is down, what it holds with all up.
 //
 // Installing a peer's snapshot is a restart from the peer's checkpoint
 // followed by this replica's own (restore.go): the peer's records set where
@@ -38,9 +36,9 @@ import (
 var _ paxi.CatchUpper = (*Replica)(nil)
 
 // snapshots are the executed prefixes, per row, of the last Checkpoint
-// and of the newest snapshot saved, up to which forgetting needs no silent
-// peer (nil: none yet); and the tick at which each row's committed prefix
-// last moved.
+// and of the newest snapshot saved (nil: none yet, and forgetting waits
+// for silent peers too); and the tick at which each row's committed
+// prefix last moved.
 type snapshots struct {
 	taken, newest []int64
 	moved         []int64
@@ -66,15 +64,6 @@ func (r *Replica) SnapshotSaved() {
 	if s.taken != nil {
 		s.newest, s.taken = s.taken, nil
 	}
-}
-
-// forgetLimit is how far row q may be forgotten without a silent peer's
-// report: up to the executed prefix of the newest snapshot.
-func (s *snapshots) forgetLimit(q int) int64 {
-	if s.newest == nil {
-		return 0
-	}
-	return s.newest[q] + 1
 }
 
 // lacksForgotten reports whether instance (row, inst) is forgotten here.
