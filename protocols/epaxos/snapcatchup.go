@@ -70,8 +70,8 @@ func (r *Replica) SnapshotSaved() {
 // If it is and the peer a message about it came from has not reported it
 // committed, p lacks what only a snapshot holds now: it is sent one. A
 // peer's report is the highest it sent, and forgetting that waits for the
-// peers never passes it, so this is only ever an instance forgotten
-// because a snapshot covers it.
+// peers never passes it, so this is only ever an instance forgotten past
+// p while it was silent.
 func (r *Replica) lacksForgotten(from paxi.ID, row int32, inst int64) bool {
 	if !r.rows.isForgotten(row, inst) {
 		return false

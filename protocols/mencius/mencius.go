@@ -31,9 +31,10 @@
 // its idle peers, in a periodic paxi.SlotProgress to everyone, which also
 // tells a replica behind in an idle cluster that there are slots to
 // fetch), so memory stays bounded unless a replica is down; with snapshots
-// on, even then: a replica forgets below the snapshot it saved before its
-// newest, and sends a peer that asks for a slot it forgot (a Need, a
-// revocation's Prepare) its snapshot instead (paxi.CatchUpper).
+// on, even then: a replica forgets past a silent peer what the peers it
+// hears from executed (slotpaxos/forget.go), and sends a peer that asks
+// for a slot it forgot (a Need, a revocation's Prepare) a snapshot instead
+// (paxi.CatchUpper).
 //
 // Unanswered proposals are resent, and a slot execution waits on is asked
 // for, after a timeout that follows the measured round trips

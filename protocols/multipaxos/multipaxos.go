@@ -33,10 +33,11 @@
 // peer, paxi.SlotProgress), and persists its commit point with the slots
 // it executes, so a restarted replica executes its own records again and
 // never needs a slot the others forgot. A replica that is down stops the
-// forgetting until it is back, except below a snapshot: with snapshots on,
-// a replica forgets below the one it saved before its newest, and sends a
-// peer that asks for a slot it forgot (a CatchUp, a Prepare) its snapshot
-// instead (paxi.CatchUpper, docs/SNAPSHOTS.md).
+// forgetting until it is back, unless snapshots are on: then a replica
+// forgets past a silent peer what the peers it hears from executed
+// (slotpaxos/forget.go), and sends a peer that asks for a slot it forgot
+// (a CatchUp, a Prepare) a snapshot instead (paxi.CatchUpper,
+// docs/SNAPSHOTS.md).
 //
 // A Promise to a candidate carries every slot it lacks, in parts of at most
 // paxi.MessageBudget bytes that the candidate asks for one after another.
