@@ -40,8 +40,9 @@ type snapshotter struct {
 	saving        sync.WaitGroup
 	busy          bool // a snapshot is being written (event loop only, via done)
 	done          chan saved
-	// kvBytes is the size of the last state encoded (snapshotPayload).
-	kvBytes atomic.Int64
+	// kvBytes and recBytes are the sizes of the last state and checkpoint
+	// records encoded (snapshotPayload, encodeRecords).
+	kvBytes, recBytes atomic.Int64
 	// force takes a snapshot at the next chance whatever the triggers: a
 	// peer is to be sent one holding this replica's state as it is now
 	// (catchup.go).
@@ -111,13 +112,14 @@ func (n *Node) maybeSnapshot() {
 	s.saving.Add(1)
 	go func() {
 		defer s.saving.Done()
-		recs, err := encodeRecords(ck)
+		recs, size, err := encodeRecords(ck, int(s.recBytes.Load()))
 		if err != nil {
 			s.done <- saved{err: fmt.Errorf("snapshot not taken: %w", err)}
 			return
 		}
 		payload, kvLen := snapshotPayload(view, recs, int(s.kvBytes.Load()))
 		s.kvBytes.Store(int64(kvLen))
+		s.recBytes.Store(int64(size))
 		err = s.store.SaveSnapshot(pos, payload)
 		if err == nil {
 			n.metrics.snapshots.Inc()
@@ -162,23 +164,33 @@ func (s *snapshotter) wait() {
 	}
 }
 
-// encodeRecords encodes checkpoint records in the log's encoding.
-func encodeRecords(recs []paxi.Message) ([][]byte, error) {
+// encodeRecords encodes checkpoint records in the log's encoding, one
+// after the other in one buffer of hint bytes (the last checkpoint's
+// size): encoded each into its own, grown by doubling, they cost half of
+// the snapshot goroutine's CPU with EPaxos at 1.3M commands/s, whose
+// checkpoint holds the commands of the instances not yet forgotten
+// (docs/SNAPSHOTS.md). It returns the records and their total size.
+func encodeRecords(recs []paxi.Message, hint int) ([][]byte, int, error) {
 	out := make([][]byte, len(recs))
+	buf := make([]byte, 0, hint+hint/8)
+	total := 0
 	for i, m := range recs {
-		enc, err := transport.Marshal(nil, m)
-		if err != nil {
-			return nil, fmt.Errorf("encode checkpoint record %s: %w", paxi.MessageName(m), err)
+		start := len(buf)
+		var err error
+		if buf, err = transport.Marshal(buf, m); err != nil {
+			return nil, 0, fmt.Errorf("encode checkpoint record %s: %w", paxi.MessageName(m), err)
 		}
-		out[i] = enc
+		// Should buf grow, the records before keep the old array.
+		out[i] = buf[start:len(buf):len(buf)]
+		total += len(buf) - start
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // A snapshot's payload: the state machine's snapshot, then the protocol's
 // checkpoint records in the log's encoding, each with a uvarint length.
 func encodeSnapshot(kv *paxi.KV, recs []paxi.Message) ([]byte, error) {
-	enc, err := encodeRecords(recs)
+	enc, _, err := encodeRecords(recs, 0)
 	if err != nil {
 		return nil, err
 	}
