@@ -215,3 +215,52 @@ func TestHeldWhileOneIsDownAsWithAllUp(t *testing.T) {
 		})
 	}
 }
+
+// Two outages one after the other, each long enough for the others to
+// forget past the replica down: 3.1 goes down and 1.1 and 2.1 forget past
+// it; it comes back and catches up, and 2.1 goes down at once, so that 1.1
+// and 3.1 (a majority again) forget past 2.1 what they executed; then 2.1
+// comes back. Every replica must install a snapshot when it returns, and
+// every check passes.
+func TestSuccessiveOutagesEachForgottenPast(t *testing.T) {
+	for _, proto := range []string{"multipaxos", "mencius", "epaxos"} {
+		t.Run(proto, func(t *testing.T) {
+			cfg := sim.Config{
+				Protocol: proto, N: 3, Seed: 2, Latency: sim.LAN(3), Duration: time.Hour,
+				Workload:  sim.Workload{Clients: 2, Keys: 20, Conflict: 0.3, Timeout: time.Second},
+				Snapshots: &sim.Snapshots{Every: 100, ChunkBytes: 4096},
+			}
+			s, err := sim.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := func(d time.Duration) {
+				t.Helper()
+				if err := s.RunFor(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Start()
+			run(500 * time.Millisecond)
+			for _, down := range []paxi.ID{"3.1", "2.1"} {
+				s.Crash(down)
+				run(3 * time.Second) // silent after 1 s: the others forget past it
+				s.Restart(down)
+				for w := 0; s.SnapshotInstalls(down) == 0 && w < 50; w++ {
+					run(100 * time.Millisecond)
+				}
+				if s.SnapshotInstalls(down) == 0 {
+					t.Fatalf("%s never installed a snapshot after its outage (replay: go test ./paxi/sim/ -run '^%s$')", down, t.Name())
+				}
+			}
+			run(2 * time.Second)
+			s.StopLoad()
+			s.Settle(30 * time.Second)
+			if res := s.Check(); res.Failed() {
+				var b strings.Builder
+				res.Report(&b)
+				t.Fatalf("failed (replay: go test ./paxi/sim/ -run '^%s$'):\n%s", t.Name(), b.String())
+			}
+		})
+	}
+}
