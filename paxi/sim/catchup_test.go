@@ -264,3 +264,53 @@ func TestSuccessiveOutagesEachForgottenPast(t *testing.T) {
 		})
 	}
 }
+
+// EPaxos, N=3: 1.1 and 2.1 are cut from each other while both hear 3.1,
+// whose Commits and recovery replies to them are held; then the cut heals
+// as 3.1 goes away. Had 1.1 and 2.1 each counted the other silent and
+// forgotten past it what 3.1 committed, each would now lack what the
+// other forgot and refuse the other's snapshot (Behind's (b)), and the
+// two, a majority, would complete nothing until 3.1 came back (review of
+// 749569a: 0 commands for 8 s). 3.1 hears both and reports neither
+// silent, so neither forgets past the other.
+func TestEPaxosCutPairNeverForgetsPastEachOther(t *testing.T) {
+	cfg := sim.Config{
+		Protocol: "epaxos", N: 3, Seed: 1, Latency: sim.LAN(3), Duration: time.Hour,
+		Workload:  sim.Workload{Clients: 2, ClientsAt: map[paxi.ID]int{"3.1": 0}, Keys: 20, Conflict: 0.3, Timeout: time.Second},
+		Snapshots: &sim.Snapshots{Every: 50, ChunkBytes: 4096},
+	}
+	s, err := sim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(d time.Duration) {
+		t.Helper()
+		if err := s.RunFor(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, q, third := paxi.ID("1.1"), paxi.ID("2.1"), paxi.ID("3.1")
+	s.Start()
+	run(500 * time.Millisecond)
+	s.Cut(sim.CutRule{Node: r, Peers: []paxi.ID{q}})
+	held := []string{"epaxos.Commit", "epaxos.Commits", "epaxos.PrepareReply", "epaxos.ValidateReply"}
+	s.Hold(sim.HoldRule{From: third, To: r, Types: held, For: paxi.Duration(8 * time.Second)})
+	s.Hold(sim.HoldRule{From: third, To: q, Types: held, For: paxi.Duration(8 * time.Second)})
+	run(3 * time.Second)
+	s.Heal()
+	s.Partition([]paxi.ID{third}, []paxi.ID{r, q})
+	before := s.Completed()
+	run(5 * time.Second)
+	if done := s.Completed() - before; done < 1000 {
+		t.Fatalf("1.1 and 2.1, a majority, completed %d commands in 5 s with 3.1 away (replay: go test ./paxi/sim/ -run '^%s$')", done, t.Name())
+	}
+	s.Heal()
+	run(2 * time.Second)
+	s.StopLoad()
+	s.Settle(30 * time.Second)
+	if res := s.Check(); res.Failed() {
+		var b strings.Builder
+		res.Report(&b)
+		t.Fatalf("failed (replay: go test ./paxi/sim/ -run '^%s$'):\n%s", t.Name(), b.String())
+	}
+}

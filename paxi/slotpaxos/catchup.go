@@ -6,7 +6,10 @@ import "github.com/agora-consensus/agora/paxi"
 // snapshots a replica forgets slots a peer has not executed (forget.go),
 // so that memory stays bounded while a peer is down; a peer that then asks
 // for a forgotten slot is sent a snapshot instead (Forgot), one taken for
-// it if the newest is older than the host's log, so it always covers what
+// it if the newest is older than the host's log, so it covers (but for one
+// already being written when the peer asked, or one whose slots were
+// executed before their commit point was logged, LazyCommit; the peer
+// then asks again and gets the next) what
 // was forgotten. A live peer that lags by a few batches is never forgotten
 // past: it is heard from, and what lies below the snapshot before the
 // newest is long executed everywhere.

@@ -35,6 +35,10 @@ type catchUp struct {
 	asking   []fetch   // per row: the request in flight, if any
 	ask      uint64    // peers not heard from since this replica started
 	answer   uint64    // peers to send our Progress to at the next round
+	// peerSilent: per peer, the Silent set of its last Progress; silent,
+	// ours as last sent.
+	peerSilent []uint64
+	silentSent uint64
 }
 
 // fetch is one CommitRequest in flight.
@@ -57,6 +61,7 @@ func (cu *catchUp) init(n int, others uint64) {
 		cu.latest[q], cu.seen[q], cu.asking[q].peer = -1, -1, -1
 	}
 	cu.ask = others
+	cu.peerSilent = make([]uint64, n)
 }
 
 // learnProgress records peer p's report, and whether p needs ours.

@@ -47,12 +47,25 @@ func (r *Replica) forgetInstances() {
 	// majority's snapshot (Behind's (b) holds for it).
 	silent := r.silentPeers()
 	majority := r.n-1-bits.OnesCount64(silent) >= r.q.slow
+	// And only past a peer every peer heard from also reports silent: two
+	// live replicas cut from each other but both heard by a third would
+	// otherwise each count the other silent and forget past it what the
+	// third committed, and once the third is gone refuse each other's
+	// snapshots for good (review of 749569a: 0 commands for 8 s, while
+	// they were a majority; TestEPaxosCutPairNeverForgetsPastEachOther).
+	// The third, hearing both, reports neither silent.
+	agreed := silent
+	for h := range r.n {
+		if h != int(r.self) && silent&bit(h) == 0 {
+			agreed &= r.catchUp.peerSilent[h]
+		}
+	}
 	for q := range r.rows {
 		row := int32(q)
 		limit := r.rows.known(row)
 		for p := 0; p < r.n; p++ {
 			if p != int(r.self) {
-				limit = min(limit, r.forgetFor(p, q, majority && silent&bit(p) != 0))
+				limit = min(limit, r.forgetFor(p, q, majority && agreed&bit(p) != 0))
 			}
 		}
 		upTo := r.rows[q].forgotten
@@ -75,8 +88,11 @@ func (r *Replica) forgetInstances() {
 // hears from a majority and has saved a snapshot, without limit (what the
 // peers heard from committed and this replica executed): p, when it asks,
 // is sent a snapshot taken for it if the newest is older than the log
-// (paxi.SnapshotSender), which holds everything executed here. Never past
-// a peer heard from: two live replicas that each forgot what the other
+// (paxi.SnapshotSender), which then holds everything executed here (one
+// already being written when p asks may not, nor a payload installed from
+// a peer and executed again without a record; p then asks again, and the
+// next is taken after). Never past a peer heard from, nor past one a peer
+// heard from does not also report silent (forgetInstances): two live replicas that each forgot what the other
 // lacks (their Commits lost between them) would each refuse the other's
 // snapshot, which lacks what the refuser executed and forgot, for good
 // (review of 3256692, TestLiveReplicasDoNotForgetPastEachOther).

@@ -95,6 +95,10 @@ type Progress struct {
 	// heard from it since it started, and may have missed commits while it
 	// was down even though nothing changes any more.
 	Ask bool
+	// Silent is the set of peers (bit p for replica p) the sender has not
+	// heard from for two retry periods: a replica forgets past a silent
+	// peer only if every peer it hears from says so too (forget.go).
+	Silent uint64
 }
 
 // CommitRequest asks a peer that reported having committed instances

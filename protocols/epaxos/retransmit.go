@@ -145,6 +145,11 @@ func (r *Replica) sendProgress() {
 	}
 	to := cu.answer | cu.ask
 	cu.answer = 0
+	silent := r.silentPeers()
+	if silent != cu.silentSent {
+		ps.changed = true // the peers forget past a silent peer only once we say it is
+	}
+	cu.silentSent = silent
 	if !ps.changed && !ps.dirty && !gap {
 		if to == 0 {
 			return
@@ -152,7 +157,7 @@ func (r *Replica) sendProgress() {
 		up := slices.Clone(r.committedUpTo)
 		for p := 0; p < r.n; p++ {
 			if to&bit(p) != 0 {
-				r.Send(r.peers[p], &Progress{UpTo: up, Ask: cu.ask&bit(p) != 0})
+				r.Send(r.peers[p], &Progress{UpTo: up, Ask: cu.ask&bit(p) != 0, Silent: silent})
 				r.stats.progressSent++
 			}
 		}
@@ -160,13 +165,14 @@ func (r *Replica) sendProgress() {
 	}
 	ps.changed, ps.dirty = false, false
 	copy(ps.sent, r.committedUpTo)
-	r.Broadcast(&Progress{UpTo: slices.Clone(r.committedUpTo), Ask: cu.ask != 0})
+	r.Broadcast(&Progress{UpTo: slices.Clone(r.committedUpTo), Ask: cu.ask != 0, Silent: silent})
 	r.stats.progressSent += int64(r.n - 1)
 }
 
 // onProgress learns how far peer p has committed our row.
 func (r *Replica) onProgress(p int, m *Progress) {
 	ps := &r.progress
+	r.catchUp.peerSilent[p] = m.Silent
 	// No peer can have committed an own instance not started yet: a report
 	// that says so is read up to the last one (bounds.go). Taken as it is,
 	// math.MaxInt64 would make resendCommits start at acked+1, which wraps

@@ -15,8 +15,10 @@ import (
 // instance forgotten that way (a CommitRequest, a PreAccept, Accept,
 // Prepare or Validate of it, or a Progress report below the forgotten
 // prefix) is sent a snapshot instead, taken for it if the newest is older
-// than the log, so it holds every instance executed and forgotten here. A
-// peer heard from is never forgotten past (forget.go), and a replica
+// than the log, so it holds every instance executed and forgotten here
+// (but for the exceptions forgetFor names, which heal on the next ask). A
+// peer heard from, or one a peer heard from does not report silent, is
+// never forgotten past (forget.go), and a replica
 // holds, while a peer is down, what it holds with all up.
 //
 // Installing a peer's snapshot is a restart from the peer's checkpoint
