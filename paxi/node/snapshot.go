@@ -173,18 +173,17 @@ func (s *snapshotter) wait() {
 func encodeRecords(recs []paxi.Message, hint int) ([][]byte, int, error) {
 	out := make([][]byte, len(recs))
 	buf := make([]byte, 0, hint+hint/8)
-	total := 0
 	for i, m := range recs {
 		start := len(buf)
 		var err error
 		if buf, err = transport.Marshal(buf, m); err != nil {
 			return nil, 0, fmt.Errorf("encode checkpoint record %s: %w", paxi.MessageName(m), err)
 		}
-		// Should buf grow, the records before keep the old array.
+		// Should buf grow, the records before keep the old array (append
+		// copied them too, so len(buf) is still the total).
 		out[i] = buf[start:len(buf):len(buf)]
-		total += len(buf) - start
 	}
-	return out, total, nil
+	return out, len(buf), nil
 }
 
 // A snapshot's payload: the state machine's snapshot, then the protocol's

@@ -202,13 +202,7 @@ func TestHeldWhileOneIsDownAsWithAllUp(t *testing.T) {
 			if err := s.RunFor(2 * time.Second); err != nil {
 				t.Fatal(err)
 			}
-			s.StopLoad()
-			s.Settle(30 * time.Second)
-			if res := s.Check(); res.Failed() {
-				var b strings.Builder
-				res.Report(&b)
-				t.Fatalf("failed (replay: go test ./paxi/sim/ -run '^%s$'):\n%s", t.Name(), b.String())
-			}
+			settleAndCheck(t, s)
 			if s.SnapshotInstalls(down) == 0 {
 				t.Fatalf("%s never installed a snapshot", down)
 			}
@@ -234,12 +228,7 @@ func TestSuccessiveOutagesEachForgottenPast(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			run := func(d time.Duration) {
-				t.Helper()
-				if err := s.RunFor(d); err != nil {
-					t.Fatal(err)
-				}
-			}
+			run := func(d time.Duration) { runFor(t, s, d) }
 			s.Start()
 			run(500 * time.Millisecond)
 			for _, down := range []paxi.ID{"3.1", "2.1"} {
@@ -254,13 +243,7 @@ func TestSuccessiveOutagesEachForgottenPast(t *testing.T) {
 				}
 			}
 			run(2 * time.Second)
-			s.StopLoad()
-			s.Settle(30 * time.Second)
-			if res := s.Check(); res.Failed() {
-				var b strings.Builder
-				res.Report(&b)
-				t.Fatalf("failed (replay: go test ./paxi/sim/ -run '^%s$'):\n%s", t.Name(), b.String())
-			}
+			settleAndCheck(t, s)
 		})
 	}
 }
@@ -283,12 +266,7 @@ func TestEPaxosCutPairNeverForgetsPastEachOther(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(d time.Duration) {
-		t.Helper()
-		if err := s.RunFor(d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	run := func(d time.Duration) { runFor(t, s, d) }
 	r, q, third := paxi.ID("1.1"), paxi.ID("2.1"), paxi.ID("3.1")
 	s.Start()
 	run(500 * time.Millisecond)
@@ -306,6 +284,21 @@ func TestEPaxosCutPairNeverForgetsPastEachOther(t *testing.T) {
 	}
 	s.Heal()
 	run(2 * time.Second)
+	settleAndCheck(t, s)
+}
+
+// runFor runs s for d, failing t on an error.
+func runFor(t *testing.T, s *sim.Sim, d time.Duration) {
+	t.Helper()
+	if err := s.RunFor(d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settleAndCheck stops the load, lets s settle and fails t, with the
+// replay command, if any check fails.
+func settleAndCheck(t *testing.T, s *sim.Sim) {
+	t.Helper()
 	s.StopLoad()
 	s.Settle(30 * time.Second)
 	if res := s.Check(); res.Failed() {

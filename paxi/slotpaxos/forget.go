@@ -1,6 +1,10 @@
 package slotpaxos
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/agora-consensus/agora/paxi"
+)
 
 // Forgetting. A slot may go once every replica executed it: none is needed
 // again, since a replica behind asks only for slots above what it
@@ -50,7 +54,7 @@ func (l *Log[E]) Forget() bool {
 	upTo := l.Executed
 	var skip Acks
 	if l.catchUp {
-		if silent := l.silent(); len(l.heard)-bits.OnesCount64(uint64(silent)) >= len(l.heard)/2+1 {
+		if silent := l.silent(); len(l.heard)-bits.OnesCount64(uint64(silent)) >= paxi.Majority(len(l.heard)) {
 			skip = silent
 		}
 	}
