@@ -24,6 +24,10 @@ func (b Ballot) ID() ID {
 	return ID(fmt.Sprintf("%d.%d", (b>>8)&0xff, b&0xff))
 }
 
+// OwnedBy reports whether id owns b, as b.ID() == id does but without
+// building a string: followers ask it of every Accept.
+func (b Ballot) OwnedBy(id ID) bool { return uint16(b) == uint16(NewBallot(0, id)) }
+
 // Next returns the smallest ballot owned by id that is greater than b.
 func (b Ballot) Next(id ID) Ballot { return NewBallot(b.N()+1, id) }
 

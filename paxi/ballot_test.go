@@ -20,6 +20,22 @@ func TestBallotOrder(t *testing.T) {
 	}
 }
 
+// OwnedBy agrees with comparing ID() for every owner and candidate.
+func TestBallotOwnedBy(t *testing.T) {
+	ids := []ID{"1.1", "1.2", "1.10", "2.1", "3.255", "255.3"}
+	for _, owner := range ids {
+		b := NewBallot(7, owner)
+		for _, id := range ids {
+			if b.OwnedBy(id) != (b.ID() == id) {
+				t.Fatalf("NewBallot(7, %s).OwnedBy(%s) = %v, ID() = %s", owner, id, b.OwnedBy(id), b.ID())
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() { NewBallot(3, "1.2").OwnedBy("1.2") }); allocs != 0 {
+		t.Fatalf("OwnedBy allocates %v times", allocs)
+	}
+}
+
 func TestTimerFiresOnceAfterTicks(t *testing.T) {
 	var tm Timer
 	if tm.Tick() {

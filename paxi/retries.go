@@ -17,11 +17,9 @@ type retry struct {
 
 // Add keeps c, tried at tick now, unless it is already kept.
 func (q *Retries) Add(c Command, now int64) {
-	if _, ok := q.index.Get(c.Ident()); ok {
-		return
+	if q.index.AddNew(c.Ident(), int32(len(q.list))) {
+		q.list = append(q.list, retry{cmd: c, sent: now})
 	}
-	q.index.Add(c.Ident(), int32(len(q.list)))
-	q.list = append(q.list, retry{cmd: c, sent: now})
 }
 
 // Has reports whether command k is kept (not executed yet).
@@ -30,11 +28,13 @@ func (q *Retries) Has(k CommandKey) bool {
 	return ok
 }
 
-// Done forgets command k: it executed.
-func (q *Retries) Done(k CommandKey) {
-	if i, ok := q.index.Take(k); ok {
+// Done forgets command k: it executed. It reports whether k was kept.
+func (q *Retries) Done(k CommandKey) bool {
+	i, ok := q.index.Take(k)
+	if ok {
 		q.list[i].done = true
 	}
+	return ok
 }
 
 // Len is the number of commands kept.

@@ -23,6 +23,25 @@ type Waiting[T any] struct {
 	// rings are kept until they hold idleMax slots, then all dropped, so
 	// clients that come and go cannot pile up.
 	idle int
+	// last is the ring of lastID, the client looked up last. A pipelined
+	// client's commands arrive, are batched and execute in runs, so most
+	// lookups are for the same client as the one before, and the map
+	// lookup (hashing the id) was most of their cost. last is nil whenever
+	// rings may have been dropped.
+	last   *waitRing[T]
+	lastID uint64
+}
+
+// ring returns the ring of client c, or nil.
+func (w *Waiting[T]) ring(c uint64) *waitRing[T] {
+	if w.last != nil && w.lastID == c {
+		return w.last
+	}
+	r := w.clients[c]
+	if r != nil {
+		w.last, w.lastID = r, c
+	}
+	return r
 }
 
 // idleMax bounds the slots of empty rings kept (1.5 MiB of slots for a
@@ -51,26 +70,45 @@ const (
 
 // Add registers a waiter for command k, replacing any earlier one.
 func (w *Waiting[T]) Add(k CommandKey, v T) {
-	r := w.clients[k.ClientID]
+	if w.ringFor(k.ClientID).add(k.CommandID, v, true) {
+		w.n++
+	}
+}
+
+// AddNew registers a waiter for command k unless it has one, in one
+// lookup, and reports whether it added it.
+func (w *Waiting[T]) AddNew(k CommandKey, v T) bool {
+	if w.ringFor(k.ClientID).add(k.CommandID, v, false) {
+		w.n++
+		return true
+	}
+	return false
+}
+
+// ringFor returns the ring of client c, made if it has none.
+func (w *Waiting[T]) ringFor(c uint64) *waitRing[T] {
+	r := w.ring(c)
 	if r == nil {
 		if w.clients == nil {
 			w.clients = map[uint64]*waitRing[T]{}
 		}
 		r = &waitRing[T]{slots: make([]waitSlot[T], ringMin)}
-		w.clients[k.ClientID] = r
+		w.clients[c] = r
+		w.last, w.lastID = r, c
 	} else if r.empty() {
 		w.idle -= len(r.slots)
 	}
-	if r.add(k.CommandID, v) {
-		w.n++
-	}
+	return r
 }
 
-// add reports whether id is new.
-func (r *waitRing[T]) add(id uint64, v T) bool {
+// add reports whether id is new; an id already there gets v only if
+// replace.
+func (r *waitRing[T]) add(id uint64, v T, replace bool) bool {
 	if _, ok := r.over[id]; ok {
 		// Its slot may have been freed since; it stays where it is.
-		r.over[id] = v
+		if replace {
+			r.over[id] = v
+		}
 		return false
 	}
 	for {
@@ -81,7 +119,9 @@ func (r *waitRing[T]) add(id uint64, v T) bool {
 			r.n++
 			return true
 		case s.id == id:
-			s.v = v
+			if replace {
+				s.v = v
+			}
 			return false
 		case len(r.slots) < ringMax:
 			r.grow()
@@ -105,7 +145,7 @@ func (r *waitRing[T]) grow() {
 	r.slots, r.n = make([]waitSlot[T], min(2*len(old), ringMax)), 0
 	for _, s := range old {
 		if s.used {
-			r.add(s.id, s.v)
+			r.add(s.id, s.v, true)
 		}
 	}
 }
@@ -113,7 +153,7 @@ func (r *waitRing[T]) grow() {
 // Get returns the waiter for k, if any, and leaves it there.
 func (w *Waiting[T]) Get(k CommandKey) (T, bool) {
 	var zero T
-	r := w.clients[k.ClientID]
+	r := w.ring(k.ClientID)
 	if r == nil {
 		return zero, false
 	}
@@ -127,7 +167,7 @@ func (w *Waiting[T]) Get(k CommandKey) (T, bool) {
 // Take removes and returns the waiter for k, if any.
 func (w *Waiting[T]) Take(k CommandKey) (T, bool) {
 	var zero T
-	r := w.clients[k.ClientID]
+	r := w.ring(k.ClientID)
 	if r == nil {
 		return zero, false
 	}
@@ -159,7 +199,7 @@ func (w *Waiting[T]) Take(k CommandKey) (T, bool) {
 					delete(w.clients, c)
 				}
 			}
-			w.idle = 0
+			w.idle, w.last = 0, nil
 		}
 	}
 	return v, true

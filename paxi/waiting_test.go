@@ -12,8 +12,8 @@ var waitingSeed = flag.Int64("waiting-seed", 1, "seed of TestWaitingAgreesWithAM
 // random adds and takes: pipelined clients with consecutive ids, a client
 // whose ids are random (they collide in the ring and overflow), one whose
 // oldest command never finishes while its ids run far ahead, and one-shot
-// clients; every answer (Get, then Take), Len and the final Drain must
-// agree.
+// clients; every answer (Get, then Take, AddNew), Len and the final Drain
+// must agree.
 func TestWaitingAgreesWithAMap(t *testing.T) {
 	seed := *waitingSeed
 	rng := rand.New(rand.NewSource(seed))
@@ -54,8 +54,18 @@ func TestWaitingAgreesWithAMap(t *testing.T) {
 					break
 				}
 			}
-			w.Add(k, step)
-			model[k] = step
+			if _, had := model[k]; rng.Intn(3) == 0 {
+				// AddNew leaves a waiter there as it is.
+				if added := w.AddNew(k, step); added == had {
+					fail(step, "AddNew(%v) = %v with a waiter there: %v", k, added, had)
+				}
+				if !had {
+					model[k] = step
+				}
+			} else {
+				w.Add(k, step)
+				model[k] = step
+			}
 		} else {
 			// Take a waiting command, or one that is not waiting.
 			var k CommandKey
@@ -124,6 +134,27 @@ func TestWaitingForgetsIdleClients(t *testing.T) {
 	}
 	if w.Len() != 0 {
 		t.Fatalf("%d waiters remembered after every command was taken", w.Len())
+	}
+}
+
+// A client whose empty ring was just dropped with the other idle ones, and
+// that was the one looked up last, still finds what it adds next: the
+// lookup cache does not hand out the dropped ring.
+func TestWaitingAfterIdleRingsAreDropped(t *testing.T) {
+	var w Waiting[int]
+	other := CommandKey{ClientID: 1 << 40, CommandID: 1}
+	w.Add(other, 0) // a client that always has something waiting
+	for c := uint64(1); c <= 2*idleMax/ringMin; c++ {
+		k := CommandKey{ClientID: c, CommandID: 1}
+		w.Add(k, 1)
+		w.Take(k) // drops every idle ring, this one's too, now and then
+		again := CommandKey{ClientID: c, CommandID: 2}
+		w.Add(again, 2)
+		w.Get(other) // looks up another client
+		if v, ok := w.Get(again); !ok || v != 2 {
+			t.Fatalf("client %d: Get after an add = %d, %v, want 2, true", c, v, ok)
+		}
+		w.Take(again)
 	}
 }
 

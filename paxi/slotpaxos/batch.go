@@ -18,10 +18,9 @@ func Batches[T any](queue []paxi.Command, maxBatch int, assigned *paxi.Waiting[T
 	batch := newBatch(len(queue))
 	budget := paxi.NewBudget(maxBatch)
 	for i, c := range queue {
-		if _, ok := assigned.Get(c.Ident()); ok {
+		if !assigned.AddNew(c.Ident(), mark) {
 			continue
 		}
-		assigned.Add(c.Ident(), mark)
 		if !budget.Take(paxi.CommandBytes(c)) {
 			propose(slices.Clip(batch))
 			batch = newBatch(len(queue) - i)

@@ -289,11 +289,11 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	}
 	switch m := msg.(type) {
 	case *Accept:
-		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+		if r.validBallot(m.Ballot) && m.Ballot.OwnedBy(from) {
 			r.onAccept(from, m)
 		}
 	case *Accepts:
-		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+		if r.validBallot(m.Ballot) && m.Ballot.OwnedBy(from) {
 			r.onAccepts(from, m)
 		}
 	case *Accepted:
@@ -313,7 +313,7 @@ func (r *Replica) Step(from paxi.ID, msg paxi.Message) {
 	case *Skip:
 		r.onSkip(p, m)
 	case *Prepare:
-		if r.validBallot(m.Ballot) && m.Ballot.ID() == from {
+		if r.validBallot(m.Ballot) && m.Ballot.OwnedBy(from) {
 			r.onPrepare(from, m)
 		}
 	case *Promise:

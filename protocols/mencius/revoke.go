@@ -113,7 +113,7 @@ func (r *Replica) onPromise(p int, m *Promise) {
 		return
 	}
 	rv := r.revoking[m.Owner]
-	if m.Ballot.ID() == r.Self() && (rv == nil || m.Ballot < rv.b) && m.Ballot > r.lateSeen[m.Owner] {
+	if m.Ballot.OwnedBy(r.Self()) && (rv == nil || m.Ballot < rv.b) && m.Ballot > r.lateSeen[m.Owner] {
 		// A promise for a revocation this replica already gave up on:
 		// the network is slower than the wait, not down. Wait longer.
 		r.lateSeen[m.Owner] = m.Ballot

@@ -379,10 +379,9 @@ func (r *Replica) advance() { r.log.Advance(r.exec) }
 func (r *Replica) execute(c paxi.Command) {
 	r.Execute(c)
 	k := c.Ident()
-	if r.pending.Has(k) {
+	if r.pending.Done(k) {
 		r.rec.now = true // a client waits here: see Records
 	}
-	r.pending.Done(k)
 	r.assigned.Take(k)
 }
 

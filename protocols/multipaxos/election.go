@@ -58,7 +58,7 @@ func (r *Replica) votesFrom(from int64, cut bool) (out []Vote, next int64) {
 // without a record (a Reject naming b, say, reaching b's owner's rival
 // before b's own Prepare does).
 func (r *Replica) onPrepare(from paxi.ID, m *Prepare) {
-	if m.Ballot.ID() != from {
+	if !m.Ballot.OwnedBy(from) {
 		return
 	}
 	if r.log.Forgot(m.From) {

@@ -55,7 +55,7 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 		// leader's heartbeats make this replica catch up first.
 		return
 	}
-	if m.Ballot.ID() != from {
+	if !m.Ballot.OwnedBy(from) {
 		return // only a ballot's owner proposes at it
 	}
 	if r.refuse(from, m.Ballot) {
@@ -141,7 +141,7 @@ func (r *Replica) refuse(from paxi.ID, b paxi.Ballot) bool {
 // onHeartbeat follows the leader of a ballot at least as high as the one
 // promised, and learns its commit point.
 func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
-	if m.Ballot.ID() != from || r.refuse(from, m.Ballot) {
+	if !m.Ballot.OwnedBy(from) || r.refuse(from, m.Ballot) {
 		return
 	}
 	r.heardLeader()
