@@ -5,20 +5,33 @@ import (
 	"testing"
 )
 
-// A negative snapshot_log_bytes is refused with a one-line error naming
-// the field; 0 (no byte trigger) and a positive size are accepted.
+// snapshot_log_bytes below -1 is refused with a one-line error naming the
+// field; -1 (no byte trigger) and a positive size are kept as given, and 0
+// or an absent field mean DefaultSnapshotLogBytes, so that a config that
+// says nothing about snapshots gets a bounded log.
 func TestSnapshotLogBytesIsValidated(t *testing.T) {
-	js := `{"replicas":[{"id":"1.1","peer":"127.0.0.1:1","client":"127.0.0.1:2","http":"127.0.0.1:3"}],"algorithm":"x","snapshot_log_bytes":%s}`
-	for v, ok := range map[string]bool{"-1": false, "-1000": false, "0": true, "67108864": true} {
-		cfg, err := ParseConfig([]byte(strings.Replace(js, "%s", v, 1)))
-		if ok != (err == nil) {
-			t.Fatalf("snapshot_log_bytes %s: accepted=%v, want %v (%v)", v, err == nil, ok, err)
+	js := `{"replicas":[{"id":"1.1","peer":"127.0.0.1:1","client":"127.0.0.1:2","http":"127.0.0.1:3"}],"algorithm":"x"%s}`
+	field := func(v string) string { return `,"snapshot_log_bytes":` + v }
+	for _, c := range []struct {
+		field string
+		want  int64 // 0: refused
+	}{
+		{field("-2"), 0}, {field("-1000"), 0},
+		{field("-1"), -1}, {field("0"), DefaultSnapshotLogBytes}, {"", DefaultSnapshotLogBytes},
+		{field("67108864"), 64 << 20},
+	} {
+		cfg, err := ParseConfig([]byte(strings.Replace(js, "%s", c.field, 1)))
+		if (c.want != 0) != (err == nil) {
+			t.Fatalf("%q: accepted=%v, want %v (%v)", c.field, err == nil, c.want != 0, err)
 		}
-		if err != nil && (!strings.Contains(err.Error(), "snapshot_log_bytes") || strings.Contains(err.Error(), "\n")) {
-			t.Fatalf("snapshot_log_bytes %s: error %q does not name the field on one line", v, err)
+		if err != nil {
+			if !strings.Contains(err.Error(), "snapshot_log_bytes") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%q: error %q does not name the field on one line", c.field, err)
+			}
+			continue
 		}
-		if ok && v == "67108864" && cfg.SnapshotLogBytes != 64<<20 {
-			t.Fatalf("snapshot_log_bytes parsed as %d", cfg.SnapshotLogBytes)
+		if cfg.SnapshotLogBytes != c.want {
+			t.Fatalf("%q: snapshot_log_bytes is %d, want %d", c.field, cfg.SnapshotLogBytes, c.want)
 		}
 	}
 }

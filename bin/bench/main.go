@@ -56,8 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	serverProcs := fs.Int("server-gomaxprocs", 1, "GOMAXPROCS of each server (0: Go's default)")
 	outDir := fs.String("out", "", "results directory (default results/<timestamp>)")
 	quiet := fs.Bool("quiet", false, "no progress line per second")
-	snapEvery := fs.String("snapshot-every", "", "comma-separated servers' snapshot_every values (-1: no command trigger), one cluster each, e.g. -1,200000,-1,200000 to alternate off and on; default: the servers' default")
-	snapBytes := fs.String("snapshot-log-bytes", "", "comma-separated servers' snapshot_log_bytes values (0: no byte trigger), paired with -snapshot-every (a single value goes with every one)")
+	snapEvery := fs.String("snapshot-every", "", "comma-separated servers' snapshot_every values (-1: no command trigger), one cluster each; default: the servers' default (no command trigger)")
+	snapBytes := fs.String("snapshot-log-bytes", "", "comma-separated servers' snapshot_log_bytes values (-1: no byte trigger, 0: the servers' default of 32 MiB), paired with -snapshot-every (a single value goes with every one), e.g. -1,33554432,-1,33554432 to alternate off and on")
 	if err := cli.Parse(fs, args); err != nil {
 		return 2
 	}

@@ -41,7 +41,7 @@ func snapshotSettings(every, bytes string) ([]snapshotSetting, error) {
 	if err != nil {
 		return nil, err
 	}
-	bs, err := parse("snapshot-log-bytes", bytes, 0)
+	bs, err := parse("snapshot-log-bytes", bytes, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func snapshotSettings(every, bytes string) ([]snapshotSetting, error) {
 	for i := 0; i < n; i++ {
 		s := snapshotSetting{every: es[min(i, len(es)-1)], bytes: bs[min(i, len(bs)-1)]}
 		name := "on"
-		if s.every == -1 && s.bytes == 0 {
+		if s.every <= 0 && s.bytes == -1 {
 			name = "off"
 		}
 		label := fmt.Sprintf("snapshots %s (every %d, log bytes %d)", name, s.every, s.bytes)

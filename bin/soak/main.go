@@ -51,8 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	restart := fs.String("restart", "", "replica restarted after the load (default: the second)")
 	fsync := fs.Bool("fsync", true, "servers sync their logs")
 	every := fs.Int64("snapshot-every", 0, "servers' snapshot_every (0 or -1: no command trigger; snapshot-log-bytes still triggers)")
-	logBytes := fs.Int64("snapshot-log-bytes", 32<<20, "servers' snapshot_log_bytes (0: no byte trigger)")
-	noSnap := fs.Bool("no-snapshots", false, "servers take no snapshots (snapshot_every -1, snapshot_log_bytes 0)")
+	logBytes := fs.Int64("snapshot-log-bytes", 32<<20, "servers' snapshot_log_bytes (-1: no byte trigger)")
+	noSnap := fs.Bool("no-snapshots", false, "servers take no snapshots (snapshot_every -1, snapshot_log_bytes -1)")
 	clients := fs.Int("clients", 2, "connections per replica")
 	depth := fs.Int("depth", 512, "commands in flight per connection")
 	keys := fs.Int("keys", 100_000, "keys, drawn uniformly")
@@ -92,11 +92,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bad("-sample must be positive")
 	case *every < -1:
 		return bad("-snapshot-every must be -1, 0 or positive, got %d", *every)
-	case *logBytes < 0:
-		return bad("-snapshot-log-bytes must not be negative, got %d", *logBytes)
+	case *logBytes < -1:
+		return bad("-snapshot-log-bytes must be -1 or more, got %d", *logBytes)
 	}
 	if *noSnap {
-		*every, *logBytes = -1, 0
+		*every, *logBytes = -1, -1
 	}
 	w := benchmark.DefaultWorkload()
 	w.Clients, w.Outstanding, w.ValueSize, w.Writes = *clients, *depth, *valueSize, *writes

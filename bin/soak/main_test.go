@@ -18,7 +18,7 @@ func TestBadFlags(t *testing.T) {
 		{"-protocols", "nosuch"},
 		{"-duration", "1m", "-down", "1m"},
 		{"-snapshot-every", "-2"},
-		{"-snapshot-log-bytes", "-1"},
+		{"-snapshot-log-bytes", "-2"},
 		{"-sample", "0s"},
 	} {
 		var out, errb bytes.Buffer

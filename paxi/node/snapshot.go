@@ -58,7 +58,10 @@ type saved struct {
 	err     error
 }
 
-// newSnapshotter returns nil when this replica takes no snapshots.
+// newSnapshotter returns nil when this replica takes no snapshots. A
+// parsed config has DefaultSnapshotLogBytes in place of an absent
+// snapshot_log_bytes; in a Config built in code, 0 and -1 both mean no
+// byte trigger.
 func newSnapshotter(cfg *paxi.Config, st storage.Storage, proto paxi.Protocol) *snapshotter {
 	every := max(cfg.SnapshotEvery, 0)
 	s, ok := st.(snapshotStore)
