@@ -287,6 +287,51 @@ func TestEPaxosCutPairNeverForgetsPastEachOther(t *testing.T) {
 	settleAndCheck(t, s)
 }
 
+// EPaxos, N=3, the asymmetric form of the case above: 1.1 and 2.1 are cut
+// from each other and 3.1 commits what each proposes, with its Commits to
+// them held; then 3.1 stops hearing either (their messages to it are
+// lost) while both still hear it. 3.1 now reports both silent, so each of
+// 1.1 and 2.1 sees the other reported silent by every peer it hears, and
+// before the fix each forgot past the other what 3.1 had committed; once
+// 3.1 went away they refused each other's snapshots for good. A replica
+// now forgets past a silent peer only while no peer it hears reports it
+// silent too: 3.1, not hearing 1.1, cannot vouch to 1.1 for anything.
+func TestEPaxosPairNeverForgetsPastEachOtherOnOneWayLinks(t *testing.T) {
+	cfg := sim.Config{
+		Protocol: "epaxos", N: 3, Seed: 1, Latency: sim.LAN(3), Duration: time.Hour,
+		Workload:  sim.Workload{Clients: 2, ClientsAt: map[paxi.ID]int{"3.1": 0}, Keys: 20, Conflict: 0.3, Timeout: time.Second},
+		Snapshots: &sim.Snapshots{Every: 50, ChunkBytes: 4096},
+	}
+	s, err := sim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(d time.Duration) { runFor(t, s, d) }
+	r, q, third := paxi.ID("1.1"), paxi.ID("2.1"), paxi.ID("3.1")
+	s.Start()
+	run(500 * time.Millisecond)
+	s.Cut(sim.CutRule{Node: r, Peers: []paxi.ID{q}})
+	held := []string{"epaxos.Commit", "epaxos.Commits", "epaxos.PrepareReply", "epaxos.ValidateReply"}
+	s.Hold(sim.HoldRule{From: third, To: r, Types: held, For: paxi.Duration(10 * time.Second)})
+	s.Hold(sim.HoldRule{From: third, To: q, Types: held, For: paxi.Duration(10 * time.Second)})
+	run(2 * time.Second)
+	s.SetLinkFaults(r, third, sim.LinkFaults{Drop: 1})
+	s.SetLinkFaults(q, third, sim.LinkFaults{Drop: 1})
+	run(3 * time.Second)
+	s.SetLinkFaults(r, third, sim.LinkFaults{})
+	s.SetLinkFaults(q, third, sim.LinkFaults{})
+	s.Heal()
+	s.Partition([]paxi.ID{third}, []paxi.ID{r, q})
+	before := s.Completed()
+	run(5 * time.Second)
+	if done := s.Completed() - before; done < 1000 {
+		t.Fatalf("1.1 and 2.1, a majority, completed %d commands in 5 s with 3.1 away (replay: go test ./paxi/sim/ -run '^%s$')", done, t.Name())
+	}
+	s.Heal()
+	run(2 * time.Second)
+	settleAndCheck(t, s)
+}
+
 // runFor runs s for d, failing t on an error.
 func runFor(t *testing.T, s *sim.Sim, d time.Duration) {
 	t.Helper()

@@ -54,10 +54,24 @@ func (r *Replica) forgetInstances() {
 	// snapshots for good (review of 749569a: 0 commands for 8 s, while
 	// they were a majority; TestEPaxosCutPairNeverForgetsPastEachOther).
 	// The third, hearing both, reports neither silent.
+	//
+	// Nor while a peer heard from reports this replica silent: with
+	// one-way links the third may hear neither of the two while both hear
+	// it, and report both silent, each to the other; each would then
+	// forget past the other what the third committed before it went deaf
+	// (TestEPaxosPairNeverForgetsPastEachOtherOnOneWayLinks: 0 commands in
+	// 5 s). A peer that does not hear this replica cannot vouch to it that
+	// another is gone. Two replicas could now forget past each other only
+	// if every peer each hears said so of the other and not of itself;
+	// their majorities share a peer, whose report at any one time cannot
+	// say both.
 	agreed := silent
 	for h := range r.n {
 		if h != int(r.self) && silent&bit(h) == 0 {
 			agreed &= r.catchUp.peerSilent[h]
+			if r.catchUp.peerSilent[h]&bit(int(r.self)) != 0 {
+				agreed = 0
+			}
 		}
 	}
 	for q := range r.rows {
