@@ -93,6 +93,7 @@ func New(o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	dropRecords(o.Storage)
 	m := o.Metrics
 	if m == nil {
 		m = NewMetrics()

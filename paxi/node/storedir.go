@@ -182,6 +182,17 @@ type markedStore struct {
 	pending bool
 }
 
+// DropRecords passes the call on to a store that can drop its records.
+func (s *markedStore) DropRecords() { dropRecords(s.Storage) }
+
+// dropRecords lets st free the records it read at open (storage.Log and
+// storage.File can), once the protocol was rebuilt from them.
+func dropRecords(st storage.Storage) {
+	if d, ok := st.(interface{ DropRecords() }); ok {
+		d.DropRecords()
+	}
+}
+
 func (s *markedStore) Append(recs ...[]byte) error {
 	if len(recs) > 0 {
 		s.pending = true

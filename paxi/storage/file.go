@@ -204,6 +204,16 @@ func (l *File) Records() [][]byte {
 	return l.records
 }
 
+// DropRecords forgets the records read at open, so that the buffer they
+// share can be freed once the caller has rebuilt its state from them;
+// Records returns nil afterwards. Kept, they held a restarted replica's
+// whole last segment (tens of MiB) in memory for as long as it ran.
+func (l *File) DropRecords() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = nil
+}
+
 // Repaired returns how many bytes of torn tail OpenFile truncated (0 if the
 // log ended cleanly).
 func (l *File) Repaired() int64 {

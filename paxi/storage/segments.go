@@ -300,6 +300,17 @@ func (l *Log) Sync() error {
 	return nil
 }
 
+// DropRecords forgets the records read at open, as File.DropRecords does,
+// in every segment read; Records returns nil afterwards.
+func (l *Log) DropRecords() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = nil
+	if l.cur != nil {
+		l.cur.DropRecords()
+	}
+}
+
 // Records implements Storage: the records after the snapshot that OpenLog
 // loaded (all of them if there was none).
 func (l *Log) Records() [][]byte {

@@ -53,6 +53,28 @@ func TestLogRollsSegmentsAndReopensWithAllRecords(t *testing.T) {
 	}
 }
 
+// DropRecords frees what was read at open without touching the log: the
+// records appended after it, and those before, are all there at the next
+// open.
+func TestLogDropRecordsKeepsTheLog(t *testing.T) {
+	base := logPath(t)
+	l := mustOpenLog(t, base, logOpts())
+	all := recs("r", 20)
+	appendSynced(t, l, all[:10])
+	l.Close()
+	l = mustOpenLog(t, base, logOpts())
+	checkRecords(t, l.Records(), all[:10])
+	l.DropRecords()
+	if n := len(l.Records()); n != 0 {
+		t.Fatalf("%d records after DropRecords, want none", n)
+	}
+	appendSynced(t, l, all[10:])
+	l.Close()
+	l = mustOpenLog(t, base, logOpts())
+	defer l.Close()
+	checkRecords(t, l.Records(), all)
+}
+
 // A snapshot drops the segments before the previous snapshot; reopening
 // gives the newest snapshot and only the records after it.
 func TestLogSnapshotTruncatesAndReopensWithTail(t *testing.T) {
