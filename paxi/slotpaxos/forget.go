@@ -2,6 +2,7 @@ package slotpaxos
 
 import (
 	"math/bits"
+	"slices"
 
 	"github.com/agora-consensus/agora/paxi"
 )
@@ -32,6 +33,32 @@ import (
 // majority condition keeps a replica cut off with a minority, which
 // executes nothing new, from forgetting what it would then have to get
 // back from a snapshot.
+
+// Executions is what each replica executed (every slot below), by its
+// index, as far as this replica heard, with its own point at its own
+// index: a replica that hears every other one (a Multi-Paxos leader, in
+// its Accepteds) passes it on, so that the others forget by it without
+// waiting for each other's periodic reports (paxi.SlotProgress).
+func (l *Log[E]) Executions() []int64 {
+	out := slices.Clone(l.peerExec)
+	out[l.self] = l.Executed
+	return out
+}
+
+// NoteExecutions takes a peer's Executions. What one replica heard of
+// another's executed point holds for all: the point only grows, and a
+// replica reports it only once its commit point is durable. A list of
+// another length (not of this configuration) is ignored.
+func (l *Log[E]) NoteExecutions(x []int64) {
+	if len(x) != len(l.peerExec) {
+		return
+	}
+	for p, e := range x {
+		if p != l.self {
+			l.NoteExecuted(p, e)
+		}
+	}
+}
 
 // Heard notes a message from peer p, at the tick of the last Report.
 func (l *Log[E]) Heard(p int) { l.heard[p] = l.now }

@@ -1,6 +1,7 @@
 package slotpaxos
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -185,5 +186,28 @@ func TestForgetPastSilentPeersOnlyFromAMajority(t *testing.T) {
 	l.NoteExecuted(2, 6)
 	if l.Forget(); l.Base() != 6 {
 		t.Fatalf("forgot to %d hearing from 3 of 5, want 6", l.Base())
+	}
+}
+
+// Executions passes on what each replica executed, with the replica's own
+// point; NoteExecutions takes only what moves a point forward, never this
+// replica's own, and ignores a list of another configuration's length.
+func TestExecutionsArePassedOn(t *testing.T) {
+	l := newLog() // replica 0 of 3
+	for s := int64(0); s < 10; s++ {
+		l.Grow(s).Choose(Value{Cmds: put("v")})
+	}
+	l.Advance(func(paxi.Command) {})
+	l.NoteExecuted(1, 7)
+	if got := l.Executions(); !slices.Equal(got, []int64{10, 7, 0}) {
+		t.Fatalf("Executions %v, want [10 7 0]", got)
+	}
+	l.NoteExecutions([]int64{4, 9, 5, 8}) // not of this configuration
+	l.NoteExecutions([]int64{3, 6, 5})    // 1 at 6 is old news
+	if got := l.Executions(); !slices.Equal(got, []int64{10, 7, 5}) {
+		t.Fatalf("Executions %v after noting, want [10 7 5]", got)
+	}
+	if l.Forget(); l.Base() != 5 {
+		t.Fatalf("forgot to %d, want 5 (what every replica executed)", l.Base())
 	}
 }

@@ -50,13 +50,16 @@ type Promised struct {
 }
 
 // Accept is phase 2: the leader of Ballot proposes a value for Slot. Commit
-// is the leader's commit point, piggybacked.
+// is the leader's commit point, piggybacked, and Executed what each replica
+// executed, as far as the leader heard (slotpaxos.Log.Executions):
+// followers forget by it.
 type Accept struct {
-	Ballot paxi.Ballot
-	Slot   int64
-	Cmds   []paxi.Command
-	Noop   bool
-	Commit int64
+	Ballot   paxi.Ballot
+	Slot     int64
+	Cmds     []paxi.Command
+	Noop     bool
+	Commit   int64
+	Executed []int64
 }
 
 // Accepted says the sender durably accepted Slot's value at Ballot, and
@@ -79,9 +82,11 @@ type Reject struct {
 // value at Ballot knows it is the chosen one. A leader announces only
 // slots whose value it proposed at Ballot or learned chosen at a lower
 // one (see onChosen).
+// Executed is as in Accept.
 type Heartbeat struct {
-	Ballot paxi.Ballot
-	Commit int64
+	Ballot   paxi.Ballot
+	Commit   int64
+	Executed []int64
 }
 
 // Forward carries client commands from the replica they arrived at to the

@@ -44,7 +44,7 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 	e.Cmds, e.Noop, e.Has, e.VBal = cmds, noop, true, r.bal
 	e.Proposal = slotpaxos.NewProposal(r.self, r.now)
 	r.Persist(&Vote{Slot: s, Ballot: r.bal, Cmds: cmds, Noop: noop})
-	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.log.Commit})
+	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.log.Commit, Executed: r.log.Executions()})
 	r.tryChoose(s)
 }
 
@@ -58,6 +58,7 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	if !m.Ballot.OwnedBy(from) {
 		return // only a ballot's owner proposes at it
 	}
+	r.log.NoteExecutions(m.Executed) // true whatever the ballot
 	if r.refuse(from, m.Ballot) {
 		return
 	}
@@ -141,7 +142,11 @@ func (r *Replica) refuse(from paxi.ID, b paxi.Ballot) bool {
 // onHeartbeat follows the leader of a ballot at least as high as the one
 // promised, and learns its commit point.
 func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
-	if !m.Ballot.OwnedBy(from) || r.refuse(from, m.Ballot) {
+	if !m.Ballot.OwnedBy(from) {
+		return
+	}
+	r.log.NoteExecutions(m.Executed)
+	if r.refuse(from, m.Ballot) {
 		return
 	}
 	r.heardLeader()
@@ -150,7 +155,7 @@ func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
 
 // broadcastHeartbeat announces the commit point.
 func (r *Replica) broadcastHeartbeat() {
-	r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.log.Commit})
+	r.Broadcast(&Heartbeat{Ballot: r.bal, Commit: r.log.Commit, Executed: r.log.Executions()})
 }
 
 // learn takes the commit point of the leader of b (slotpaxos.Slot.Learn):
@@ -277,7 +282,7 @@ func (r *Replica) resendAccepts() {
 			if p == r.self || e.Acks.Has(p) || sent[p] == r.p.ResendLimit {
 				continue
 			}
-			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.Cmds, Noop: e.Noop, Commit: r.log.Commit})
+			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.Cmds, Noop: e.Noop, Commit: r.log.Commit, Executed: r.log.Executions()})
 			r.stats.resends++
 			sent[p]++
 		}
