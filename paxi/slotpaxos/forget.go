@@ -35,13 +35,13 @@ import (
 // back from a snapshot.
 
 // Executions is what each replica executed (every slot below), by its
-// index, as far as this replica heard, with its own point at its own
-// index: a replica that hears every other one (a Multi-Paxos leader, in
+// index, as far as this replica heard, with its own point (Reported) at
+// its own index: a replica that hears every other one (a Multi-Paxos leader, in
 // its Accepteds) passes it on, so that the others forget by it without
 // waiting for each other's periodic reports (paxi.SlotProgress).
 func (l *Log[E]) Executions() []int64 {
 	out := slices.Clone(l.peerExec)
-	out[l.self] = l.Executed
+	out[l.self] = l.Reported()
 	return out
 }
 
