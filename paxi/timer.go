@@ -23,6 +23,9 @@ func (t *Timer) Restart() { t.Reset(t.timeout) }
 // Stop disarms the timer.
 func (t *Timer) Stop() { t.left = 0 }
 
+// Left is how many ticks until it fires (0: stopped).
+func (t *Timer) Left() int { return t.left }
+
 // Running reports whether the timer is armed.
 func (t *Timer) Running() bool { return t.left > 0 }
 

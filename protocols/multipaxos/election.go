@@ -194,16 +194,34 @@ func (r *Replica) onReject(m *Reject) {
 // PeerDown (paxi.PeerWatcher) runs for leader at once when the host saw
 // its connection to the leader drop, rather than after an election
 // timeout of 300-600 ms (with real processes, most of the stall after the
-// leader's SIGKILL). Only the replica next after the leader in ring order
-// does, so that the first candidate wins without a duel; the others keep
-// their timeouts and hear its Prepare. A wrong hint costs a leader change,
-// which stays safe.
+// leader's SIGKILL). The replica next after the leader in ring order runs,
+// so that the first candidate wins without a duel, unless it is catching
+// up (it keeps its usual timeout then): a candidate proposes again every
+// slot above its own commit point, so one restarted a moment ago would
+// hold the cluster up while it did. The others wait one turn per replica
+// before them in that order, so that one runs soon when the first does
+// not: a quorum's retransmission timeout from the round trips measured
+// when this replica led, at most an election timeout (the turn before any
+// is measured). A Prepare from an earlier one restarts their usual
+// timeout. A wrong hint costs a leader change, which stays safe.
 func (r *Replica) PeerDown(id paxi.ID) {
 	l := paxi.IndexOf(r.peers, id)
 	if l < 0 || id != r.leaderID || r.leading || r.camp != nil {
 		return
 	}
-	if (r.self-l-1+len(r.peers))%len(r.peers) == 0 {
-		r.campaign()
+	rank := (r.self - l - 1 + len(r.peers)) % len(r.peers)
+	if rank == 0 {
+		if !r.catchingUpNow() {
+			r.campaign()
+		}
+		return
+	}
+	turn := min(int(r.retrans.Quorum(len(r.peers)/2)), r.p.ElectionTicks)
+	if t := rank * turn; t < r.election.Left() {
+		r.election.Reset(t)
 	}
 }
+
+// catchingUpNow reports whether this replica knows of chosen slots it has
+// not learned yet.
+func (r *Replica) catchingUpNow() bool { return r.log.Commit < r.heard }

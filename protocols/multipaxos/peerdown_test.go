@@ -34,3 +34,38 @@ func TestPeerDownElectsAtOnce(t *testing.T) {
 	}
 	var _ paxi.PeerWatcher = c.Reps[1]
 }
+
+// A follower catching up does not run for leader when the leader's
+// connection drops, though it is next after the leader in ring order: it
+// would propose again every slot it lacks. The one after it runs after a
+// turn (at most an election timeout), not waiting for a timeout that the
+// first's campaign would have restarted.
+func TestPeerDownSkipsAFollowerThatIsCatchingUp(t *testing.T) {
+	c := newNet(t, 3)
+	c.Propose(0, put(1, 1, "k", "x"))
+	c.Down[1] = true // 1.2 misses the next commands
+	c.ProposeN(0, 20)
+	c.Down[1] = false
+	c.Drop = func(e paxi.Envelope) bool { // and learns them only slowly
+		_, ok := e.Msg.(*Chosen)
+		return ok && e.To == "1.2"
+	}
+	c.Tick(0, c.Reps[0].p.HeartbeatTicks) // 1.2 hears that it is behind
+	if !c.Reps[1].catchingUpNow() {
+		t.Fatalf("1.2 at commit %d, heard %d: not catching up", c.Reps[1].log.Commit, c.Reps[1].heard)
+	}
+	c.Down[0] = true // the leader 1.1 crashes
+	c.Reps[1].PeerDown("1.1")
+	c.Reps[2].PeerDown("1.1")
+	c.Run()
+	if c.Reps[1].stats.campaigns != 0 {
+		t.Fatal("1.2 ran for leader while catching up")
+	}
+	turn := c.Reps[2].p.ElectionTicks // 1.3 never led: no round trip measured
+	for i := 0; i < turn && !c.Reps[2].leading; i++ {
+		c.Tick(2, 1)
+	}
+	if !c.Reps[2].leading {
+		t.Fatalf("1.3 does not lead %d ticks after the leader's connection dropped", turn)
+	}
+}
