@@ -36,8 +36,8 @@ import (
 
 // Executions is what each replica executed (every slot below), by its
 // index, as far as this replica heard, with its own point (Reported) at
-// its own index: a replica that hears every other one (a Multi-Paxos leader, in
-// its Accepteds) passes it on, so that the others forget by it without
+// its own index: a replica that hears every other one (a Multi-Paxos
+// leader, in its Accepteds) passes it on, so that the others forget by it without
 // waiting for each other's periodic reports (paxi.SlotProgress).
 func (l *Log[E]) Executions() []int64 {
 	out := slices.Clone(l.peerExec)

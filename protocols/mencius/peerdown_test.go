@@ -62,9 +62,7 @@ func TestPeerDownLaterRevokerWaitsOneTimeout(t *testing.T) {
 // A replica behind its peers does not revoke a dead owner's slot that a
 // live peer reported chosen past: it asks for it (Need). Restarted and
 // catching up, the first revoker revoked from its own commit point on,
-// slots chosen long before, while the others left the owner to it (on
-// real processes, 0.9-1.1 s at 0 ops/s after kills 1-2 s after a
-// restart).
+// slots chosen long before, while the others left the owner to it.
 func TestReplicaBehindAsksRatherThanRevokes(t *testing.T) {
 	c := newNet(t, 3)
 	c.Drop = func(e paxi.Envelope) bool { // 1.2 misses slot 0 and learns nothing of it

@@ -500,12 +500,12 @@ func (r *Replica) watchExecution() {
 
 // chosenAtPeer reports whether a live peer other than the owner q reported
 // a commit point past the slot execution waits on: the slot is chosen
-// there, and Need brings it. A replica catching up after a restart, first
-// in a dead owner's revocation order, revoked from its own commit point on
-// slots chosen long before, and the others, hearing its revocation, left
-// the owner's slots to it: 0.9-1.1 s at 0 ops/s on real processes (bin/chaos,
-// seed 1, kills 1-2 s after a restart). The owner's own report does not
-// count: it may have learned a slot chosen that no one else knows is.
+// there, and Need brings it. Without this, a replica catching up after a
+// restart, first in a dead owner's revocation order, revoked from its own
+// commit point on, slots chosen long before, proposing their values again
+// while the others left the owner's slots to it. The owner's own report
+// does not count: it may have learned a slot chosen that no one else
+// knows is.
 func (r *Replica) chosenAtPeer(q int) bool {
 	for p := range r.peers {
 		if p != r.self && p != q && !r.down[p] && r.log.PeerCommit(p) > r.log.Commit {

@@ -216,7 +216,7 @@ func (r *Replica) PeerDown(id paxi.ID) {
 		}
 		return
 	}
-	turn := min(int(r.retrans.Quorum(len(r.peers)/2)), r.p.ElectionTicks)
+	turn := min(int(r.retrans.Quorum(r.maj-1)), r.p.ElectionTicks)
 	if t := rank * turn; t < r.election.Left() {
 		r.election.Reset(t)
 	}

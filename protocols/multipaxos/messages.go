@@ -50,16 +50,13 @@ type Promised struct {
 }
 
 // Accept is phase 2: the leader of Ballot proposes a value for Slot. Commit
-// is the leader's commit point, piggybacked, and Executed what each replica
-// executed, as far as the leader heard (slotpaxos.Log.Executions):
-// followers forget by it.
+// is the leader's commit point, piggybacked.
 type Accept struct {
-	Ballot   paxi.Ballot
-	Slot     int64
-	Cmds     []paxi.Command
-	Noop     bool
-	Commit   int64
-	Executed []int64
+	Ballot paxi.Ballot
+	Slot   int64
+	Cmds   []paxi.Command
+	Noop   bool
+	Commit int64
 }
 
 // Accepted says the sender durably accepted Slot's value at Ballot, and
@@ -81,8 +78,11 @@ type Reject struct {
 // every slot below Commit is chosen, and a replica that accepted a slot's
 // value at Ballot knows it is the chosen one. A leader announces only
 // slots whose value it proposed at Ballot or learned chosen at a lower
-// one (see onChosen).
-// Executed is as in Accept.
+// one (see onChosen). Executed is what each replica executed, as far as
+// the leader heard in its Accepteds (slotpaxos.Log.Executions): followers
+// forget by it. A leader sends a Heartbeat in every Ready that moves its
+// commit point, so at saturation followers learn it as often as Accepts
+// would carry it.
 type Heartbeat struct {
 	Ballot   paxi.Ballot
 	Commit   int64

@@ -279,7 +279,7 @@ func (r *Replica) Tick() {
 		r.backoff = min(r.backoff+1, slotpaxos.MaxBackoff)
 		r.campaign()
 	}
-	if r.log.Commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
+	if r.catchingUpNow() && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
 		r.askCatchUp()
 	}
 	r.retryForwards()

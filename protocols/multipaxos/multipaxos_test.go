@@ -185,7 +185,7 @@ func TestRestartAfterEveryoneForgot(t *testing.T) {
 
 // Followers forget as the leader does, without waiting for each other's
 // periodic reports: the leader hears every follower's executed point in
-// its Accepteds and passes on in its Accepts what all executed. Before,
+// its Accepteds and passes on in its Heartbeats what each executed. Before,
 // a follower learned the other follower's point only from its
 // paxi.SlotProgress every 100 ms, and held all it executed meanwhile: at
 // saturation 100 slots of 4,096 commands against the leader's 6, which

@@ -44,7 +44,7 @@ func (r *Replica) propose(s int64, cmds []paxi.Command, noop bool) {
 	e.Cmds, e.Noop, e.Has, e.VBal = cmds, noop, true, r.bal
 	e.Proposal = slotpaxos.NewProposal(r.self, r.now)
 	r.Persist(&Vote{Slot: s, Ballot: r.bal, Cmds: cmds, Noop: noop})
-	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.log.Commit, Executed: r.log.Executions()})
+	r.Broadcast(&Accept{Ballot: r.bal, Slot: s, Cmds: cmds, Noop: noop, Commit: r.log.Commit})
 	r.tryChoose(s)
 }
 
@@ -58,7 +58,6 @@ func (r *Replica) onAccept(from paxi.ID, m *Accept) {
 	if !m.Ballot.OwnedBy(from) {
 		return // only a ballot's owner proposes at it
 	}
-	r.log.NoteExecutions(m.Executed) // true whatever the ballot
 	if r.refuse(from, m.Ballot) {
 		return
 	}
@@ -145,7 +144,7 @@ func (r *Replica) onHeartbeat(from paxi.ID, m *Heartbeat) {
 	if !m.Ballot.OwnedBy(from) {
 		return
 	}
-	r.log.NoteExecutions(m.Executed)
+	r.log.NoteExecutions(m.Executed) // true whatever the ballot
 	if r.refuse(from, m.Ballot) {
 		return
 	}
@@ -166,7 +165,7 @@ func (r *Replica) learn(b paxi.Ballot, commit int64) {
 	for s := r.log.Commit; s < commit && s < r.log.End() && r.log.Slot(s).Learn(b); s++ {
 	}
 	r.advance()
-	if r.log.Commit < r.heard && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
+	if r.catchingUpNow() && r.now-r.catchingUp >= int64(r.p.RetryTicks) {
 		r.askCatchUp()
 	}
 }
@@ -251,7 +250,7 @@ func (r *Replica) onChosen(from paxi.ID, m *Chosen) {
 	// Ask for the next part at once, but only on a reply that moved the
 	// commit point: a duplicated or stale reply moves nothing, and asking
 	// on it too would fork one catch-up chain into two, again and again.
-	if r.log.Commit > before && r.log.Commit < r.heard && r.asked >= 0 && from == r.peers[r.asked] {
+	if r.log.Commit > before && r.catchingUpNow() && r.asked >= 0 && from == r.peers[r.asked] {
 		r.askCatchUp()
 	}
 }
@@ -282,7 +281,7 @@ func (r *Replica) resendAccepts() {
 			if p == r.self || e.Acks.Has(p) || sent[p] == r.p.ResendLimit {
 				continue
 			}
-			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.Cmds, Noop: e.Noop, Commit: r.log.Commit, Executed: r.log.Executions()})
+			r.Send(r.peers[p], &Accept{Ballot: r.bal, Slot: s, Cmds: e.Cmds, Noop: e.Noop, Commit: r.log.Commit})
 			r.stats.resends++
 			sent[p]++
 		}
