@@ -74,11 +74,13 @@ func New(o Options) (*Node, error) {
 	}
 	log = log.With("replica", string(o.ID))
 	start := time.Now()
-	kv, restored, err := restoreSnapshot(o.Storage)
+	kv, restored, snapSize, err := restoreSnapshot(o.Storage)
 	if err != nil {
 		return nil, fmt.Errorf("replica %s: %w", o.ID, err)
 	}
+	var tail uint64
 	for i, b := range o.Storage.Records() {
+		tail += uint64(len(b))
 		m, err := transport.Unmarshal(b)
 		if err != nil {
 			return nil, fmt.Errorf("replica %s: durable record %d cannot be decoded: %w", o.ID, i, err)
@@ -104,7 +106,7 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{
 		id: o.ID, cfg: cfg, proto: proto, kv: kv, tr: o.Transport, store: o.Storage,
-		log: log, metrics: m, requests: make(chan submission, 4096), snap: newSnapshotter(cfg, o.Storage, proto),
+		log: log, metrics: m, requests: make(chan submission, 4096), snap: newSnapshotter(cfg, o.Storage, proto, tail, snapSize),
 	}
 	n.cu = newCatchUp(n, factory, seed)
 	return n, nil

@@ -285,8 +285,31 @@ func (l *Log) Sync() error {
 		return err
 	}
 	l.synced = l.next
+	if l.cur.Size() < l.opts.SegmentBytes {
+		return nil
+	}
+	return l.roll()
+}
+
+// Roll starts a new segment at the next record, if every record appended
+// is synced and the last segment holds any. The node rolls just before it
+// takes a snapshot at Position: the snapshot then starts a segment, and
+// OpenLog reads only the records after it, not the rest of a segment of
+// up to SegmentBytes before it (a restart's time is then the tail's, which
+// the snapshot trigger bounds).
+func (l *Log) Roll() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.synced != l.next {
+		return nil
+	}
+	return l.roll()
+}
+
+// roll is Roll with l.mu held and every record synced.
+func (l *Log) roll() error {
 	last := &l.segs[len(l.segs)-1]
-	if l.cur.Size() < l.opts.SegmentBytes || l.next == last.start {
+	if l.next == last.start {
 		return nil
 	}
 	f, err := OpenFile(segPath(l.base, l.next), FileOptions{NoSync: l.opts.NoSync, Log: l.log})

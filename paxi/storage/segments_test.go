@@ -292,3 +292,47 @@ func TestLogSnapshotConcurrentWithAppends(t *testing.T) {
 	}
 	checkRecords(t, l.Records(), all[pos:])
 }
+
+// Roll before a snapshot at Position makes the snapshot start a segment,
+// so that the next open reads the records after it only, not the rest of
+// the segment before it. Roll is a no-op while records are unsynced or
+// when the last segment holds none.
+func TestLogRollStartsASegmentAtTheSnapshot(t *testing.T) {
+	base := logPath(t)
+	o := logOpts()
+	o.SegmentBytes = 1 << 20 // no roll by size here
+	l := mustOpenLog(t, base, o)
+	appendSynced(t, l, recs("r", 50))
+	if err := l.Append([]byte("unsynced")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Roll(); err != nil || l.Segments() != 1 {
+		t.Fatalf("Roll with a record unsynced: err %v, %d segments, want 1", err, l.Segments())
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second finds the new segment empty
+		if err := l.Roll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Segments() != 2 {
+		t.Fatalf("%d segments after Roll, want 2", l.Segments())
+	}
+	if err := l.SaveSnapshot(l.Position(), []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	tail := recs("t", 5)
+	appendSynced(t, l, tail)
+	l.Close()
+	if _, err := os.Stat(segPath(base, 51)); err != nil {
+		t.Fatalf("no segment starting at the snapshot's record 51: %v", err)
+	}
+	l = mustOpenLog(t, base, o)
+	defer l.Close()
+	if _, pos, ok := l.Snapshot(); !ok || pos != 51 {
+		t.Fatalf("snapshot at %d (%v), want 51", pos, ok)
+	}
+	checkRecords(t, l.Records(), tail)
+}
