@@ -174,6 +174,7 @@ func (c *catchUp) install(got *paxi.Received) error {
 		c.m.refused.Inc()
 		return nil
 	}
+	n.snap.roll(n.log)
 	pos := n.snap.store.Position()
 	if err := n.snap.store.SaveSnapshot(pos, payload); err != nil {
 		n.log.Warn("a peer's snapshot cannot be saved; not installed", "peer", got.From, "err", err)

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -131,12 +132,7 @@ func (n *Node) maybeSnapshot() {
 	}
 	s.last, s.logged, s.force = n.executed.Load(), 0, false
 	start := time.Now()
-	// A new segment at the snapshot's position: a restart then reads the
-	// records after the snapshot only (storage.Log.Roll). Without it the
-	// snapshot is as good, only the next open reads more.
-	if err := s.store.Roll(); err != nil {
-		n.log.Warn("could not start a log segment at the snapshot", "err", err)
-	}
+	s.roll(n.log)
 	pos := s.store.Position()
 	// The records are encoded with the state on the snapshot goroutine:
 	// on the loop, an EPaxos checkpoint of a few MB paused it for tens of
@@ -165,6 +161,16 @@ func (n *Node) maybeSnapshot() {
 		}
 		s.done <- saved{payload, pos, err}
 	}()
+}
+
+// roll starts a log segment at the position a snapshot is about to be
+// taken at: a restart then reads the records after the snapshot only
+// (storage.Log.Roll). Without it the snapshot is as good, only the next
+// open reads more.
+func (s *snapshotter) roll(log *slog.Logger) {
+	if err := s.store.Roll(); err != nil {
+		log.Warn("could not start a log segment at the snapshot", "err", err)
+	}
 }
 
 // maybeSnapshotDone takes the outcome of a snapshot being written, if it
