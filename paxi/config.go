@@ -37,12 +37,15 @@ type Config struct {
 	// so that by default the snapshot_log_bytes trigger alone decides. Only
 	// protocols that implement Checkpointer take snapshots.
 	SnapshotEvery int64 `json:"snapshot_every,omitempty"`
-	// SnapshotLogBytes takes a snapshot once this many bytes of records
-	// were logged since the last one (whichever of the two triggers comes
-	// first). 0 (absent) means DefaultSnapshotLogBytes; -1: no byte
-	// trigger, which with snapshot_every absent means no snapshots at all.
-	// A byte trigger bounds the data directory whatever a command costs in
-	// the log, which a command count does not.
+	// SnapshotLogBytes takes a snapshot at the latest once the log holds
+	// this many bytes of records behind the last one, counting those a
+	// restarted replica restored (whichever of the two triggers comes
+	// first); a replica whose snapshots are small takes one sooner, at 8
+	// times the last snapshot's size from 4 MiB on (docs/SNAPSHOTS.md,
+	// "The trigger"). 0 (absent) means DefaultSnapshotLogBytes; -1: no
+	// byte trigger, which with snapshot_every absent means no snapshots
+	// at all. A byte trigger bounds the data directory whatever a command
+	// costs in the log, which a command count does not.
 	SnapshotLogBytes int64 `json:"snapshot_log_bytes,omitempty"`
 	// Fsync makes the durable log sync to disk once per batch (default true).
 	Fsync *bool `json:"fsync,omitempty"`

@@ -191,7 +191,7 @@ func (c *catchUp) install(got *paxi.Received) error {
 	}
 	n.proto, n.kv = proto, kv
 	n.snap.proto, n.snap.last = cp, n.executed.Load()
-	n.snap.logged, n.snap.size = 0, uint64(len(payload))
+	n.snap.logged, n.snap.size, n.snap.at = 0, uint64(len(payload)), time.Now()
 	c.newest, c.pos = payload, pos
 	// Its clients' commands were in the protocol replaced; whatever of
 	// them executed is in the state machine's at-most-once table, so a

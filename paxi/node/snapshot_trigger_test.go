@@ -33,15 +33,15 @@ func TestSnapshotTriggers(t *testing.T) {
 	for i := 0; i < 9; i++ {
 		s.noteLogged([][]byte{rec})
 	}
-	if s.due(1 << 40) {
+	if s.due(1<<40, time.Now()) {
 		t.Fatal("snapshot_every -1 still triggers on commands")
 	}
 	s.noteLogged([][]byte{rec})
-	if !s.due(0) {
+	if !s.due(0, time.Now()) {
 		t.Fatal("1000 bytes logged with snapshot_log_bytes 1000 did not trigger")
 	}
 	s = mk(50, 1_000_000)
-	if s.due(49) || !s.due(50) {
+	if s.due(49, time.Now()) || !s.due(50, time.Now()) {
 		t.Fatal("snapshot_every 50 does not trigger at exactly 50 commands")
 	}
 	if mk(0, 0) != nil {
@@ -67,13 +67,31 @@ func TestSnapshotTailLimit(t *testing.T) {
 			t.Errorf("snapshot_log_bytes %d, last snapshot %d: tail limit %d, want %d", c.bytes, c.size, got, c.want)
 		}
 		s.logged = c.want - 1
-		if s.due(0) {
+		if s.due(0, time.Now()) {
 			t.Errorf("snapshot_log_bytes %d, last snapshot %d: due at %d bytes", c.bytes, c.size, s.logged)
 		}
 		s.logged++
-		if !s.due(0) {
+		if !s.due(0, time.Now()) {
 			t.Errorf("snapshot_log_bytes %d, last snapshot %d: not due at %d bytes", c.bytes, c.size, s.logged)
 		}
+	}
+}
+
+// Below snapshot_log_bytes the trigger waits snapshotEarlyGap after the
+// last snapshot began; at snapshot_log_bytes it does not wait.
+func TestSnapshotEarlyGap(t *testing.T) {
+	const mib = 1 << 20
+	t0 := time.Unix(1000, 0)
+	s := &snapshotter{bytes: 32 * mib, logged: 4 * mib, at: t0}
+	if s.due(0, t0.Add(snapshotEarlyGap-time.Millisecond)) {
+		t.Error("a 4 MiB tail of a small state is due within snapshotEarlyGap of the last snapshot")
+	}
+	if !s.due(0, t0.Add(snapshotEarlyGap)) {
+		t.Error("a 4 MiB tail of a small state is not due snapshotEarlyGap after the last snapshot")
+	}
+	s.logged = 32 * mib
+	if !s.due(0, t0) {
+		t.Error("a tail at snapshot_log_bytes waits for snapshotEarlyGap")
 	}
 }
 
