@@ -26,3 +26,14 @@ func TestDecodeParamsNamesTheKnownFields(t *testing.T) {
 	}
 	_ = p.hidden
 }
+
+// AtLeastOne names the first parameter below 1, and passes when none is.
+func TestAtLeastOneNamesTheFirstBelowOne(t *testing.T) {
+	if err := AtLeastOne("p", Param{"a", 1}, Param{"b", 7}); err != nil {
+		t.Fatalf("all at least 1: %v", err)
+	}
+	err := AtLeastOne("p", Param{"a", 1}, Param{"b", 0}, Param{"c", -1})
+	if err == nil || err.Error() != "p: params.b must be at least 1, got 0" {
+		t.Fatalf("b = 0, c = -1: got %v", err)
+	}
+}

@@ -140,6 +140,24 @@ func DecodeParams(raw json.RawMessage, dst any) error {
 	return nil
 }
 
+// Param is one integer protocol parameter by its JSON name, for AtLeastOne.
+type Param struct {
+	Name  string
+	Value int
+}
+
+// AtLeastOne reports the first of params below 1 as protocol's error, in
+// the one form every protocol gives it: counts, tick periods and limits of
+// 0 or less would make a protocol spin, never retry or never send.
+func AtLeastOne(protocol string, params ...Param) error {
+	for _, p := range params {
+		if p.Value < 1 {
+			return fmt.Errorf("%s: params.%s must be at least 1, got %d", protocol, p.Name, p.Value)
+		}
+	}
+	return nil
+}
+
 // paramNames lists the JSON names of a params struct's fields, for the
 // error that a misspelt parameter gets.
 func paramNames(dst any) []string {

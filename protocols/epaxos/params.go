@@ -76,25 +76,12 @@ func (p Params) validate() error {
 	default:
 		return fmt.Errorf("epaxos: fast_quorum %q: want \"optimized\" or \"basic\"", p.FastQuorum)
 	}
-	if p.MaxBatch < 1 {
-		return fmt.Errorf("epaxos: max_batch %d: must be at least 1", p.MaxBatch)
-	}
-	if p.RetryTicks < 1 {
-		return fmt.Errorf("epaxos: retry_ticks %d: must be at least 1", p.RetryTicks)
-	}
-	if p.ProgressTicks < 1 {
-		return fmt.Errorf("epaxos: progress_ticks %d: must be at least 1", p.ProgressTicks)
-	}
-	if p.ThriftyFallbackTicks < 1 {
-		return fmt.Errorf("epaxos: thrifty_fallback_ticks %d: must be at least 1", p.ThriftyFallbackTicks)
-	}
 	if p.MaxInflight < 0 {
 		return fmt.Errorf("epaxos: max_inflight %d: must be 0 (no cap) or more", p.MaxInflight)
 	}
-	if p.ResendLimit < 1 {
-		return fmt.Errorf("epaxos: resend_limit %d: must be at least 1", p.ResendLimit)
-	}
-	return nil
+	return paxi.AtLeastOne("epaxos", paxi.Param{Name: "max_batch", Value: p.MaxBatch}, paxi.Param{Name: "retry_ticks", Value: p.RetryTicks},
+		paxi.Param{Name: "progress_ticks", Value: p.ProgressTicks}, paxi.Param{Name: "thrifty_fallback_ticks", Value: p.ThriftyFallbackTicks},
+		paxi.Param{Name: "resend_limit", Value: p.ResendLimit})
 }
 
 // quorums holds the reply counts the leader waits for, not counting itself.

@@ -49,14 +49,10 @@ func decodeParams(env paxi.Env) (Params, error) {
 	if err := paxi.DecodeParams(env.Params, &p); err != nil {
 		return p, fmt.Errorf("%s: %w", Name, err)
 	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"max_batch", p.MaxBatch}, {"retry_ticks", p.RetryTicks}, {"revoke_ticks", p.RevokeTicks},
-		{"revoke_span", p.RevokeSpan}, {"resend_limit", p.ResendLimit}, {"progress_ticks", p.ProgressTicks}} {
-		if f.v < 1 {
-			return p, fmt.Errorf("%s: params.%s must be at least 1, got %d", Name, f.name, f.v)
-		}
+	if err := paxi.AtLeastOne(Name, paxi.Param{Name: "max_batch", Value: p.MaxBatch}, paxi.Param{Name: "retry_ticks", Value: p.RetryTicks},
+		paxi.Param{Name: "revoke_ticks", Value: p.RevokeTicks}, paxi.Param{Name: "revoke_span", Value: p.RevokeSpan},
+		paxi.Param{Name: "resend_limit", Value: p.ResendLimit}, paxi.Param{Name: "progress_ticks", Value: p.ProgressTicks}); err != nil {
+		return p, err
 	}
 	if p.RevokeSpan > maxRevokeSpan {
 		// A larger range would not fit the slotpaxos.Window of slots a replica takes.

@@ -43,14 +43,10 @@ func DefaultParams() Params {
 }
 
 func (p Params) validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"max_batch", p.MaxBatch}, {"heartbeat_ticks", p.HeartbeatTicks}, {"election_ticks", p.ElectionTicks},
-		{"retry_ticks", p.RetryTicks}, {"resend_limit", p.ResendLimit}, {"progress_ticks", p.ProgressTicks}} {
-		if f.v < 1 {
-			return fmt.Errorf("%s: params.%s must be at least 1, got %d", Name, f.name, f.v)
-		}
+	if err := paxi.AtLeastOne(Name, paxi.Param{Name: "max_batch", Value: p.MaxBatch}, paxi.Param{Name: "heartbeat_ticks", Value: p.HeartbeatTicks},
+		paxi.Param{Name: "election_ticks", Value: p.ElectionTicks}, paxi.Param{Name: "retry_ticks", Value: p.RetryTicks},
+		paxi.Param{Name: "resend_limit", Value: p.ResendLimit}, paxi.Param{Name: "progress_ticks", Value: p.ProgressTicks}); err != nil {
+		return err
 	}
 	if p.HeartbeatTicks >= p.ElectionTicks {
 		return fmt.Errorf("%s: params.heartbeat_ticks (%d) must be below params.election_ticks (%d)", Name, p.HeartbeatTicks, p.ElectionTicks)
