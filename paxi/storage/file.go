@@ -293,7 +293,12 @@ func createLog(path string, noSync bool) (*os.File, error) {
 	}
 	if !noSync {
 		if err := syncDir(dir); err != nil {
+			// The caller takes the error as "no log created", so none may be
+			// left: a segment that Log.Roll did not adopt, left in place,
+			// makes the next OpenLog refuse the log (its previous segment
+			// holds the records the replica went on appending).
 			f.Close()
+			os.Remove(path)
 			return nil, fmt.Errorf("storage: create %s: %w", path, err)
 		}
 	}
@@ -334,8 +339,11 @@ func makeDirs(dir string, noSync bool) error {
 	return nil
 }
 
-// syncDir fsyncs a directory, making the entries created in it durable.
-func syncDir(dir string) error {
+// syncDir fsyncs a directory, making the entries created in it durable. It
+// is a variable so that a test can make it fail.
+var syncDir = fsyncDir
+
+func fsyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("storage: fsync dir: %w", err)

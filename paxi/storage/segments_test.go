@@ -336,3 +336,31 @@ func TestLogRollStartsASegmentAtTheSnapshot(t *testing.T) {
 	}
 	checkRecords(t, l.Records(), tail)
 }
+
+// A Roll that fails leaves no segment behind: the node only warns and goes
+// on appending to the old segment, so a new segment file left on disk made
+// the next open refuse the log ("holds records 0..7, but the next segment
+// starts at 5").
+func TestFailedRollLeavesTheLogOpenable(t *testing.T) {
+	base := logPath(t)
+	o := logOpts()
+	o.NoSync = false // the directory fsync is where this Roll fails
+	o.SegmentBytes = 1 << 20
+	l := mustOpenLog(t, base, o)
+	appendSynced(t, l, recs("a", 5))
+	syncDir = func(string) error { return errors.New("injected directory fsync failure") }
+	err := l.Roll()
+	syncDir = fsyncDir
+	if err == nil {
+		t.Fatal("Roll succeeded with the directory fsync failing")
+	}
+	more := recs("b", 3)
+	appendSynced(t, l, more)
+	l.Close()
+	l, err = OpenLog(base, o)
+	if err != nil {
+		t.Fatalf("open after a failed Roll: %v", err)
+	}
+	defer l.Close()
+	checkRecords(t, l.Records(), append(recs("a", 5), more...))
+}
