@@ -349,8 +349,9 @@ func TestFailedRollLeavesTheLogOpenable(t *testing.T) {
 	l := mustOpenLog(t, base, o)
 	appendSynced(t, l, recs("a", 5))
 	syncDir = func(string) error { return errors.New("injected directory fsync failure") }
+	t.Cleanup(func() { syncDir = fsyncDir })
 	err := l.Roll()
-	syncDir = fsyncDir
+	syncDir = fsyncDir // the appends and the open below fsync for real
 	if err == nil {
 		t.Fatal("Roll succeeded with the directory fsync failing")
 	}
